@@ -1,0 +1,310 @@
+//! Sign-in endpoints (`/auth/*`) and the caller's own account (`/me`).
+
+use super::extract::{Caller, Form, Json};
+use super::users::UserView;
+use crate::app::AppState;
+use crate::auth::session::{self, Grant};
+use crate::auth::{password, Principal};
+use crate::domain::account::check_password;
+use crate::error::{ApiError, ApiResult};
+use crate::store::{self, audit, sessions, users};
+use actix_web::http::header;
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Credentials of a person.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// The login name (case-insensitive).
+    #[schema(example = "coordinator")]
+    pub username: String,
+    /// The password.
+    #[schema(example = "correct horse battery staple")]
+    pub password: String,
+}
+
+/// A refresh token, to rotate or to end.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// The refresh token from the last sign-in or refresh.
+    #[schema(example = "q8Jm3W0n0b2sZ6eVbW1cY1Q9a2VwQ0x3V1h0c2Z6d2c")]
+    pub refresh_token: String,
+}
+
+/// The OAuth 2.0 client-credentials request of a department system
+/// (`application/x-www-form-urlencoded`; the client may instead authenticate with HTTP Basic).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    /// Must be `client_credentials`.
+    #[schema(example = "client_credentials")]
+    pub grant_type: String,
+    /// The service account's username.
+    #[schema(example = "ipo-system")]
+    pub client_id: Option<String>,
+    /// The service account's secret.
+    #[schema(example = "Zq9…")]
+    pub client_secret: Option<String>,
+    /// Space-separated scopes wanted; all the account holds when omitted.
+    #[schema(example = "reports:read reports:write")]
+    pub scope: Option<String>,
+}
+
+/// An OAuth 2.0 token response (RFC 6749 §5.1).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "access_token": "eyJhbGciOiJIUzI1NiIsImtpZCI6IjNmMmE5YzBkMTJhYjM0Y2QifQ.eyJzdWIiOiI0In0.sig",
+    "token_type": "Bearer",
+    "expires_in": 900,
+    "refresh_token": "q8Jm3W0n0b2sZ6eVbW1cY1Q9a2VwQ0x3V1h0c2Z6d2c"
+}))]
+pub struct TokenResponse {
+    /// The access token, a JWT to send as `Authorization: Bearer …`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// A single-use token for `POST /auth/refresh` (not issued to client credentials).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// The scopes granted (client credentials).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+/// A password change by the account holder.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The password now.
+    #[schema(example = "correct horse battery staple")]
+    pub current_password: String,
+    /// The new password: at least 12 characters.
+    #[schema(example = "a new and longer passphrase")]
+    pub new_password: String,
+}
+
+fn token_response(g: Grant) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(TokenResponse {
+            access_token: g.access_token,
+            token_type: "Bearer".into(),
+            expires_in: g.expires_in,
+            refresh_token: g.refresh_token,
+            scope: g.scope,
+        })
+}
+
+/// Sign in with a username and password.
+///
+/// Answers in the OAuth 2.0 token-response shape. Wrong password and unknown user are answered
+/// alike; repeated failures per account or address are refused with 429 and `Retry-After`.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Wrong username or password"),
+        (status = 429, description = "Too many failed attempts"),
+    ),
+    security(())
+)]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<LoginRequest>,
+) -> ApiResult<HttpResponse> {
+    let Json(b) = body;
+    let addr = super::client_address(&req, state.settings.trust_proxy);
+    let grant = session::login(&state, &b.username, b.password, &addr).await?;
+    Ok(token_response(grant))
+}
+
+/// Exchange a refresh token for a new access and refresh token.
+///
+/// Each refresh token works once. Presenting one that was already used revokes every token of
+/// that sign-in: a copy is in someone else's hands.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair", body = TokenResponse),
+        (status = 401, description = "Unknown, used, revoked or expired refresh token"),
+    ),
+    security(())
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: Json<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
+    Ok(token_response(
+        session::refresh(&state, &body.0.refresh_token).await?,
+    ))
+}
+
+/// Sign out: revoke the refresh token and every token rotated from the same sign-in.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses((status = 204, description = "Signed out (also when the token was unknown)")),
+    security(())
+)]
+#[post("/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    body: Json<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
+    session::logout(&state, &body.0.refresh_token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
+    let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = v.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(rest.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    Some((id.to_owned(), secret.to_owned()))
+}
+
+/// Get an access token for a department system (OAuth 2.0 client credentials).
+///
+/// The service account is bound to one unit; the token carries the granted scopes and no
+/// refresh token. Client authentication by HTTP Basic or by `client_id`/`client_secret` fields.
+#[utoipa::path(
+    tag = "auth",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "An access token", body = TokenResponse,
+         example = json!({"access_token": "eyJhbGciOiJIUzI1NiJ9.e30.sig", "token_type": "Bearer",
+                          "expires_in": 900, "scope": "assignments:read reports:read reports:write"})),
+        (status = 401, description = "Unknown client or wrong secret"),
+        (status = 403, description = "A scope asked for is not held by the client"),
+        (status = 429, description = "Too many failed attempts"),
+    ),
+    security(())
+)]
+#[post("/auth/token")]
+pub async fn token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Form<TokenRequest>,
+) -> ApiResult<HttpResponse> {
+    let Form(b) = body;
+    if b.grant_type != "client_credentials" {
+        return Err(ApiError::invalid(
+            "grant_type",
+            "only client_credentials is supported",
+        ));
+    }
+    let (id, secret) = match (basic_credentials(&req), b.client_id, b.client_secret) {
+        (Some(pair), _, _) => pair,
+        (None, Some(id), Some(secret)) => (id, secret),
+        (None, None, _) => return Err(ApiError::invalid("client_id", "is required")),
+        (None, Some(_), None) => return Err(ApiError::invalid("client_secret", "is required")),
+    };
+    let addr = super::client_address(&req, state.settings.trust_proxy);
+    let grant = session::client_credentials(&state, &id, secret, b.scope.as_deref(), &addr).await?;
+    Ok(token_response(grant))
+}
+
+/// The caller's own account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    /// The account.
+    #[serde(flatten)]
+    pub user: UserView,
+    /// The name of the caller's unit, if any.
+    #[schema(example = "重庆市知识产权局")]
+    pub unit_name: Option<String>,
+    /// For a service account: the scopes of this token.
+    pub token_scopes: Vec<String>,
+}
+
+/// Who am I: the signed-in account, its role and unit.
+#[utoipa::path(
+    tag = "auth",
+    responses((status = 200, description = "The caller's account", body = Me))
+)]
+#[get("/me")]
+pub async fn get_me(state: web::Data<AppState>, p: Principal) -> ApiResult<web::Json<Me>> {
+    let id = p.user_id;
+    let (user, unit) = state
+        .db
+        .run(move |c| {
+            let user =
+                users::find(c, id)?.ok_or_else(|| ApiError::NotFound("no such account".into()))?;
+            let unit = match user.unit_id {
+                Some(u) => store::units::find(c, u)?,
+                None => None,
+            };
+            Ok((user, unit))
+        })
+        .await?;
+    Ok(web::Json(Me {
+        user: UserView::from(user),
+        unit_name: unit.map(|u| u.name),
+        token_scopes: p.scopes,
+    }))
+}
+
+/// Change the caller's own password; every refresh token of the account is revoked.
+#[utoipa::path(
+    tag = "auth",
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Password changed"),
+        (status = 401, description = "The current password is wrong"),
+        (status = 429, description = "Too many failed attempts"),
+    )
+)]
+#[put("/me/password")]
+pub async fn change_my_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: Json<PasswordChange>,
+) -> ApiResult<HttpResponse> {
+    let Json(b) = body;
+    if caller.role == crate::domain::role::Role::Service {
+        return Err(ApiError::Forbidden(
+            "a service account rotates its secret through an administrator".into(),
+        ));
+    }
+    check_password(&b.new_password, &caller.username)
+        .map_err(|m| ApiError::invalid("new_password", m))?;
+    let addr = super::client_address(&req, state.settings.trust_proxy);
+    session::check_current_password(&state, &caller.username, b.current_password, &addr).await?;
+    let hash = web::block(move || password::hash(&b.new_password)).await?;
+    let (id, actor) = (caller.user_id, caller.actor());
+    state
+        .db
+        .write(move |c| {
+            let now = store::now();
+            users::set_password(c, id, &hash, now)?;
+            sessions::revoke_user(c, id, now)?;
+            audit::record(
+                c,
+                &actor,
+                "user.password_change",
+                "user",
+                Some(id.0),
+                None,
+                None,
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

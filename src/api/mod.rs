@@ -1,0 +1,384 @@
+//! The HTTP API: one module per resource, the route table, and the OpenAPI document.
+//!
+//! Every route is registered through utoipa-actix-web, so nothing is served undocumented; the
+//! document is then completed with the error responses every operation shares.
+
+pub mod audit;
+pub mod auth;
+pub mod extract;
+pub mod ops;
+pub mod units;
+pub mod users;
+
+use crate::error::{ApiError, FieldError, Problem, PROBLEM_JSON};
+use actix_web::dev::{ServiceFactory, ServiceRequest};
+use actix_web::{web, HttpRequest};
+use serde_json::json;
+use utoipa::openapi::path::{HttpMethod, Operation, PathItem};
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityRequirement,
+    SecurityScheme,
+};
+use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::{scope, UtoipaApp};
+
+/// The document's fixed parts: info, tags, shared schemas, security schemes.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "duban 督办",
+        description = "Assign the rule-of-law tasks of a city's coordinating office (依法治市办) to lead \
+and participating units, collect their completion reports, chase overdue work and compile the \
+summary tables.\n\nAll times are RFC 3339 UTC, all errors RFC 9457 `application/problem+json`. \
+Lists use keyset pagination: pass `next_cursor` back as `cursor`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    tags(
+        (name = "auth", description = "Sign-in, tokens and the caller's own account"),
+        (name = "units", description = "The unit directory (单位)"),
+        (name = "users", description = "Accounts of people and department systems"),
+        (name = "audit", description = "The append-only audit trail"),
+        (name = "ops", description = "Health, readiness and metrics"),
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&SecuritySchemes)
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, doc: &mut OpenApiDoc) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An access token from POST /api/v1/auth/login or /api/v1/auth/token",
+                    ))
+                    .build(),
+            ),
+        );
+        let scopes = Scopes::from_iter(
+            crate::domain::role::SERVICE_SCOPES
+                .iter()
+                .map(|s| (s.to_string(), format!("{s} of the account's own unit"))),
+        );
+        components.add_security_scheme(
+            "client_credentials",
+            SecurityScheme::OAuth2(OAuth2::new([Flow::ClientCredentials(
+                ClientCredentials::new("/api/v1/auth/token", scopes),
+            )])),
+        );
+        doc.security = Some(vec![SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+    }
+}
+
+/// Registers every route on an app.
+pub fn register<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.openapi(ApiDoc::openapi())
+        .service(ops::healthz)
+        .service(ops::readyz)
+        .service(ops::metrics)
+        .service(
+            scope::scope("/api/v1")
+                .service(ops::get_openapi)
+                .service(auth::login)
+                .service(auth::refresh)
+                .service(auth::logout)
+                .service(auth::token)
+                .service(auth::get_me)
+                .service(auth::change_my_password)
+                .service(units::list_units)
+                .service(units::create_unit)
+                .service(units::get_unit)
+                .service(units::update_unit)
+                .service(users::list_users)
+                .service(users::create_user)
+                .service(users::get_user)
+                .service(users::update_user)
+                .service(users::reset_password)
+                .service(users::rotate_client_secret)
+                .service(audit::list_audit),
+        )
+}
+
+fn problem_example(status: u16) -> (&'static str, serde_json::Value) {
+    let (slug, title, detail, description) = match status {
+        400 => (
+            "bad-request",
+            "The request could not be read",
+            "the body is not valid JSON: EOF while parsing an object",
+            "The body or a parameter could not be parsed",
+        ),
+        401 => (
+            "unauthorized",
+            "Authentication is required",
+            "the access token is invalid or has expired",
+            "No valid credentials",
+        ),
+        403 => (
+            "forbidden",
+            "Not allowed",
+            "your role may not change units",
+            "The caller's role or unit may not do this",
+        ),
+        404 => (
+            "not-found",
+            "Not found",
+            "no unit 42",
+            "No such record, or not one the caller may see",
+        ),
+        409 => (
+            "conflict",
+            "Conflict with the current state",
+            "a record with this value already exists",
+            "Conflicts with the current state",
+        ),
+        413 => (
+            "payload-too-large",
+            "The body is too large",
+            "the body exceeds the limit of 1048576 bytes",
+            "The body exceeds the configured limit",
+        ),
+        415 => (
+            "unsupported-media-type",
+            "Unsupported media type",
+            "send the body as application/json, not text/plain",
+            "The body is not in a media type this operation accepts",
+        ),
+        422 => (
+            "validation",
+            "The request is not valid",
+            "username: must be 3 to 64 characters: letters, digits, '.', '_', '-' or '@'",
+            "A field is not valid; `errors` names each",
+        ),
+        429 => (
+            "too-many-requests",
+            "Too many attempts",
+            "too many failed sign-ins for this account or address; retry after 30 s",
+            "Too many attempts; see Retry-After",
+        ),
+        500 => (
+            "internal",
+            "Internal error",
+            "an unexpected error occurred; it has been logged",
+            "An unexpected error (logged with the request id)",
+        ),
+        _ => (
+            "unavailable",
+            "The service is unavailable",
+            "the database cannot be reached",
+            "The database is unreachable; retry later",
+        ),
+    };
+    let mut example = json!({
+        "type": format!("/problems/{slug}"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+    });
+    if status == 422 {
+        example["errors"] = json!([{"field": "username", "message": "must be 3 to 64 characters: letters, digits, '.', '_', '-' or '@'"}]);
+    }
+    (description, example)
+}
+
+fn problem_response(status: u16, description: Option<String>) -> utoipa::openapi::Response {
+    let (default_description, example) = problem_example(status);
+    ResponseBuilder::new()
+        .description(description.unwrap_or_else(|| default_description.to_owned()))
+        .content(
+            PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .example(Some(example))
+                .build(),
+        )
+        .build()
+}
+
+fn complete_operation(op: &mut Operation, secured: bool) {
+    let mut statuses: Vec<u16> = vec![500, 503];
+    if secured {
+        statuses.extend([401, 403]);
+    }
+    if op.request_body.is_some() {
+        statuses.extend([400, 413, 415, 422]);
+    }
+    let has_query = op
+        .parameters
+        .iter()
+        .flatten()
+        .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query));
+    if has_query {
+        statuses.push(422);
+    }
+    for status in statuses {
+        op.responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| RefOr::T(problem_response(status, None)));
+    }
+    for (code, response) in op.responses.responses.iter_mut() {
+        let status: u16 = code.parse().unwrap_or(0);
+        if let RefOr::T(r) = response {
+            if status >= 400 && r.content.is_empty() {
+                *r = problem_response(status, Some(r.description.clone()));
+            }
+        }
+    }
+    let mut sorted: Vec<_> = std::mem::take(&mut op.responses.responses)
+        .into_iter()
+        .collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    op.responses.responses.extend(sorted);
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .filter_map(|o| o.as_mut())
+}
+
+/// Completes the generated document: every operation gets the problem responses it can
+/// produce (auth failures when secured, body errors when it takes a body, 500 and 503 always),
+/// each with the `Problem` schema and an example.
+pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    for item in doc.paths.paths.values_mut() {
+        for op in operations(item) {
+            let secured = match &op.security {
+                None => true,
+                Some(reqs) => !reqs.iter().all(|r| *r == SecurityRequirement::default()),
+            };
+            complete_operation(op, secured);
+        }
+    }
+    doc
+}
+
+/// The complete OpenAPI document (also what `duban openapi` prints and the committed
+/// `openapi/openapi.json` must equal).
+pub fn openapi() -> OpenApiDoc {
+    let (_, doc) = register(actix_web::App::new().into_utoipa_app()).split_for_parts();
+    finish(doc)
+}
+
+use utoipa_actix_web::AppExt;
+
+/// The documented paths and their methods, to tell 405 from 404.
+#[derive(Debug, Clone, Default)]
+pub struct RouteTable {
+    routes: Vec<(Vec<Option<String>>, Vec<&'static str>)>,
+}
+
+fn method_name(m: &HttpMethod) -> &'static str {
+    match m {
+        HttpMethod::Get => "GET",
+        HttpMethod::Post => "POST",
+        HttpMethod::Put => "PUT",
+        HttpMethod::Delete => "DELETE",
+        HttpMethod::Options => "OPTIONS",
+        HttpMethod::Head => "HEAD",
+        HttpMethod::Patch => "PATCH",
+        HttpMethod::Trace => "TRACE",
+    }
+}
+
+impl RouteTable {
+    /// Builds the table from the document.
+    pub fn from_doc(doc: &OpenApiDoc) -> Self {
+        let routes = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path
+                    .trim_matches('/')
+                    .split('/')
+                    .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
+                    .collect();
+                let pairs = [
+                    (HttpMethod::Get, item.get.is_some()),
+                    (HttpMethod::Post, item.post.is_some()),
+                    (HttpMethod::Put, item.put.is_some()),
+                    (HttpMethod::Patch, item.patch.is_some()),
+                    (HttpMethod::Delete, item.delete.is_some()),
+                ];
+                let methods = pairs
+                    .iter()
+                    .filter(|(_, present)| *present)
+                    .map(|(m, _)| method_name(m))
+                    .collect();
+                (segments, methods)
+            })
+            .collect();
+        RouteTable { routes }
+    }
+
+    /// The methods a path answers to, if it is a documented path.
+    pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let mut allowed: Vec<String> = Vec::new();
+        for (segments, methods) in &self.routes {
+            let matches = segments.len() == parts.len()
+                && segments
+                    .iter()
+                    .zip(&parts)
+                    .all(|(s, p)| s.as_deref().is_none_or(|lit| lit == *p) && !p.is_empty());
+            if matches {
+                allowed.extend(methods.iter().map(|m| m.to_string()));
+            }
+        }
+        (!allowed.is_empty()).then_some(allowed)
+    }
+}
+
+/// Answers what no route matched: 405 with `Allow` for a known path, else 404.
+pub async fn fallback(
+    req: HttpRequest,
+    state: web::Data<crate::app::AppState>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(match state.routes.allowed(req.path()) {
+        Some(allow) => ApiError::MethodNotAllowed { allow },
+        None => ApiError::NotFound(format!("no resource at {}", req.path())),
+    })
+}
+
+/// The client's address for throttling: the peer, or with `DUBAN_TRUST_PROXY` the first
+/// `X-Forwarded-For` entry.
+pub fn client_address(req: &HttpRequest, trust_proxy: bool) -> String {
+    if trust_proxy {
+        if let Some(first) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+        {
+            return first.trim().to_owned();
+        }
+    }
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}

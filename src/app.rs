@@ -1,0 +1,121 @@
+//! Builds the running service: database, migrations, bootstrap accounts, keys, and the actix
+//! App with its routes, middleware and documentation.
+
+use crate::api::{self, RouteTable};
+use crate::auth::token::TokenKeys;
+use crate::config::Settings;
+use crate::db::{migrations, Db};
+use crate::error::ApiError;
+use crate::telemetry::{self, Metrics};
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use std::net::TcpListener;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// What every request handler shares.
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// Token signing and verification keys.
+    pub keys: TokenKeys,
+    /// The settings in force.
+    pub settings: Settings,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+    /// Documented paths, to answer 405 correctly.
+    pub routes: RouteTable,
+    /// The OpenAPI document, serialised once.
+    pub openapi_json: String,
+}
+
+/// Opens the database and applies pending migrations.
+pub fn open_database(settings: &Settings) -> Result<Db, String> {
+    let db = Db::connect(&settings.database_url, settings.pool_size)?;
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    let applied =
+        migrations::run_pending(&mut conn).map_err(|e| format!("migration failed: {e}"))?;
+    if !applied.is_empty() {
+        tracing::info!(count = applied.len(), "applied migrations");
+    }
+    Ok(db)
+}
+
+/// A server bound to its port, ready to run.
+pub struct Application {
+    server: Server,
+    port: u16,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Opens the database, migrates, creates the configured admin and the demo data, binds the
+    /// listener (port 0 picks a free port) and builds the server.
+    pub fn build(settings: Settings) -> Result<Self, String> {
+        let db = open_database(&settings)?;
+        crate::bootstrap::run(&db, &settings)?;
+        let keys = TokenKeys::from_settings(&settings)?;
+        let doc = api::openapi();
+        let listener = TcpListener::bind(settings.bind)
+            .map_err(|e| format!("DUBAN_BIND: cannot listen on {}: {e}", settings.bind))?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let workers = settings.workers;
+        let state = web::Data::new(AppState {
+            db,
+            keys,
+            metrics: Metrics::new(),
+            routes: RouteTable::from_doc(&doc),
+            openapi_json: doc.to_json().map_err(|e| e.to_string())?,
+            settings,
+        });
+        crate::auth::password::warm_up();
+        let shared = state.clone();
+        let server = HttpServer::new(move || {
+            let (app, _) = api::register(App::new().into_utoipa_app()).split_for_parts();
+            app.app_data(shared.clone())
+                .app_data(web::PathConfig::default().error_handler(|_, req| {
+                    ApiError::NotFound(format!("no resource at {}", req.path())).into()
+                }))
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}")
+                        .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")),
+                )
+                .service(web::redirect("/docs", "/docs/"))
+                .default_service(web::to(api::fallback))
+                .wrap(from_fn(telemetry::observe))
+        })
+        .workers(workers)
+        .shutdown_timeout(30)
+        .listen(listener)
+        .map_err(|e| e.to_string())?
+        .run();
+        Ok(Application {
+            server,
+            port,
+            state,
+        })
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (tests reach the database through it).
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until stopped; SIGTERM and SIGINT stop it gracefully (in-flight requests finish,
+    /// up to 30 s).
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// The server future and a handle to stop it (tests).
+    pub fn into_parts(self) -> (Server, actix_web::dev::ServerHandle) {
+        let handle = self.server.handle();
+        (self.server, handle)
+    }
+}

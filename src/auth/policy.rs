@@ -1,0 +1,140 @@
+//! Who may do what: every rule checks the role *and* the caller's unit, in this one module.
+
+use super::Principal;
+use crate::domain::ids::UnitId;
+use crate::domain::role::Role;
+use crate::error::{ApiError, ApiResult};
+
+fn deny(what: &str) -> ApiError {
+    ApiError::Forbidden(format!("your role may not {what}"))
+}
+
+/// Which users a caller may list and read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserVisibility {
+    /// Every account (admin, coordinator, viewer).
+    All,
+    /// Accounts of one unit (unit manager).
+    Unit(UnitId),
+}
+
+/// Anyone signed in may read the unit directory (plans name units); service accounts need
+/// `assignments:read`.
+pub fn read_units(p: &Principal) -> ApiResult<()> {
+    if p.has_scope("assignments:read") {
+        Ok(())
+    } else {
+        Err(deny("read units without the assignments:read scope"))
+    }
+}
+
+/// Admins and the coordinating office maintain the unit directory.
+pub fn write_units(p: &Principal) -> ApiResult<()> {
+    match p.role {
+        Role::Admin | Role::Coordinator => Ok(()),
+        _ => Err(deny("change units")),
+    }
+}
+
+/// Which accounts the caller may see.
+pub fn read_users(p: &Principal) -> ApiResult<UserVisibility> {
+    match (p.role, p.unit_id) {
+        (Role::Admin | Role::Coordinator | Role::Viewer, _) => Ok(UserVisibility::All),
+        (Role::UnitManager, Some(unit)) => Ok(UserVisibility::Unit(unit)),
+        _ => Err(deny("read user accounts")),
+    }
+}
+
+/// True when `visibility` covers an account of `unit`.
+pub fn can_see_user(visibility: UserVisibility, unit: Option<UnitId>) -> bool {
+    match visibility {
+        UserVisibility::All => true,
+        UserVisibility::Unit(own) => unit == Some(own),
+    }
+}
+
+/// May the caller create, change or reset an account with this role in this unit?
+/// Admins: any. Unit managers: reporters, managers and service accounts of their own unit.
+pub fn manage_user(p: &Principal, role: Role, unit: Option<UnitId>) -> ApiResult<()> {
+    match p.role {
+        Role::Admin => Ok(()),
+        Role::UnitManager
+            if p.unit_id.is_some()
+                && unit == p.unit_id
+                && matches!(role, Role::UnitReporter | Role::UnitManager | Role::Service) =>
+        {
+            Ok(())
+        }
+        Role::UnitManager => Err(ApiError::Forbidden(
+            "a unit manager manages only reporters, managers and service accounts of its own unit"
+                .into(),
+        )),
+        _ => Err(deny("manage user accounts")),
+    }
+}
+
+/// The audit trail is for admins, the coordinating office and auditors.
+pub fn read_audit(p: &Principal) -> ApiResult<()> {
+    match p.role {
+        Role::Admin | Role::Coordinator | Role::Viewer => Ok(()),
+        _ => Err(deny("read the audit log")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::UserId;
+
+    fn who(role: Role, unit: Option<i64>) -> Principal {
+        Principal {
+            user_id: UserId(1),
+            username: "x".into(),
+            role,
+            unit_id: unit.map(UnitId),
+            scopes: vec![],
+        }
+    }
+
+    #[test]
+    fn unit_managers_manage_only_their_own_unit() {
+        let m = who(Role::UnitManager, Some(5));
+        assert!(manage_user(&m, Role::UnitReporter, Some(UnitId(5))).is_ok());
+        assert!(manage_user(&m, Role::Service, Some(UnitId(5))).is_ok());
+        assert!(manage_user(&m, Role::UnitReporter, Some(UnitId(6))).is_err());
+        assert!(manage_user(&m, Role::Admin, Some(UnitId(5))).is_err());
+        assert!(manage_user(&m, Role::Coordinator, None).is_err());
+    }
+
+    #[test]
+    fn only_admins_and_the_office_change_units() {
+        assert!(write_units(&who(Role::Admin, None)).is_ok());
+        assert!(write_units(&who(Role::Coordinator, Some(1))).is_ok());
+        for r in [
+            Role::UnitManager,
+            Role::UnitReporter,
+            Role::Viewer,
+            Role::Service,
+        ] {
+            assert!(write_units(&who(r, Some(1))).is_err());
+        }
+    }
+
+    #[test]
+    fn reporters_and_services_see_no_accounts() {
+        assert!(read_users(&who(Role::UnitReporter, Some(1))).is_err());
+        assert!(read_users(&who(Role::Service, Some(1))).is_err());
+        assert_eq!(
+            read_users(&who(Role::UnitManager, Some(1))).unwrap(),
+            UserVisibility::Unit(UnitId(1))
+        );
+    }
+
+    #[test]
+    fn a_service_without_scope_cannot_read_units() {
+        let mut s = who(Role::Service, Some(1));
+        assert!(read_units(&s).is_err());
+        s.scopes = vec!["assignments:read".into()];
+        assert!(read_units(&s).is_ok());
+    }
+}

@@ -1,0 +1,106 @@
+//! The authenticated caller as an extractor: a handler that takes a [`Principal`] requires a
+//! valid bearer token for an active account.
+
+use crate::app::AppState;
+use crate::domain::ids::{UnitId, UserId};
+use crate::domain::role::Role;
+use crate::error::ApiError;
+use crate::store;
+use actix_web::{http::header, web, FromRequest, HttpRequest};
+use std::future::Future;
+use std::pin::Pin;
+
+/// Who is calling: the account as it is now (role, unit and active flag are read from the
+/// database on every request, so a deactivation or role change takes effect at once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The account.
+    pub user_id: UserId,
+    /// Its login name.
+    pub username: String,
+    /// Its role.
+    pub role: Role,
+    /// The unit it acts for (always set for unit-bound roles).
+    pub unit_id: Option<UnitId>,
+    /// For service accounts: the scopes granted to this token.
+    pub scopes: Vec<String>,
+}
+
+impl Principal {
+    /// True when the caller holds this role.
+    pub fn is(&self, role: Role) -> bool {
+        self.role == role
+    }
+
+    /// True when a service account's token carries the scope (people are not limited by scope).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.role != Role::Service || self.scopes.iter().any(|s| s == scope)
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::Unauthorized("an Authorization: Bearer token is required".into())
+    })?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("the Authorization header is not readable".into()))?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim().to_owned())
+        }
+        _ => Err(ApiError::Unauthorized(
+            "the Authorization header must be 'Bearer <token>'".into(),
+        )),
+    }
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let claims = state.keys.verify(&token?).map_err(|e| {
+                tracing::debug!(reason = %e.0, "token refused");
+                ApiError::Unauthorized("the access token is invalid or has expired".into())
+            })?;
+            let user_id = claims
+                .sub
+                .parse()
+                .map(UserId)
+                .map_err(|_| ApiError::Unauthorized("the access token is invalid".into()))?;
+            let user = state
+                .db
+                .run(move |c| Ok(store::users::find(c, user_id)?))
+                .await?
+                .filter(|u| u.active)
+                .ok_or_else(|| ApiError::Unauthorized("the account is not active".into()))?;
+            let role = user.role();
+            let scopes = if role == Role::Service {
+                let current: Vec<&str> = user.scopes.split_whitespace().collect();
+                claims
+                    .scope
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .filter(|s| current.contains(s))
+                    .map(str::to_owned)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Ok(Principal {
+                user_id,
+                username: user.username,
+                role,
+                unit_id: user.unit_id,
+                scopes,
+            })
+        })
+    }
+}

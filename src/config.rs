@@ -1,0 +1,414 @@
+//! Settings from environment variables, optionally layered over a TOML file.
+//!
+//! Precedence: built-in default < file named by `DUBAN_CONFIG` < environment variable.
+//! A bad value stops start-up with one line naming the variable ([`ConfigError`]).
+
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Where the data lives: the embedded SQLite file or a PostgreSQL server.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `sqlite://path/to/file.db` (relative paths are taken from the working directory).
+    Sqlite(PathBuf),
+    /// `postgres://user@host:port/db` or `postgresql://…`.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Parses a `DUBAN_DATABASE_URL` value.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if let Some(rest) = s.strip_prefix("sqlite://") {
+            if rest.is_empty() {
+                return Err("sqlite:// needs a file path, e.g. sqlite://data/duban.db".into());
+            }
+            Ok(DatabaseUrl::Sqlite(PathBuf::from(rest)))
+        } else if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Ok(DatabaseUrl::Postgres(s.to_owned()))
+        } else {
+            Err("expected sqlite://PATH or postgres://USER@HOST:PORT/DB".into())
+        }
+    }
+
+    /// True for PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, DatabaseUrl::Postgres(_))
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    /// Never prints a password embedded in a PostgreSQL URL.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(p) => write!(f, "sqlite://{}", p.display()),
+            DatabaseUrl::Postgres(url) => match (url.find("://"), url.rfind('@')) {
+                (Some(s), Some(at)) if at > s => {
+                    let creds = &url[s + 3..at];
+                    let user = creds.split(':').next().unwrap_or("");
+                    write!(f, "{}{}@{}", &url[..s + 3], user, &url[at + 1..])
+                }
+                _ => write!(f, "{url}"),
+            },
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// All settings of a running duban.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `DUBAN_DATABASE_URL`.
+    pub database_url: DatabaseUrl,
+    /// `DUBAN_BIND`: the address the API listens on.
+    pub bind: SocketAddr,
+    /// `DUBAN_DATA_DIR`: where generated files (the JWT key) are kept; defaults to the SQLite
+    /// file's folder, or `data` with PostgreSQL.
+    pub data_dir: PathBuf,
+    /// `DUBAN_JWT_SECRET`: the HMAC key of access tokens (at least 32 bytes).
+    pub jwt_secret: Option<String>,
+    /// `DUBAN_JWT_KEY_FILE`: a file holding the key, used when no secret is given.
+    pub jwt_key_file: Option<PathBuf>,
+    /// `DUBAN_JWT_PREVIOUS_SECRETS`: comma-separated keys still accepted while tokens signed
+    /// with them expire (key rotation).
+    pub jwt_previous_secrets: Vec<String>,
+    /// `DUBAN_JWT_ISSUER`: the `iss` of tokens issued and required.
+    pub jwt_issuer: String,
+    /// `DUBAN_JWT_AUDIENCE`: the `aud` of tokens issued and required.
+    pub jwt_audience: String,
+    /// `DUBAN_ACCESS_TOKEN_TTL`: access-token lifetime in seconds.
+    pub access_token_ttl_secs: i64,
+    /// `DUBAN_REFRESH_TOKEN_TTL`: refresh-token lifetime in seconds.
+    pub refresh_token_ttl_secs: i64,
+    /// `DUBAN_ADMIN_USER`: an admin created or reset at start-up (with `DUBAN_ADMIN_PASSWORD`).
+    pub admin_user: Option<String>,
+    /// `DUBAN_ADMIN_PASSWORD`.
+    pub admin_password: Option<String>,
+    /// `DUBAN_LOG`: a tracing filter such as `info` or `duban=debug,actix_web=info`.
+    pub log: String,
+    /// `DUBAN_LOG_FORMAT`: `text` or `json`.
+    pub log_format: LogFormat,
+    /// `DUBAN_DEMO`: load the demo data and demo users into an empty database.
+    pub demo: bool,
+    /// `DUBAN_POOL_SIZE`: database connections in the pool.
+    pub pool_size: u32,
+    /// `DUBAN_BODY_LIMIT`: the largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// `DUBAN_WORKERS`: HTTP worker threads.
+    pub workers: usize,
+    /// `DUBAN_TRUST_PROXY`: take the client address from `X-Forwarded-For` (only behind a proxy
+    /// that sets it).
+    pub trust_proxy: bool,
+}
+
+/// A setting that could not be used; the message names the variable.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The optional TOML file: the same settings as the variables, lower-case without the prefix.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    database_url: Option<String>,
+    bind: Option<String>,
+    data_dir: Option<String>,
+    jwt_secret: Option<String>,
+    jwt_key_file: Option<String>,
+    jwt_previous_secrets: Option<String>,
+    jwt_issuer: Option<String>,
+    jwt_audience: Option<String>,
+    access_token_ttl: Option<i64>,
+    refresh_token_ttl: Option<i64>,
+    admin_user: Option<String>,
+    admin_password: Option<String>,
+    log: Option<String>,
+    log_format: Option<String>,
+    demo: Option<bool>,
+    pool_size: Option<u32>,
+    body_limit: Option<usize>,
+    workers: Option<usize>,
+    trust_proxy: Option<bool>,
+}
+
+impl FileSettings {
+    /// The file's values as `DUBAN_*` variables, so one parser serves both sources.
+    fn into_vars(self) -> HashMap<String, String> {
+        let mut m = HashMap::new();
+        let mut put = |k: &str, v: Option<String>| {
+            if let Some(v) = v {
+                m.insert(format!("DUBAN_{k}"), v);
+            }
+        };
+        put("DATABASE_URL", self.database_url);
+        put("BIND", self.bind);
+        put("DATA_DIR", self.data_dir);
+        put("JWT_SECRET", self.jwt_secret);
+        put("JWT_KEY_FILE", self.jwt_key_file);
+        put("JWT_PREVIOUS_SECRETS", self.jwt_previous_secrets);
+        put("JWT_ISSUER", self.jwt_issuer);
+        put("JWT_AUDIENCE", self.jwt_audience);
+        put(
+            "ACCESS_TOKEN_TTL",
+            self.access_token_ttl.map(|v| v.to_string()),
+        );
+        put(
+            "REFRESH_TOKEN_TTL",
+            self.refresh_token_ttl.map(|v| v.to_string()),
+        );
+        put("ADMIN_USER", self.admin_user);
+        put("ADMIN_PASSWORD", self.admin_password);
+        put("LOG", self.log);
+        put("LOG_FORMAT", self.log_format);
+        put("DEMO", self.demo.map(|v| v.to_string()));
+        put("POOL_SIZE", self.pool_size.map(|v| v.to_string()));
+        put("BODY_LIMIT", self.body_limit.map(|v| v.to_string()));
+        put("WORKERS", self.workers.map(|v| v.to_string()));
+        put("TRUST_PROXY", self.trust_proxy.map(|v| v.to_string()));
+        m
+    }
+}
+
+impl Settings {
+    /// Reads the process environment (and the file named by `DUBAN_CONFIG`, if any).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("DUBAN_"))
+            .collect();
+        let mut vars = match env.get("DUBAN_CONFIG") {
+            Some(path) => read_file(Path::new(path))?,
+            None => HashMap::new(),
+        };
+        vars.extend(env);
+        Self::from_vars(&vars)
+    }
+
+    /// Builds settings from `DUBAN_*` variables given as a map (tests pass their own).
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| vars.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+        let database_url = match get("DUBAN_DATABASE_URL") {
+            Some(v) => DatabaseUrl::parse(v).map_err(|m| bad("DUBAN_DATABASE_URL", &m))?,
+            None => DatabaseUrl::Sqlite(PathBuf::from("data/duban.db")),
+        };
+        let bind = parse_or(
+            get("DUBAN_BIND"),
+            "DUBAN_BIND",
+            "127.0.0.1:8080".parse().ok(),
+        )?;
+        let data_dir = match (get("DUBAN_DATA_DIR"), &database_url) {
+            (Some(d), _) => PathBuf::from(d),
+            (None, DatabaseUrl::Sqlite(p)) => match p.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                _ => PathBuf::from("."),
+            },
+            (None, DatabaseUrl::Postgres(_)) => PathBuf::from("data"),
+        };
+        let jwt_secret = get("DUBAN_JWT_SECRET").map(str::to_owned);
+        if let Some(s) = &jwt_secret {
+            if s.len() < 32 {
+                return Err(bad("DUBAN_JWT_SECRET", "must be at least 32 bytes long"));
+            }
+        }
+        let jwt_previous_secrets: Vec<String> = get("DUBAN_JWT_PREVIOUS_SECRETS")
+            .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect())
+            .unwrap_or_default();
+        if jwt_previous_secrets.iter().any(|s| s.len() < 32) {
+            return Err(bad(
+                "DUBAN_JWT_PREVIOUS_SECRETS",
+                "each key must be at least 32 bytes long",
+            ));
+        }
+        let access_token_ttl_secs: i64 = parse_or(
+            get("DUBAN_ACCESS_TOKEN_TTL"),
+            "DUBAN_ACCESS_TOKEN_TTL",
+            Some(900),
+        )?;
+        if !(30..=86_400).contains(&access_token_ttl_secs) {
+            return Err(bad("DUBAN_ACCESS_TOKEN_TTL", "must be 30 to 86400 seconds"));
+        }
+        let refresh_token_ttl_secs: i64 = parse_or(
+            get("DUBAN_REFRESH_TOKEN_TTL"),
+            "DUBAN_REFRESH_TOKEN_TTL",
+            Some(14 * 86_400),
+        )?;
+        if refresh_token_ttl_secs <= access_token_ttl_secs {
+            return Err(bad(
+                "DUBAN_REFRESH_TOKEN_TTL",
+                "must be longer than the access-token lifetime",
+            ));
+        }
+        let admin_user = get("DUBAN_ADMIN_USER").map(str::to_owned);
+        let admin_password = get("DUBAN_ADMIN_PASSWORD").map(str::to_owned);
+        if admin_user.is_some() != admin_password.is_some() {
+            let missing = if admin_user.is_some() {
+                "DUBAN_ADMIN_PASSWORD"
+            } else {
+                "DUBAN_ADMIN_USER"
+            };
+            return Err(bad(
+                missing,
+                "DUBAN_ADMIN_USER and DUBAN_ADMIN_PASSWORD go together",
+            ));
+        }
+        let log_format = match get("DUBAN_LOG_FORMAT").unwrap_or("text") {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            _ => return Err(bad("DUBAN_LOG_FORMAT", "expected text or json")),
+        };
+        let pool_size: u32 = parse_or(get("DUBAN_POOL_SIZE"), "DUBAN_POOL_SIZE", Some(10))?;
+        if !(1..=200).contains(&pool_size) {
+            return Err(bad("DUBAN_POOL_SIZE", "must be 1 to 200"));
+        }
+        let body_limit: usize =
+            parse_or(get("DUBAN_BODY_LIMIT"), "DUBAN_BODY_LIMIT", Some(1 << 20))?;
+        if body_limit < 1024 {
+            return Err(bad("DUBAN_BODY_LIMIT", "must be at least 1024 bytes"));
+        }
+        let default_workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        let workers: usize =
+            parse_or(get("DUBAN_WORKERS"), "DUBAN_WORKERS", Some(default_workers))?;
+        if !(1..=256).contains(&workers) {
+            return Err(bad("DUBAN_WORKERS", "must be 1 to 256"));
+        }
+        Ok(Settings {
+            database_url,
+            bind,
+            data_dir,
+            jwt_secret,
+            jwt_key_file: get("DUBAN_JWT_KEY_FILE").map(PathBuf::from),
+            jwt_previous_secrets,
+            jwt_issuer: get("DUBAN_JWT_ISSUER").unwrap_or("duban").to_owned(),
+            jwt_audience: get("DUBAN_JWT_AUDIENCE").unwrap_or("duban-api").to_owned(),
+            access_token_ttl_secs,
+            refresh_token_ttl_secs,
+            admin_user,
+            admin_password,
+            log: get("DUBAN_LOG").unwrap_or("info").to_owned(),
+            log_format,
+            demo: parse_bool(get("DUBAN_DEMO"), "DUBAN_DEMO", true)?,
+            pool_size,
+            body_limit,
+            workers,
+            trust_proxy: parse_bool(get("DUBAN_TRUST_PROXY"), "DUBAN_TRUST_PROXY", false)?,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<HashMap<String, String>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        bad(
+            "DUBAN_CONFIG",
+            &format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    let file: FileSettings = toml::from_str(&text)
+        .map_err(|e| bad("DUBAN_CONFIG", &format!("{}: {e}", path.display())))?;
+    Ok(file.into_vars())
+}
+
+fn bad(var: &str, message: &str) -> ConfigError {
+    ConfigError(format!("{var}: {message}"))
+}
+
+fn parse_or<T: std::str::FromStr>(
+    value: Option<&str>,
+    var: &str,
+    default: Option<T>,
+) -> Result<T, ConfigError> {
+    match value {
+        Some(v) => v
+            .parse()
+            .map_err(|_| bad(var, &format!("cannot use {v:?}"))),
+        None => default.ok_or_else(|| bad(var, "is required")),
+    }
+}
+
+fn parse_bool(value: Option<&str>, var: &str, default: bool) -> Result<bool, ConfigError> {
+    match value.map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(v) => Err(bad(var, &format!("expected true or false, not {v:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_serve_sqlite_on_localhost() {
+        let s = Settings::from_vars(&HashMap::new()).unwrap();
+        assert_eq!(s.database_url, DatabaseUrl::Sqlite("data/duban.db".into()));
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.data_dir, PathBuf::from("data"));
+        assert_eq!(s.access_token_ttl_secs, 900);
+        assert!(s.demo);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        for (k, v) in [
+            ("DUBAN_BIND", "nowhere"),
+            ("DUBAN_DATABASE_URL", "mysql://x"),
+            ("DUBAN_JWT_SECRET", "short"),
+            ("DUBAN_POOL_SIZE", "0"),
+            ("DUBAN_DEMO", "maybe"),
+            ("DUBAN_LOG_FORMAT", "xml"),
+        ] {
+            let e = Settings::from_vars(&vars(&[(k, v)])).unwrap_err();
+            assert!(e.0.starts_with(k), "{e} should name {k}");
+        }
+    }
+
+    #[test]
+    fn the_admin_user_needs_a_password() {
+        let e = Settings::from_vars(&vars(&[("DUBAN_ADMIN_USER", "root")])).unwrap_err();
+        assert!(e.0.starts_with("DUBAN_ADMIN_PASSWORD"));
+    }
+
+    #[test]
+    fn postgres_urls_are_printed_without_password() {
+        let u = DatabaseUrl::parse("postgres://app:s3cret@db:5432/duban").unwrap();
+        let shown = format!("{u:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("app@db:5432/duban"));
+    }
+
+    #[test]
+    fn the_file_fills_in_what_the_environment_does_not_set() {
+        let file: FileSettings =
+            toml::from_str("bind = \"0.0.0.0:9000\"\npool_size = 4\n").unwrap();
+        let mut v = file.into_vars();
+        v.insert("DUBAN_POOL_SIZE".into(), "6".into());
+        let s = Settings::from_vars(&v).unwrap();
+        assert_eq!(s.bind.port(), 9000);
+        assert_eq!(s.pool_size, 6);
+    }
+}
