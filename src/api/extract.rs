@@ -33,8 +33,6 @@ pub struct Form<T>(pub T);
 fn deserialize_problem(path: String, message: String, syntax: bool) -> ApiError {
     let field = if let Some(name) = backticked(&message, "missing field `") {
         join_path(&path, &name)
-    } else if let Some(name) = backticked(&message, "unknown field `") {
-        join_path(&path, &name)
     } else {
         path
     };

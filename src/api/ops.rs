@@ -39,6 +39,12 @@ pub async fn healthz() -> web::Json<Health> {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<web::Json<Health>> {
+    // An open SQLite connection keeps working on a deleted file; the file must still be there.
+    if let crate::config::DatabaseUrl::Sqlite(path) = &state.settings.database_url {
+        if !path.exists() {
+            return Err(ApiError::Unavailable(format!("{} is gone", path.display())));
+        }
+    }
     state
         .db
         .run(|c| {

@@ -1,0 +1,12 @@
+//! The integration suite: the real app on a random port, a fresh database per test (a temporary
+//! SQLite file, or a new PostgreSQL database when `DUBAN_TEST_DATABASE_URL` is set), spoken to
+//! over HTTP.
+
+mod helpers;
+
+mod auth;
+mod errors;
+mod openapi;
+mod ops;
+mod roles;
+mod schema;
