@@ -15,6 +15,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod store;
+pub mod tables;
 pub mod telemetry;
 
 pub use app::{AppState, Application};

@@ -85,9 +85,168 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Named sets of units used in plans (市级有关部门, 区县政府, …).
+    unit_groups (id) {
+        id -> BigInt,
+        name -> Text,
+        description -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Other names of a group (各区县政府 for 区县政府).
+    unit_group_aliases (id) {
+        id -> BigInt,
+        group_id -> BigInt,
+        alias -> Text,
+    }
+}
+
+diesel::table! {
+    /// Members of a group.
+    unit_group_members (group_id, unit_id) {
+        group_id -> BigInt,
+        unit_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// 年度计划: a year's plan of tasks.
+    plans (id) {
+        id -> BigInt,
+        title -> Text,
+        year -> Integer,
+        issuing_unit_id -> Nullable<BigInt>,
+        state -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// The task tree of a plan: sections, tasks and measures.
+    plan_items (id) {
+        id -> BigInt,
+        plan_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        level -> Text,
+        code -> Text,
+        number -> Text,
+        title -> Text,
+        position -> Integer,
+        lead_text -> Nullable<Text>,
+        participant_text -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// 任务来源: documents measures derive from, by 文号.
+    source_documents (id) {
+        id -> BigInt,
+        doc_number -> Text,
+        title -> Nullable<Text>,
+        issuer -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Which documents a measure cites.
+    measure_sources (measure_id, source_id) {
+        measure_id -> BigInt,
+        source_id -> BigInt,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    /// A measure given to a unit as lead or participant.
+    assignments (id) {
+        id -> BigInt,
+        plan_id -> BigInt,
+        measure_id -> BigInt,
+        unit_id -> BigInt,
+        role -> Text,
+        via_group_id -> Nullable<BigInt>,
+        due_date -> Date,
+        cycle -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// 完成情况: a unit's report on an assignment for one period.
+    reports (id) {
+        id -> BigInt,
+        assignment_id -> BigInt,
+        unit_id -> BigInt,
+        period -> Text,
+        status -> Text,
+        narrative -> Text,
+        problems -> Text,
+        next_steps -> Text,
+        workflow -> Text,
+        return_reason -> Nullable<Text>,
+        version -> Integer,
+        created_by -> Nullable<BigInt>,
+        updated_by -> Nullable<BigInt>,
+        submitted_at -> Nullable<Timestamp>,
+        reviewed_at -> Nullable<Timestamp>,
+        reviewed_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Every submitted version of a report, immutable.
+    report_revisions (id) {
+        id -> BigInt,
+        report_id -> BigInt,
+        revision -> Integer,
+        status -> Text,
+        narrative -> Text,
+        problems -> Text,
+        next_steps -> Text,
+        submitted_by -> Nullable<BigInt>,
+        submitted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Answers remembered per caller and `Idempotency-Key`.
+    idempotency_keys (user_id, key) {
+        user_id -> BigInt,
+        key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(unit_aliases -> units (unit_id));
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(unit_group_aliases -> unit_groups (group_id));
+diesel::joinable!(unit_group_members -> unit_groups (group_id));
+diesel::joinable!(unit_group_members -> units (unit_id));
+diesel::joinable!(plan_items -> plans (plan_id));
+diesel::joinable!(measure_sources -> plan_items (measure_id));
+diesel::joinable!(measure_sources -> source_documents (source_id));
+diesel::joinable!(assignments -> plan_items (measure_id));
+diesel::joinable!(assignments -> units (unit_id));
+diesel::joinable!(assignments -> plans (plan_id));
+diesel::joinable!(reports -> assignments (assignment_id));
+diesel::joinable!(report_revisions -> reports (report_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -96,4 +255,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     login_throttles,
     audit_log,
+    unit_groups,
+    unit_group_aliases,
+    unit_group_members,
+    plans,
+    plan_items,
+    source_documents,
+    measure_sources,
+    assignments,
+    reports,
+    report_revisions,
+    idempotency_keys,
 );

@@ -5,29 +5,31 @@
 use crate::auth::token::random_token;
 use crate::bootstrap::{ensure_account, AccountSpec};
 use crate::db::{write_tx, AnyConnection};
+use crate::domain::assignment::Cycle;
 use crate::domain::role::Role;
+use crate::domain::table;
 use crate::domain::unit::UnitKind;
-use crate::store::{self, units};
+use crate::error::ApiError;
+use crate::store::{self, groups, plans, units};
+use crate::tables::{import_table, ImportOptions};
+use chrono::NaiveDate;
 
 /// The coordinating office (依法治市办).
 pub const OFFICE: &str = "中共重庆市委全面依法治市委员会办公室";
 /// The seed's reporting unit.
 pub const IPO: &str = "重庆市知识产权局";
+/// The title of the demo plan.
+pub const PLAN_TITLE: &str = "2019年法治政府建设任务";
 
-const UNITS: [(&str, &str, UnitKind, &[&str]); 2] = [
-    (
-        OFFICE,
-        "市委依法治市办",
-        UnitKind::CoordinatingOffice,
-        &["市委依法治市办", "依法治市办"],
-    ),
-    (
-        IPO,
-        "市知识产权局",
-        UnitKind::CityDepartment,
-        &["市知识产权局"],
-    ),
-];
+/// The city's units: every unit the 2019 table names, the 38 district and county governments,
+/// and the coordinating office (`name,short_name,kind,aliases` with aliases separated by `|`).
+const UNITS_CSV: &str = include_str!("units.csv");
+/// The groups the table uses (`name,aliases,members,description`; a member is a unit name or
+/// `kind:KIND` for every unit of that kind).
+const GROUPS_CSV: &str = include_str!("groups.csv");
+/// The 2019 plan as the office's summary table, with the Intellectual Property Office's answers
+/// (derived from the seed report by `tools/derive_demo.py`).
+pub const PLAN_CSV: &str = include_str!("plan_2019.csv");
 
 const ACCOUNTS: [(&str, &str, Role, Option<&str>); 6] = [
     ("admin", "系统管理员", Role::Admin, None),
@@ -53,35 +55,129 @@ const ACCOUNTS: [(&str, &str, Role, Option<&str>); 6] = [
     ("ipo-system", "知识产权局业务系统", Role::Service, Some(IPO)),
 ];
 
+fn csv_rows(text: &str) -> Result<Vec<Vec<String>>, String> {
+    csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .map(|r| {
+            r.map(|r| r.iter().map(str::to_owned).collect())
+                .map_err(|e| e.to_string())
+        })
+        .collect()
+}
+
 fn ensure_units(c: &mut AnyConnection) -> Result<(), String> {
+    let rows = csv_rows(UNITS_CSV)?;
     write_tx(c, |c| {
-        for (name, short, kind, aliases) in UNITS {
+        for r in &rows {
+            let (name, short, kind, aliases) = (&r[0], &r[1], &r[2], &r[3]);
             if units::find_by_name_or_alias(c, name)?.is_some() {
                 continue;
             }
             let now = store::now();
+            let kind = UnitKind::parse(kind)
+                .ok_or_else(|| ApiError::internal(format!("demo unit kind {kind}")))?;
             let id = units::insert(
                 c,
                 &units::NewUnit {
                     name,
-                    short_name: Some(short),
+                    short_name: Some(short.as_str()).filter(|s| !s.is_empty()),
                     kind: kind.as_str(),
                     active: true,
                     created_at: now,
                     updated_at: now,
                 },
             )?;
-            let aliases: Vec<String> = aliases.iter().map(|a| a.to_string()).collect();
+            let aliases: Vec<String> = aliases
+                .split('|')
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect();
             units::replace_aliases(c, id, &aliases)?;
         }
-        Ok::<_, diesel::result::Error>(())
+        for r in csv_rows(GROUPS_CSV).map_err(ApiError::internal)? {
+            let (name, aliases, members, description) = (&r[0], &r[1], &r[2], &r[3]);
+            if groups::find_by_name_or_alias(c, name)?.is_some() {
+                continue;
+            }
+            let mut ids = Vec::new();
+            for m in members.split('|') {
+                match m.strip_prefix("kind:") {
+                    Some(kind) => {
+                        let kind = UnitKind::parse(kind)
+                            .ok_or_else(|| ApiError::internal(format!("demo group kind {kind}")))?;
+                        let filter = units::UnitFilter {
+                            kind: Some(kind),
+                            active: Some(true),
+                            q: None,
+                        };
+                        ids.extend(
+                            units::list(c, &filter, None, i64::MAX - 1)?
+                                .into_iter()
+                                .map(|u| u.id),
+                        );
+                    }
+                    None => ids.push(
+                        units::find_by_name_or_alias(c, m)?
+                            .ok_or_else(|| ApiError::internal(format!("demo group member {m}")))?
+                            .id,
+                    ),
+                }
+            }
+            let gid = groups::insert(c, name, Some(description.as_str()), store::now())?;
+            let aliases: Vec<String> = aliases
+                .split('|')
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect();
+            groups::replace_aliases(c, gid, &aliases)?;
+            groups::replace_members(c, gid, &ids)?;
+        }
+        Ok::<_, ApiError>(())
     })
     .map_err(|e| format!("demo units: {e}"))
+}
+
+/// Loads the 2019 plan through the importer, with the Intellectual Property Office's answers as
+/// its submitted reports, and publishes it. Does nothing when a plan already exists.
+fn ensure_plan(c: &mut AnyConnection) -> Result<(), String> {
+    let existing = plans::list(c, None, &["draft", "published", "closed"], None, 1)
+        .map_err(|e| e.to_string())?;
+    if !existing.is_empty() {
+        return Ok(());
+    }
+    let rows = table::read_csv(PLAN_CSV.as_bytes()).map_err(|e| format!("demo plan: {e:?}"))?;
+    let report = write_tx(c, |c| {
+        let office = units::find_by_name_or_alias(c, OFFICE)?.map(|u| u.id);
+        let ipo = units::find_by_name_or_alias(c, IPO)?.map(|u| u.id);
+        let now = store::now();
+        let plan = plans::insert(c, PLAN_TITLE, 2019, office, now)?;
+        let opts = ImportOptions {
+            dry_run: false,
+            allow_unresolved: false,
+            answers_unit: ipo,
+            due_date: NaiveDate::from_ymd_opt(2019, 12, 31)
+                .ok_or_else(|| ApiError::internal("date"))?,
+            cycle: Cycle::Yearly,
+            by: None,
+        };
+        let report = import_table(c, plan, &rows, &opts)?;
+        plans::set_state(c, plan, "published", now)?;
+        Ok::<_, ApiError>(report)
+    })
+    .map_err(|e| format!("demo plan: {e}"))?;
+    tracing::info!(
+        measures = report.measures,
+        assignments = report.assignments,
+        reports = report.reports,
+        "loaded the 2019 demo plan"
+    );
+    Ok(())
 }
 
 /// Loads the demo units and (re)sets the demo accounts, printing their credentials.
 pub fn load(c: &mut AnyConnection) -> Result<(), String> {
     ensure_units(c)?;
+    ensure_plan(c)?;
     let mut lines = Vec::new();
     for (username, display, role, unit) in ACCOUNTS {
         let secret: String = random_token().chars().take(20).collect();

@@ -52,3 +52,27 @@ id_type!(
     /// The id of a user account.
     UserId
 );
+id_type!(
+    /// The id of a unit group.
+    GroupId
+);
+id_type!(
+    /// The id of a plan (年度计划).
+    PlanId
+);
+id_type!(
+    /// The id of a section, task or measure of a plan's task tree.
+    ItemId
+);
+id_type!(
+    /// The id of a source document (任务来源).
+    SourceId
+);
+id_type!(
+    /// The id of an assignment.
+    AssignmentId
+);
+id_type!(
+    /// The id of a report (完成情况).
+    ReportId
+);

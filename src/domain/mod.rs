@@ -2,7 +2,12 @@
 //! login-throttling rule.
 
 pub mod account;
+pub mod assignment;
 pub mod ids;
+pub mod plan;
+pub mod report;
+pub mod resolve;
 pub mod role;
+pub mod table;
 pub mod throttle;
 pub mod unit;

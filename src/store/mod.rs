@@ -3,7 +3,12 @@
 //! Functions take `&mut AnyConnection` and return `QueryResult`; transactions are opened by the
 //! caller ([`crate::db::Db::write`]) so that writes that belong together commit together.
 
+pub mod assignments;
 pub mod audit;
+pub mod groups;
+pub mod idempotency;
+pub mod plans;
+pub mod reports;
 pub mod sessions;
 pub mod throttle;
 pub mod units;

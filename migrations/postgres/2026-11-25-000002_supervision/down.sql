@@ -1,0 +1,12 @@
+DROP TABLE idempotency_keys;
+DROP TABLE report_revisions;
+DROP FUNCTION report_revisions_are_immutable;
+DROP TABLE reports;
+DROP TABLE assignments;
+DROP TABLE measure_sources;
+DROP TABLE source_documents;
+DROP TABLE plan_items;
+DROP TABLE plans;
+DROP TABLE unit_group_members;
+DROP TABLE unit_group_aliases;
+DROP TABLE unit_groups;

@@ -1,0 +1,214 @@
+//! Assignments of measures to units.
+
+use crate::db::schema::{assignments, plan_items, reports, units};
+use crate::db::AnyConnection;
+use crate::domain::ids::{AssignmentId, GroupId, ItemId, PlanId, UnitId};
+use crate::on_backend;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+/// An assignment as stored.
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
+#[diesel(table_name = assignments, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct Assignment {
+    pub id: AssignmentId,
+    pub plan_id: PlanId,
+    pub measure_id: ItemId,
+    pub unit_id: UnitId,
+    pub role: String,
+    pub via_group_id: Option<GroupId>,
+    pub due_date: NaiveDate,
+    pub cycle: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A new assignment.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = assignments)]
+pub struct NewAssignment {
+    pub plan_id: PlanId,
+    pub measure_id: ItemId,
+    pub unit_id: UnitId,
+    pub role: String,
+    pub via_group_id: Option<GroupId>,
+    pub due_date: NaiveDate,
+    pub cycle: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Filters of the assignment list.
+#[derive(Debug, Default, Clone)]
+pub struct AssignmentFilter {
+    pub plan_id: Option<PlanId>,
+    pub measure_id: Option<ItemId>,
+    pub unit_id: Option<UnitId>,
+    pub role: Option<String>,
+    /// Only plans in these states (units never see drafts).
+    pub plan_states: Option<Vec<&'static str>>,
+}
+
+/// Inserts assignments in batches.
+pub fn insert_many(c: &mut AnyConnection, rows: &[NewAssignment]) -> QueryResult<usize> {
+    let mut n = 0;
+    for chunk in rows.chunks(500) {
+        n += on_backend!(c, |c| diesel::insert_into(assignments::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(n)
+}
+
+/// The assignment with this id.
+pub fn find(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<Option<Assignment>> {
+    assignments::table
+        .find(id)
+        .select(Assignment::as_select())
+        .first(c)
+        .optional()
+}
+
+/// The units already assigned to a measure.
+pub fn units_of_measure(
+    c: &mut AnyConnection,
+    measure: ItemId,
+) -> QueryResult<Vec<(UnitId, String)>> {
+    assignments::table
+        .filter(assignments::measure_id.eq(measure))
+        .select((assignments::unit_id, assignments::role))
+        .load(c)
+}
+
+/// The assignment of a unit on a measure.
+pub fn of_unit_on_measure(
+    c: &mut AnyConnection,
+    unit: UnitId,
+    measure: ItemId,
+) -> QueryResult<Option<Assignment>> {
+    assignments::table
+        .filter(assignments::unit_id.eq(unit))
+        .filter(assignments::measure_id.eq(measure))
+        .select(Assignment::as_select())
+        .first(c)
+        .optional()
+}
+
+/// Up to `limit + 1` assignments after `after`, in id order.
+pub fn list(
+    c: &mut AnyConnection,
+    f: &AssignmentFilter,
+    after: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<Assignment>> {
+    use crate::db::schema::plans;
+    let mut q = assignments::table
+        .inner_join(plans::table)
+        .select(Assignment::as_select())
+        .into_boxed();
+    if let Some(p) = f.plan_id {
+        q = q.filter(assignments::plan_id.eq(p));
+    }
+    if let Some(m) = f.measure_id {
+        q = q.filter(assignments::measure_id.eq(m));
+    }
+    if let Some(u) = f.unit_id {
+        q = q.filter(assignments::unit_id.eq(u));
+    }
+    if let Some(r) = &f.role {
+        q = q.filter(assignments::role.eq(r.clone()));
+    }
+    if let Some(states) = &f.plan_states {
+        q = q.filter(plans::state.eq_any(states.clone()));
+    }
+    if let Some(a) = after {
+        q = q.filter(assignments::id.gt(AssignmentId(a)));
+    }
+    q.order(assignments::id.asc()).limit(limit + 1).load(c)
+}
+
+/// Changes the due date and cycle.
+pub fn reschedule(
+    c: &mut AnyConnection,
+    id: AssignmentId,
+    due: NaiveDate,
+    cycle: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(assignments::table.find(id))
+        .set((
+            assignments::due_date.eq(due),
+            assignments::cycle.eq(cycle),
+            assignments::updated_at.eq(now),
+        ))
+        .execute(c)
+}
+
+/// Removes an assignment that has no reports; false when it has some.
+pub fn delete_unreported(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<bool> {
+    let n: i64 = reports::table
+        .filter(reports::assignment_id.eq(id))
+        .count()
+        .get_result(c)?;
+    if n > 0 {
+        return Ok(false);
+    }
+    diesel::delete(assignments::table.find(id))
+        .execute(c)
+        .map(|n| n == 1)
+}
+
+/// The lead units of a measure.
+pub fn leads_of(c: &mut AnyConnection, measure: ItemId) -> QueryResult<Vec<UnitId>> {
+    assignments::table
+        .filter(assignments::measure_id.eq(measure))
+        .filter(assignments::role.eq("lead"))
+        .select(assignments::unit_id)
+        .load(c)
+}
+
+/// Assignment count per measure of a plan.
+pub fn count_by_measure(c: &mut AnyConnection, plan: PlanId) -> QueryResult<Vec<(ItemId, i64)>> {
+    assignments::table
+        .filter(assignments::plan_id.eq(plan))
+        .group_by(assignments::measure_id)
+        .select((assignments::measure_id, diesel::dsl::count_star()))
+        .load(c)
+}
+
+/// Names of the units assigned, for display.
+pub fn unit_names(c: &mut AnyConnection, ids: &[UnitId]) -> QueryResult<Vec<(UnitId, String)>> {
+    units::table
+        .filter(units::id.eq_any(ids))
+        .select((units::id, units::name))
+        .load(c)
+}
+
+/// The measure an assignment belongs to, with its plan.
+pub fn measure_of(
+    c: &mut AnyConnection,
+    id: AssignmentId,
+) -> QueryResult<Option<(Assignment, ItemId, String)>> {
+    assignments::table
+        .inner_join(plan_items::table)
+        .filter(assignments::id.eq(id))
+        .select((Assignment::as_select(), plan_items::id, plan_items::code))
+        .first(c)
+        .optional()
+}
+
+/// The measure and role of each of these assignments.
+pub fn measures_of(
+    c: &mut AnyConnection,
+    ids: &[AssignmentId],
+) -> QueryResult<Vec<(AssignmentId, ItemId, String)>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(AssignmentId, ItemId, String)> = assignments::table
+            .filter(assignments::id.eq_any(chunk))
+            .select((assignments::id, assignments::measure_id, assignments::role))
+            .load(c)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
