@@ -132,6 +132,23 @@ fn is_json(ct: &str) -> bool {
     ct == "application/json" || (ct.starts_with("application/") && ct.ends_with("+json"))
 }
 
+fn is_csv(ct: &str) -> bool {
+    ct == "text/csv"
+}
+
+/// A `text/csv` body (table imports), limited in size.
+pub struct CsvBody(pub web::Bytes);
+
+impl FromRequest for CsvBody {
+    type Error = ApiError;
+    type Future = LocalFuture<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_body(req, payload, is_csv, "text/csv");
+        Box::pin(async move { body.await.map(CsvBody) })
+    }
+}
+
 fn is_form(ct: &str) -> bool {
     ct == "application/x-www-form-urlencoded"
 }

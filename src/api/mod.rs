@@ -3,10 +3,16 @@
 //! Every route is registered through utoipa-actix-web, so nothing is served undocumented; the
 //! document is then completed with the error responses every operation shares.
 
+pub mod assignments;
 pub mod audit;
 pub mod auth;
 pub mod extract;
+pub mod groups;
+pub mod idempotency;
 pub mod ops;
+pub mod plans;
+pub mod reports;
+pub mod sources;
 pub mod units;
 pub mod users;
 
@@ -38,6 +44,11 @@ Lists use keyset pagination: pass `next_cursor` back as `cursor`.",
         (name = "auth", description = "Sign-in, tokens and the caller's own account"),
         (name = "units", description = "The unit directory (单位)"),
         (name = "users", description = "Accounts of people and department systems"),
+        (name = "plans", description = "Annual plans (年度计划), their task tree, the summary table in and out"),
+        (name = "assignments", description = "Measures assigned to lead and participating units"),
+        (name = "reports", description = "Completion reports (完成情况) and their review"),
+        (name = "groups", description = "Unit groups (市级有关部门, 区县政府, …)"),
+        (name = "sources", description = "Source documents (任务来源) and traceability"),
         (name = "audit", description = "The append-only audit trail"),
         (name = "ops", description = "Health, readiness and metrics"),
     ),
@@ -109,7 +120,40 @@ where
                 .service(users::update_user)
                 .service(users::reset_password)
                 .service(users::rotate_client_secret)
-                .service(audit::list_audit),
+                .service(audit::list_audit)
+                .service(groups::list_groups)
+                .service(groups::create_group)
+                .service(groups::get_group)
+                .service(groups::replace_group)
+                .service(plans::list_plans)
+                .service(plans::create_plan)
+                .service(plans::get_plan)
+                .service(plans::update_plan)
+                .service(plans::publish_plan)
+                .service(plans::close_plan)
+                .service(plans::get_plan_tree)
+                .service(plans::list_measures)
+                .service(plans::create_item)
+                .service(plans::update_item)
+                .service(plans::get_summary)
+                .service(plans::import_plan_table)
+                .service(sources::list_sources)
+                .service(sources::create_source)
+                .service(sources::get_source)
+                .service(assignments::list_assignments)
+                .service(assignments::reschedule_assignments)
+                .service(assignments::get_assignment)
+                .service(assignments::assign_measure)
+                .service(assignments::update_assignment)
+                .service(assignments::delete_assignment)
+                .service(reports::list_reports)
+                .service(reports::create_report)
+                .service(reports::get_report)
+                .service(reports::update_report)
+                .service(reports::submit_report)
+                .service(reports::accept_report)
+                .service(reports::return_report)
+                .service(reports::list_revisions),
         )
 }
 

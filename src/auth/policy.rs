@@ -81,6 +81,91 @@ pub fn read_audit(p: &Principal) -> ApiResult<()> {
     }
 }
 
+/// The office's roles: they see every unit's sent work.
+pub fn is_office(p: &Principal) -> bool {
+    matches!(p.role, Role::Admin | Role::Coordinator | Role::Viewer)
+}
+
+/// Plans, their task tree, groups, sources and assignments are built by admins and the office.
+pub fn manage_plans(p: &Principal) -> ApiResult<()> {
+    match p.role {
+        Role::Admin | Role::Coordinator => Ok(()),
+        _ => Err(deny("change plans, groups, sources or assignments")),
+    }
+}
+
+/// Only the office reviews (accepts or returns) reports.
+pub fn review_reports(p: &Principal) -> ApiResult<()> {
+    match p.role {
+        Role::Admin | Role::Coordinator => Ok(()),
+        _ => Err(deny("review reports")),
+    }
+}
+
+/// The unit a unit-bound caller acts for; the office gets `None` (no unit limit).
+pub fn unit_scope(p: &Principal) -> ApiResult<Option<UnitId>> {
+    if is_office(p) {
+        return Ok(None);
+    }
+    if !p.has_scope("assignments:read") && !p.has_scope("reports:read") {
+        return Err(deny("read assignments without the assignments:read scope"));
+    }
+    p.unit_id
+        .map(Some)
+        .ok_or_else(|| ApiError::Forbidden("the account belongs to no unit".into()))
+}
+
+/// May the caller draft or edit reports of an assignment of `unit`?
+/// Its own unit's reporters and managers, and service accounts with `reports:write`.
+pub fn write_report(p: &Principal, unit: UnitId) -> ApiResult<()> {
+    let own = p.unit_id == Some(unit);
+    match p.role {
+        Role::UnitReporter | Role::UnitManager if own => Ok(()),
+        Role::Service if own && p.has_scope("reports:write") => Ok(()),
+        Role::Service if own => Err(ApiError::Forbidden(
+            "this token lacks the reports:write scope".into(),
+        )),
+        _ => Err(ApiError::Forbidden(
+            "only the assigned unit's reporters and managers write its reports".into(),
+        )),
+    }
+}
+
+/// May the caller submit reports of `unit`? Its unit managers, and service accounts with
+/// `reports:submit`.
+pub fn submit_report(p: &Principal, unit: UnitId) -> ApiResult<()> {
+    let own = p.unit_id == Some(unit);
+    match p.role {
+        Role::UnitManager if own => Ok(()),
+        Role::Service if own && p.has_scope("reports:submit") => Ok(()),
+        Role::Service if own => Err(ApiError::Forbidden(
+            "this token lacks the reports:submit scope".into(),
+        )),
+        Role::UnitReporter if own => Err(ApiError::Forbidden(
+            "a reporter drafts; the unit manager submits".into(),
+        )),
+        _ => Err(ApiError::Forbidden(
+            "only the assigned unit's manager submits its reports".into(),
+        )),
+    }
+}
+
+/// May the caller read a report of `unit` in workflow state `draft`/other, given whether the
+/// caller's unit leads the measure? Drafts: own unit only. Sent reports: the office, the unit
+/// itself, and the measure's lead unit.
+pub fn read_report(
+    p: &Principal,
+    unit: UnitId,
+    is_draft: bool,
+    caller_leads_measure: bool,
+) -> bool {
+    let own = p.unit_id == Some(unit) && (p.role != Role::Service || p.has_scope("reports:read"));
+    if is_draft {
+        return own && p.role != Role::Viewer;
+    }
+    own || is_office(p) || (caller_leads_measure && p.has_scope("reports:read"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

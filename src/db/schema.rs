@@ -267,3 +267,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_revisions,
     idempotency_keys,
 );
+
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    assignments::measure_id,
+    assignments::unit_id,
+    assignments::plan_id,
+    assignments::role,
+    reports::status,
+    reports::workflow,
+);

@@ -212,3 +212,58 @@ pub fn measures_of(
     }
     Ok(out)
 }
+
+/// How far one measure is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Assignments.
+    pub assigned: i64,
+    /// Of those, with a sent report.
+    pub reported: i64,
+    /// Of those, reported completed.
+    pub completed: i64,
+    /// Of those, reported not applicable.
+    pub not_applicable: i64,
+}
+
+/// Progress of measures: per measure, how many assignments, and how many of them have a sent
+/// (submitted, resubmitted or accepted) report saying completed / not applicable / other.
+pub fn progress_of_measures(
+    c: &mut AnyConnection,
+    measures: &[ItemId],
+) -> QueryResult<Vec<(ItemId, Progress)>> {
+    let assigned: Vec<(ItemId, i64)> = assignments::table
+        .filter(assignments::measure_id.eq_any(measures))
+        .group_by(assignments::measure_id)
+        .select((assignments::measure_id, diesel::dsl::count_star()))
+        .load(c)?;
+    let sent: Vec<(ItemId, String, i64)> = reports::table
+        .inner_join(assignments::table)
+        .filter(assignments::measure_id.eq_any(measures))
+        .filter(reports::workflow.eq_any(["submitted", "resubmitted", "accepted"]))
+        .group_by((assignments::measure_id, reports::status))
+        .select((
+            assignments::measure_id,
+            reports::status,
+            diesel::dsl::count(reports::assignment_id).aggregate_distinct(),
+        ))
+        .load(c)?;
+    Ok(assigned
+        .into_iter()
+        .map(|(m, n)| {
+            let count = |f: &dyn Fn(&str) -> bool| {
+                sent.iter()
+                    .filter(|(x, s, _)| *x == m && f(s))
+                    .map(|(_, _, k)| k)
+                    .sum::<i64>()
+            };
+            let progress = Progress {
+                assigned: n,
+                reported: count(&|_| true),
+                completed: count(&|s| s == "completed"),
+                not_applicable: count(&|s| s == "not_applicable"),
+            };
+            (m, progress)
+        })
+        .collect())
+}
