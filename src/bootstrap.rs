@@ -159,7 +159,7 @@ pub fn run(db: &Db, settings: &Settings) -> Result<(), String> {
         tracing::info!(username = %user, ?outcome, "admin account from DUBAN_ADMIN_USER");
     }
     if settings.demo {
-        crate::demo::load(&mut c)?;
+        crate::demo::load(&mut c, settings.admin_user.as_deref())?;
     }
     Ok(())
 }

@@ -37,6 +37,47 @@ enum Command {
     },
     /// Print the OpenAPI document (the content of openapi/openapi.json).
     Openapi,
+    /// Import a summary table (CSV, the columns of the office's table) into a new or an empty
+    /// draft plan; all or nothing. Prints the resolution report as JSON.
+    Import {
+        /// The CSV file.
+        #[arg(long)]
+        file: std::path::PathBuf,
+        /// Import into this existing empty draft plan.
+        #[arg(long, conflicts_with_all = ["title", "year"])]
+        plan_id: Option<i64>,
+        /// Create a new draft plan with this title.
+        #[arg(long, requires = "year")]
+        title: Option<String>,
+        /// The new plan's year.
+        #[arg(long, requires = "title")]
+        year: Option<i32>,
+        /// Only resolve and count; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import even when some unit names cannot be resolved.
+        #[arg(long)]
+        allow_unresolved: bool,
+        /// The unit (name or alias) whose answers fill the last column; they become its
+        /// submitted reports.
+        #[arg(long)]
+        answers_unit: Option<String>,
+        /// Due date of the assignments (default: 31 December of the plan's year).
+        #[arg(long)]
+        due_date: Option<chrono::NaiveDate>,
+        /// Reporting cycle: once, monthly, quarterly, half_yearly or yearly (default yearly).
+        #[arg(long, default_value = "yearly")]
+        cycle: String,
+    },
+    /// Print a plan's summary table as CSV: one unit's answers, or consolidated.
+    Export {
+        /// The plan.
+        #[arg(long)]
+        plan_id: i64,
+        /// The unit (name or alias) whose answers fill the last column.
+        #[arg(long)]
+        unit: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -137,6 +178,120 @@ fn run(cli: Cli) -> Result<(), String> {
                     Ok(())
                 }
             }
+        }
+        Command::Import {
+            file,
+            plan_id,
+            title,
+            year,
+            dry_run,
+            allow_unresolved,
+            answers_unit,
+            due_date,
+            cycle,
+        } => {
+            let db = app::open_database(&settings)?;
+            let mut conn = db.get().map_err(|e| e.to_string())?;
+            let text = std::fs::read(&file)
+                .map_err(|e| format!("file: cannot read {}: {e}", file.display()))?;
+            let rows = duban::domain::table::read_csv(&text).map_err(|errs| {
+                errs.iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+            let cycle = duban::domain::assignment::Cycle::parse(&cycle)
+                .ok_or_else(|| format!("cycle: {cycle:?} is not a cycle"))?;
+            let report = duban::db::write_tx(&mut conn, |c| {
+                use duban::error::ApiError;
+                use duban::store::{plans, units};
+                let plan = match (plan_id, &title, year) {
+                    (Some(id), _, _) => duban::domain::ids::PlanId(id),
+                    (None, Some(t), Some(y)) => plans::insert(c, t, y, None, duban::store::now())?,
+                    _ => {
+                        return Err(ApiError::invalid(
+                            "plan",
+                            "give --plan-id, or --title and --year",
+                        ))
+                    }
+                };
+                let year = plans::find(c, plan)?
+                    .ok_or_else(|| ApiError::NotFound(format!("no plan {plan}")))?
+                    .year;
+                let answers = match &answers_unit {
+                    Some(name) => Some(
+                        units::find_by_name_or_alias(c, name)?
+                            .ok_or_else(|| {
+                                ApiError::invalid(
+                                    "answers-unit",
+                                    format!("no unit is named {name}"),
+                                )
+                            })?
+                            .id,
+                    ),
+                    None => None,
+                };
+                let opts = duban::tables::ImportOptions {
+                    dry_run,
+                    allow_unresolved,
+                    answers_unit: answers,
+                    due_date: due_date
+                        .or_else(|| chrono::NaiveDate::from_ymd_opt(year, 12, 31))
+                        .ok_or_else(|| ApiError::invalid("due-date", "cannot be derived"))?,
+                    cycle,
+                    by: None,
+                };
+                let report = duban::tables::import_table(c, plan, &rows, &opts)?;
+                if dry_run {
+                    // Nothing was written, but a plan created for the dry run must not stay.
+                    return Err(ApiError::Conflict {
+                        detail: serde_json::to_string_pretty(&report).unwrap_or_default(),
+                        field: None,
+                    });
+                }
+                Ok(report)
+            });
+            match report {
+                Ok(r) => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?
+                ),
+                Err(duban::error::ApiError::Conflict {
+                    detail,
+                    field: None,
+                }) if dry_run => println!("{detail}"),
+                Err(duban::error::ApiError::Validation(errs)) => {
+                    return Err(errs
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.message))
+                        .collect::<Vec<_>>()
+                        .join("\n"))
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+            Ok(())
+        }
+        Command::Export { plan_id, unit } => {
+            let db = app::open_database(&settings)?;
+            let mut conn = db.get().map_err(|e| e.to_string())?;
+            let answers = match unit {
+                Some(name) => duban::tables::Answers::Unit(
+                    duban::store::units::find_by_name_or_alias(&mut conn, &name)
+                        .map_err(|e| e.to_string())?
+                        .ok_or_else(|| format!("unit: no unit is named {name}"))?
+                        .id,
+                ),
+                None => duban::tables::Answers::Consolidated,
+            };
+            let rows = duban::tables::export_table(
+                &mut conn,
+                duban::domain::ids::PlanId(plan_id),
+                answers,
+                false,
+            )
+            .map_err(|e| e.to_string())?;
+            print!("{}", duban::domain::table::write_csv(&rows));
+            Ok(())
         }
         Command::Openapi => {
             let doc = duban::api::openapi();

@@ -174,12 +174,21 @@ fn ensure_plan(c: &mut AnyConnection) -> Result<(), String> {
     Ok(())
 }
 
-/// Loads the demo units and (re)sets the demo accounts, printing their credentials.
-pub fn load(c: &mut AnyConnection) -> Result<(), String> {
+/// Loads the demo units and plan and (re)sets the demo accounts, printing their credentials.
+/// The account named by `DUBAN_ADMIN_USER` (`configured_admin`) keeps its configured password.
+pub fn load(c: &mut AnyConnection, configured_admin: Option<&str>) -> Result<(), String> {
     ensure_units(c)?;
     ensure_plan(c)?;
     let mut lines = Vec::new();
     for (username, display, role, unit) in ACCOUNTS {
+        if configured_admin.is_some_and(|a| a.eq_ignore_ascii_case(username)) {
+            lines.push(format!(
+                "  {:<14} {:<14} (DUBAN_ADMIN_PASSWORD)",
+                role.as_str(),
+                username
+            ));
+            continue;
+        }
         let secret: String = random_token().chars().take(20).collect();
         let spec = AccountSpec {
             username: username.into(),
