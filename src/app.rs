@@ -70,6 +70,13 @@ impl Application {
             settings,
         });
         crate::auth::password::warm_up();
+        if state.settings.reminder_interval_secs > 0 {
+            crate::jobs::reminders::spawn(
+                state.db.clone(),
+                std::time::Duration::from_secs(state.settings.reminder_interval_secs),
+                state.settings.reminder_days_before,
+            );
+        }
         let shared = state.clone();
         let server = HttpServer::new(move || {
             let (app, _) = api::register(App::new().into_utoipa_app()).split_for_parts();

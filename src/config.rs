@@ -109,6 +109,10 @@ pub struct Settings {
     /// `DUBAN_TRUST_PROXY`: take the client address from `X-Forwarded-For` (only behind a proxy
     /// that sets it).
     pub trust_proxy: bool,
+    /// `DUBAN_REMINDER_INTERVAL`: seconds between automatic reminder passes (0 turns them off).
+    pub reminder_interval_secs: u64,
+    /// `DUBAN_REMINDER_DAYS_BEFORE`: how many days before the due date a reminder goes out.
+    pub reminder_days_before: u64,
 }
 
 /// A setting that could not be used; the message names the variable.
@@ -146,6 +150,8 @@ struct FileSettings {
     body_limit: Option<usize>,
     workers: Option<usize>,
     trust_proxy: Option<bool>,
+    reminder_interval: Option<u64>,
+    reminder_days_before: Option<u64>,
 }
 
 impl FileSettings {
@@ -182,6 +188,14 @@ impl FileSettings {
         put("BODY_LIMIT", self.body_limit.map(|v| v.to_string()));
         put("WORKERS", self.workers.map(|v| v.to_string()));
         put("TRUST_PROXY", self.trust_proxy.map(|v| v.to_string()));
+        put(
+            "REMINDER_INTERVAL",
+            self.reminder_interval.map(|v| v.to_string()),
+        );
+        put(
+            "REMINDER_DAYS_BEFORE",
+            self.reminder_days_before.map(|v| v.to_string()),
+        );
         m
     }
 }
@@ -289,6 +303,19 @@ impl Settings {
         if !(1..=256).contains(&workers) {
             return Err(bad("DUBAN_WORKERS", "must be 1 to 256"));
         }
+        let reminder_interval_secs: u64 = parse_or(
+            get("DUBAN_REMINDER_INTERVAL"),
+            "DUBAN_REMINDER_INTERVAL",
+            Some(300),
+        )?;
+        let reminder_days_before: u64 = parse_or(
+            get("DUBAN_REMINDER_DAYS_BEFORE"),
+            "DUBAN_REMINDER_DAYS_BEFORE",
+            Some(7),
+        )?;
+        if reminder_days_before > 90 {
+            return Err(bad("DUBAN_REMINDER_DAYS_BEFORE", "must be 0 to 90 days"));
+        }
         Ok(Settings {
             database_url,
             bind,
@@ -309,6 +336,8 @@ impl Settings {
             body_limit,
             workers,
             trust_proxy: parse_bool(get("DUBAN_TRUST_PROXY"), "DUBAN_TRUST_PROXY", false)?,
+            reminder_interval_secs,
+            reminder_days_before,
         })
     }
 }

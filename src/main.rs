@@ -240,6 +240,7 @@ fn run(cli: Cli) -> Result<(), String> {
                         .ok_or_else(|| ApiError::invalid("due-date", "cannot be derived"))?,
                     cycle,
                     by: None,
+                    submitted_at: None,
                 };
                 let report = duban::tables::import_table(c, plan, &rows, &opts)?;
                 if dry_run {

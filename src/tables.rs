@@ -33,6 +33,8 @@ pub struct ImportOptions {
     pub cycle: Cycle,
     /// Who imports (recorded on the reports).
     pub by: Option<UserId>,
+    /// When the answers were submitted (the date of the unit's report); default now.
+    pub submitted_at: Option<chrono::NaiveDateTime>,
 }
 
 /// How one distinct unit string of the table was understood.
@@ -435,6 +437,7 @@ pub fn import_table(
     assignments::insert_many(c, &new_assignments)?;
     if let Some(answering) = opts.answers_unit {
         let period = opts.cycle.period_of(opts.due_date);
+        let sent_at = opts.submitted_at.unwrap_or(now);
         for (measure, text) in answers {
             let a = assignments::of_unit_on_measure(c, answering, measure)?
                 .ok_or_else(|| ApiError::internal("answer without assignment"))?;
@@ -452,13 +455,13 @@ pub fn import_table(
                     version: 1,
                     created_by: opts.by,
                     updated_by: opts.by,
-                    submitted_at: Some(now),
-                    created_at: now,
-                    updated_at: now,
+                    submitted_at: Some(sent_at),
+                    created_at: sent_at,
+                    updated_at: sent_at,
                 },
             )?;
             let r = reports::find(c, id)?.ok_or_else(|| ApiError::internal("report vanished"))?;
-            reports::insert_revision(c, &r, opts.by, now)?;
+            reports::insert_revision(c, &r, opts.by, sent_at)?;
         }
     }
     Ok(report)

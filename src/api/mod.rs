@@ -6,6 +6,7 @@
 pub mod assignments;
 pub mod audit;
 pub mod auth;
+pub mod desk;
 pub mod extract;
 pub mod groups;
 pub mod idempotency;
@@ -14,6 +15,7 @@ pub mod plans;
 pub mod reports;
 pub mod sources;
 pub mod units;
+pub mod urges;
 pub mod users;
 
 use crate::error::{ApiError, FieldError, Problem, PROBLEM_JSON};
@@ -49,6 +51,8 @@ Lists use keyset pagination: pass `next_cursor` back as `cursor`.",
         (name = "reports", description = "Completion reports (完成情况) and their review"),
         (name = "groups", description = "Unit groups (市级有关部门, 区县政府, …)"),
         (name = "sources", description = "Source documents (任务来源) and traceability"),
+        (name = "desk", description = "The office's desk: overdue and due-soon work, statistics, inboxes"),
+        (name = "urges", description = "Reminders, urges and supervision (提醒 / 催办 / 督办)"),
         (name = "audit", description = "The append-only audit trail"),
         (name = "ops", description = "Health, readiness and metrics"),
     ),
@@ -153,7 +157,19 @@ where
                 .service(reports::submit_report)
                 .service(reports::accept_report)
                 .service(reports::return_report)
-                .service(reports::list_revisions),
+                .service(reports::list_revisions)
+                .service(desk::list_overdue)
+                .service(desk::list_due_soon)
+                .service(desk::stats_units)
+                .service(desk::stats_sections)
+                .service(desk::stats_sources)
+                .service(desk::stats_plan)
+                .service(desk::get_inbox)
+                .service(urges::create_urge)
+                .service(urges::list_urges)
+                .service(urges::get_urge)
+                .service(urges::acknowledge_urge)
+                .service(urges::reply_urge),
         )
 }
 

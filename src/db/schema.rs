@@ -233,6 +233,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// 提醒 / 催办 / 督办: the office chasing a unit about assignments.
+    urges (id) {
+        id -> BigInt,
+        unit_id -> BigInt,
+        severity -> Text,
+        message -> Text,
+        reply_by -> Nullable<Date>,
+        automatic -> Bool,
+        issued_by -> Nullable<BigInt>,
+        issued_at -> Timestamp,
+        acknowledged_at -> Nullable<Timestamp>,
+        acknowledged_by -> Nullable<BigInt>,
+        reply -> Nullable<Text>,
+        replied_at -> Nullable<Timestamp>,
+        replied_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// The assignments an urge is about.
+    urge_assignments (urge_id, assignment_id) {
+        urge_id -> BigInt,
+        assignment_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Automatic reminders already sent, one per assignment, period and kind.
+    reminder_log (assignment_id, period, kind) {
+        assignment_id -> BigInt,
+        period -> Text,
+        kind -> Text,
+        urge_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(unit_aliases -> units (unit_id));
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
@@ -247,6 +285,8 @@ diesel::joinable!(assignments -> units (unit_id));
 diesel::joinable!(assignments -> plans (plan_id));
 diesel::joinable!(reports -> assignments (assignment_id));
 diesel::joinable!(report_revisions -> reports (report_id));
+diesel::joinable!(urge_assignments -> urges (urge_id));
+diesel::joinable!(urge_assignments -> assignments (assignment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -266,6 +306,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     reports,
     report_revisions,
     idempotency_keys,
+    urges,
+    urge_assignments,
+    reminder_log,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod assignment;
+pub mod desk;
 pub mod ids;
 pub mod plan;
 pub mod report;

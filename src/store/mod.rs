@@ -5,6 +5,7 @@
 
 pub mod assignments;
 pub mod audit;
+pub mod desk;
 pub mod groups;
 pub mod idempotency;
 pub mod plans;
@@ -12,6 +13,7 @@ pub mod reports;
 pub mod sessions;
 pub mod throttle;
 pub mod units;
+pub mod urges;
 pub mod users;
 
 use chrono::NaiveDateTime;

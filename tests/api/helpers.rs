@@ -171,6 +171,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         ("DUBAN_WORKERS", "1"),
         ("DUBAN_POOL_SIZE", "4"),
         ("DUBAN_BODY_LIMIT", "65536"),
+        ("DUBAN_REMINDER_INTERVAL", "0"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

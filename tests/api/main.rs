@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod errors;
+mod import;
 mod openapi;
 mod ops;
 mod roles;

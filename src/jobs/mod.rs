@@ -1,0 +1,3 @@
+//! Background work shared safely by any number of API instances.
+
+pub mod reminders;

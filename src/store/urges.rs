@@ -1,0 +1,265 @@
+//! Urges (提醒 / 催办 / 督办) and the reminder log.
+
+use crate::db::schema::{reminder_log, urge_assignments, urges};
+use crate::db::{AnyConnection, MultiBackend};
+use crate::domain::ids::{AssignmentId, UnitId, UserId};
+use crate::on_backend;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Text};
+use std::collections::HashMap;
+
+/// An urge as stored.
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
+#[diesel(table_name = urges, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct Urge {
+    pub id: i64,
+    pub unit_id: UnitId,
+    pub severity: String,
+    pub message: String,
+    pub reply_by: Option<NaiveDate>,
+    pub automatic: bool,
+    pub issued_by: Option<UserId>,
+    pub issued_at: NaiveDateTime,
+    pub acknowledged_at: Option<NaiveDateTime>,
+    pub acknowledged_by: Option<UserId>,
+    pub reply: Option<String>,
+    pub replied_at: Option<NaiveDateTime>,
+    pub replied_by: Option<UserId>,
+}
+
+/// A new urge.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = urges)]
+pub struct NewUrge {
+    pub unit_id: UnitId,
+    pub severity: String,
+    pub message: String,
+    pub reply_by: Option<NaiveDate>,
+    pub automatic: bool,
+    pub issued_by: Option<UserId>,
+    pub issued_at: NaiveDateTime,
+}
+
+/// Filters of the urge list.
+#[derive(Debug, Clone, Default)]
+pub struct UrgeFilter {
+    pub unit_id: Option<UnitId>,
+    pub assignment_id: Option<AssignmentId>,
+    pub severity: Option<String>,
+    /// Only urges not yet replied to.
+    pub open: Option<bool>,
+}
+
+/// Issues an urge about these assignments; returns its id.
+pub fn insert(
+    c: &mut AnyConnection,
+    u: &NewUrge,
+    assignments: &[AssignmentId],
+) -> QueryResult<i64> {
+    let id: i64 = on_backend!(c, |c| diesel::insert_into(urges::table)
+        .values(u)
+        .returning(urges::id)
+        .get_result(c))?;
+    for chunk in assignments.chunks(500) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|a| {
+                (
+                    urge_assignments::urge_id.eq(id),
+                    urge_assignments::assignment_id.eq(a),
+                )
+            })
+            .collect();
+        on_backend!(c, |c| diesel::insert_into(urge_assignments::table)
+            .values(&rows)
+            .execute(c))?;
+    }
+    Ok(id)
+}
+
+/// The urge with this id.
+pub fn find(c: &mut AnyConnection, id: i64) -> QueryResult<Option<Urge>> {
+    urges::table
+        .find(id)
+        .select(Urge::as_select())
+        .first(c)
+        .optional()
+}
+
+/// The assignments of these urges.
+pub fn assignments_of(
+    c: &mut AnyConnection,
+    ids: &[i64],
+) -> QueryResult<HashMap<i64, Vec<AssignmentId>>> {
+    let rows: Vec<(i64, AssignmentId)> = urge_assignments::table
+        .filter(urge_assignments::urge_id.eq_any(ids))
+        .select((urge_assignments::urge_id, urge_assignments::assignment_id))
+        .order((urge_assignments::urge_id, urge_assignments::assignment_id))
+        .load(c)?;
+    let mut map: HashMap<i64, Vec<AssignmentId>> = HashMap::new();
+    for (u, a) in rows {
+        map.entry(u).or_default().push(a);
+    }
+    Ok(map)
+}
+
+/// Up to `limit + 1` urges before `before` (newest first).
+pub fn list(
+    c: &mut AnyConnection,
+    f: &UrgeFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<Urge>> {
+    let mut q = urges::table.select(Urge::as_select()).into_boxed();
+    if let Some(u) = f.unit_id {
+        q = q.filter(urges::unit_id.eq(u));
+    }
+    if let Some(a) = f.assignment_id {
+        let of = urge_assignments::table
+            .filter(urge_assignments::assignment_id.eq(a))
+            .select(urge_assignments::urge_id);
+        q = q.filter(urges::id.eq_any(of));
+    }
+    if let Some(s) = &f.severity {
+        q = q.filter(urges::severity.eq(s.clone()));
+    }
+    match f.open {
+        Some(true) => q = q.filter(urges::replied_at.is_null()),
+        Some(false) => q = q.filter(urges::replied_at.is_not_null()),
+        None => {}
+    }
+    if let Some(b) = before {
+        q = q.filter(urges::id.lt(b));
+    }
+    q.order(urges::id.desc()).limit(limit + 1).load(c)
+}
+
+/// Records the acknowledgement (once); false when already acknowledged.
+pub fn acknowledge(
+    c: &mut AnyConnection,
+    id: i64,
+    by: UserId,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        urges::table
+            .filter(urges::id.eq(id))
+            .filter(urges::acknowledged_at.is_null()),
+    )
+    .set((
+        urges::acknowledged_at.eq(now),
+        urges::acknowledged_by.eq(by),
+    ))
+    .execute(c)
+    .map(|n| n == 1)
+}
+
+/// Records the unit's reply (acknowledging it too, if not yet).
+pub fn reply(
+    c: &mut AnyConnection,
+    id: i64,
+    text: &str,
+    by: UserId,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    acknowledge(c, id, by, now)?;
+    diesel::update(urges::table.find(id))
+        .set((
+            urges::reply.eq(text),
+            urges::replied_at.eq(now),
+            urges::replied_by.eq(by),
+        ))
+        .execute(c)
+}
+
+/// An assignment a reminder pass may act on.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Candidate {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub unit_id: i64,
+    #[diesel(sql_type = Date)]
+    pub due_date: NaiveDate,
+    #[diesel(sql_type = Text)]
+    pub cycle: String,
+}
+
+/// Claims up to `limit` assignments of published plans, not done, due between `from` and `to`
+/// and not yet reminded of this `kind`. On PostgreSQL the rows are locked with
+/// `FOR UPDATE SKIP LOCKED`, so concurrent workers take different rows.
+pub fn claim(
+    c: &mut AnyConnection,
+    kind: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    limit: i64,
+) -> QueryResult<Vec<Candidate>> {
+    let (lock, m) = match c {
+        AnyConnection::Pg(_) => (" FOR UPDATE OF a SKIP LOCKED", '$'),
+        AnyConnection::Sqlite(_) => ("", '?'),
+    };
+    let sql = format!(
+        "SELECT a.id, a.unit_id, a.due_date, a.cycle FROM assignments a JOIN plans p ON p.id = a.plan_id \
+         WHERE p.state = 'published' AND a.due_date >= {m}1 AND a.due_date <= {m}2 \
+         AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.assignment_id = a.id \
+             AND r.workflow IN ('submitted', 'resubmitted', 'accepted') AND r.status IN ('completed', 'not_applicable')) \
+         AND NOT EXISTS (SELECT 1 FROM reminder_log l WHERE l.assignment_id = a.id AND l.kind = {m}3) \
+         ORDER BY a.id LIMIT {m}4{lock}"
+    );
+    diesel::sql_query(sql)
+        .into_boxed::<MultiBackend>()
+        .bind::<Date, _>(from)
+        .bind::<Date, _>(to)
+        .bind::<Text, _>(kind.to_owned())
+        .bind::<BigInt, _>(limit)
+        .load(c)
+}
+
+/// Logs a reminder unless one is logged already; true when this call logged it.
+pub fn log_once(
+    c: &mut AnyConnection,
+    assignment: i64,
+    period: &str,
+    kind: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let row = (
+        reminder_log::assignment_id.eq(assignment),
+        reminder_log::period.eq(period),
+        reminder_log::kind.eq(kind),
+        reminder_log::created_at.eq(now),
+    );
+    let n = on_backend!(c, |c| diesel::insert_into(reminder_log::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(n == 1)
+}
+
+/// Points logged reminders at the urge that carried them.
+pub fn attach_log(
+    c: &mut AnyConnection,
+    assignments: &[i64],
+    kind: &str,
+    urge: i64,
+) -> QueryResult<usize> {
+    diesel::update(
+        reminder_log::table
+            .filter(reminder_log::assignment_id.eq_any(assignments))
+            .filter(reminder_log::kind.eq(kind))
+            .filter(reminder_log::urge_id.is_null()),
+    )
+    .set(reminder_log::urge_id.eq(urge))
+    .execute(c)
+}
+
+/// How many reminders of a kind were logged for an assignment (tests and audits).
+pub fn logged(c: &mut AnyConnection, assignment: i64, kind: &str) -> QueryResult<i64> {
+    reminder_log::table
+        .filter(reminder_log::assignment_id.eq(assignment))
+        .filter(reminder_log::kind.eq(kind))
+        .count()
+        .get_result(c)
+}
