@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod desk;
 mod errors;
 mod import;
 mod openapi;

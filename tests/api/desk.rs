@@ -1,0 +1,647 @@
+//! The office's desk: overdue and due-soon work agrees with the statistics, severities and
+//! lights follow the documented rule, urges flow both ways, reminders go out once.
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+const IPO: &str = "重庆市知识产权局";
+
+async fn all_pages(app: &TestApp, token: &str, path: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let url = match &cursor {
+            Some(c) => format!("{path}{sep}limit=200&cursor={c}"),
+            None => format!("{path}{sep}limit=200"),
+        };
+        let r = app.get(&url, token).await;
+        assert_eq!(r.status, 200, "{}", r.raw);
+        out.extend(r.body["items"].as_array().unwrap().iter().cloned());
+        match r.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return out,
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn the_overdue_list_of_the_demo_plan_agrees_with_the_statistics() {
+    let app = spawn_app_with(&[("DUBAN_DEMO", "true")]).await;
+    let admin = app.admin().await;
+    let items = all_pages(&app, &admin, "/overdue?as_of=2020-01-15&plan=1").await;
+    let stats = app.get("/stats/plans/1?as_of=2020-01-15", &admin).await;
+    assert_eq!(stats.status, 200, "{}", stats.raw);
+    let totals = &stats.body["totals"];
+    assert_eq!(items.len() as i64, totals["overdue"].as_i64().unwrap());
+    // Exactly the assignments without a qualifying report: all but the office's 132 answers.
+    assert_eq!(
+        totals["assigned"].as_i64().unwrap() - 132,
+        items.len() as i64
+    );
+    assert_eq!(totals["completed"], 52);
+    assert_eq!(totals["not_applicable"], 80);
+    assert_eq!(
+        stats.body["by_month"],
+        json!([{"month": "2019-11", "done": 132, "cumulative": 132}])
+    );
+    let units = app
+        .get("/stats/units?plan=1&as_of=2020-01-15", &admin)
+        .await;
+    let per_unit: i64 = units.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["overdue"].as_i64().unwrap())
+        .sum();
+    assert_eq!(per_unit, items.len() as i64);
+    let sections = app
+        .get("/stats/sections?plan=1&as_of=2020-01-15", &admin)
+        .await;
+    let per_section: i64 = sections.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["overdue"].as_i64().unwrap())
+        .sum();
+    assert_eq!(per_section, items.len() as i64);
+    assert_eq!(sections.body["items"].as_array().unwrap().len(), 8);
+    // The Intellectual Property Office left one measure unanswered: (28).
+    let ipo: Vec<&Value> = items.iter().filter(|i| i["unit_name"] == IPO).collect();
+    assert_eq!(ipo.len(), 1);
+    assert!(ipo[0]["measure"]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("（28）"));
+    let ipo_stats = units.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == IPO)
+        .unwrap()
+        .clone();
+    assert_eq!(ipo_stats["rank"], 1, "{ipo_stats}");
+    assert_eq!(ipo_stats["reported"], 132);
+    // 15 days past 2019-12-31: an urge (催办), red.
+    assert!(items
+        .iter()
+        .all(|i| i["days_overdue"] == 15 && i["severity"] == "urge" && i["light"] == "red"));
+    let sorted: Vec<i64> = items
+        .iter()
+        .map(|i| i["assignment_id"].as_i64().unwrap())
+        .collect();
+    let mut check = sorted.clone();
+    check.sort();
+    assert_eq!(sorted, check, "ties are ordered by assignment");
+}
+
+#[actix_rt::test]
+async fn overdue_filters_narrow_the_list() {
+    let app = spawn_app_with(&[("DUBAN_DEMO", "true")]).await;
+    let admin = app.admin().await;
+    let count = |r: Value| r["items"].as_array().unwrap().len();
+    assert_eq!(
+        count(
+            app.get("/overdue?as_of=2020-01-15&severity=reminder", &admin)
+                .await
+                .body
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            app.get(
+                "/overdue?as_of=2020-01-05&severity=reminder&limit=5",
+                &admin
+            )
+            .await
+            .body
+        ),
+        5
+    );
+    assert_eq!(
+        count(
+            app.get(
+                "/overdue?as_of=2020-03-15&severity=supervise&limit=5",
+                &admin
+            )
+            .await
+            .body
+        ),
+        5
+    );
+    assert_eq!(
+        count(app.get("/overdue?as_of=2019-12-31", &admin).await.body),
+        0,
+        "not overdue on the due date itself"
+    );
+    let lead = app
+        .get("/overdue?as_of=2020-01-15&role=lead&limit=200", &admin)
+        .await;
+    assert!(lead.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["role"] == "lead"));
+    let section = app
+        .get("/overdue?as_of=2020-01-15&section=8&limit=200", &admin)
+        .await;
+    assert!(section.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["measure"]["code"].as_str().unwrap().starts_with("8.")));
+    let source = all_pages(&app, &admin, "/overdue?as_of=2020-01-15&source=国令第713号").await;
+    assert!(!source.is_empty());
+    assert!(source
+        .iter()
+        .all(|i| i["measure"]["text"].as_str().unwrap().starts_with("（51）")));
+    app.get("/overdue?as_of=yesterday", &admin)
+        .await
+        .assert_problem(422, "validation");
+    app.get("/overdue?severity=worst", &admin)
+        .await
+        .assert_problem(422, "validation");
+    let soon = app
+        .get("/due-soon?as_of=2019-12-26&within=7d&limit=3", &admin)
+        .await;
+    assert_eq!(soon.status, 200, "{}", soon.raw);
+    let first = &soon.body["items"][0];
+    assert_eq!(first["days_overdue"], -5);
+    assert_eq!(first["light"], "yellow");
+    assert_eq!(
+        app.get("/due-soon?as_of=2019-11-01&within=7d", &admin)
+            .await
+            .body["items"],
+        json!([])
+    );
+    app.get("/due-soon?within=forever", &admin)
+        .await
+        .assert_problem(422, "validation");
+}
+
+struct Desk {
+    app: TestApp,
+    coordinator: String,
+    manager_a: String,
+    manager_b: String,
+    unit_a: i64,
+    measure: i64,
+    plan: i64,
+}
+
+async fn desk(cycle: &str, due: &str) -> Desk {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let office = app.unit("市委依法治市办").await;
+    let unit_a = app.unit("市司法局").await;
+    let unit_b = app.unit("市财政局").await;
+    let (_, coordinator) = app.account("office", "coordinator", Some(office)).await;
+    let (_, manager_a) = app.account("manager-a", "unit_manager", Some(unit_a)).await;
+    let (_, manager_b) = app.account("manager-b", "unit_manager", Some(unit_b)).await;
+    let _ = admin;
+    let plan = app
+        .post(
+            "/plans",
+            &coordinator,
+            json!({"title": "2026年计划", "year": 2026}),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let s = app
+        .post(
+            &format!("/plans/{plan}/items"),
+            &coordinator,
+            json!({"level": "section", "number": "一", "title": "依法全面履行政府职能"}),
+        )
+        .await;
+    let t = app.post(&format!("/plans/{plan}/items"), &coordinator, json!({"level": "task", "parent_id": s.body["id"], "number": "1", "title": "深化改革。"})).await;
+    let m = app.post(&format!("/plans/{plan}/items"), &coordinator, json!({"level": "measure", "parent_id": t.body["id"], "number": "1", "title": "下放审批权。", "sources": ["渝委发〔2016〕27号"]})).await;
+    let measure = m.body["id"].as_i64().unwrap();
+    let r = app.post(&format!("/measures/{measure}/assignments"), &coordinator, json!({"lead": {"unit_ids": [unit_a]}, "participants": {"unit_ids": [unit_b]}, "due_date": due, "cycle": cycle})).await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    assert_eq!(
+        app.post(&format!("/plans/{plan}/publish"), &coordinator, json!({}))
+            .await
+            .status,
+        200
+    );
+    Desk {
+        app,
+        coordinator,
+        manager_a,
+        manager_b,
+        unit_a,
+        measure,
+        plan,
+    }
+}
+
+async fn assignment_of(d: &Desk, token: &str) -> i64 {
+    let r = d
+        .app
+        .get(&format!("/assignments?measure_id={}", d.measure), token)
+        .await;
+    r.body["items"][0]["id"].as_i64().unwrap()
+}
+
+#[actix_rt::test]
+async fn a_returned_report_counts_as_not_done() {
+    let d = desk("yearly", "2026-06-30").await;
+    let a = assignment_of(&d, &d.manager_a).await;
+    let r = d
+        .app
+        .post(
+            &format!("/assignments/{a}/reports"),
+            &d.manager_a,
+            json!({"status": "completed", "narrative": "已完成。"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    let id = r.body["id"].as_i64().unwrap();
+    let overdue_units = |body: Value| -> Vec<i64> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["unit_id"].as_i64().unwrap())
+            .collect()
+    };
+    // A draft is not an answer.
+    assert!(overdue_units(
+        d.app
+            .get(
+                &format!("/overdue?as_of=2026-07-10&plan={}", d.plan),
+                &d.coordinator
+            )
+            .await
+            .body
+    )
+    .contains(&d.unit_a));
+    assert_eq!(
+        d.app
+            .post(&format!("/reports/{id}/submit"), &d.manager_a, json!({}))
+            .await
+            .status,
+        200
+    );
+    assert!(!overdue_units(
+        d.app
+            .get(
+                &format!("/overdue?as_of=2026-07-10&plan={}", d.plan),
+                &d.coordinator
+            )
+            .await
+            .body
+    )
+    .contains(&d.unit_a));
+    let ret = d
+        .app
+        .post(
+            &format!("/reports/{id}/return"),
+            &d.coordinator,
+            json!({"reason": "请补充数据。"}),
+        )
+        .await;
+    assert_eq!(ret.status, 200, "{}", ret.raw);
+    let after = d
+        .app
+        .get(
+            &format!("/overdue?as_of=2026-07-10&plan={}", d.plan),
+            &d.coordinator,
+        )
+        .await;
+    let item = after.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["unit_id"] == d.unit_a)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        item["last_report"],
+        json!({"workflow": "returned", "status": "completed"})
+    );
+    assert_eq!(item["days_overdue"], 10);
+    assert_eq!(item["severity"], "urge");
+}
+
+#[actix_rt::test]
+async fn a_missing_monthly_report_makes_a_periodic_assignment_overdue() {
+    let d = desk("monthly", "2099-12-31").await;
+    let a = assignment_of(&d, &d.manager_a).await;
+    let before = d
+        .app
+        .get(
+            &format!(
+                "/overdue?as_of=2027-01-15&plan={}&unit={}",
+                d.plan, d.unit_a
+            ),
+            &d.coordinator,
+        )
+        .await;
+    let item = &before.body["items"][0];
+    assert_eq!(item["deadline"], "2026-12-31", "{}", before.raw);
+    assert_eq!(item["days_overdue"], 15);
+    let r = d
+        .app
+        .post(
+            &format!("/assignments/{a}/reports"),
+            &d.manager_a,
+            json!({"period": "2026-12", "status": "in_progress", "narrative": "12月推进情况。"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    d.app
+        .post(
+            &format!("/reports/{}/submit", r.body["id"]),
+            &d.manager_a,
+            json!({}),
+        )
+        .await;
+    let after = d
+        .app
+        .get(
+            &format!(
+                "/overdue?as_of=2027-01-15&plan={}&unit={}",
+                d.plan, d.unit_a
+            ),
+            &d.coordinator,
+        )
+        .await;
+    assert_eq!(after.body["items"], json!([]));
+    let stats = d
+        .app
+        .get(
+            &format!("/stats/units?plan={}&as_of=2027-01-15", d.plan),
+            &d.coordinator,
+        )
+        .await;
+    let a_line = stats.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == d.unit_a)
+        .unwrap()
+        .clone();
+    assert_eq!(a_line["overdue"], 0);
+    assert_eq!(a_line["in_progress"], 1);
+    assert_eq!(a_line["reported"], 1);
+}
+
+#[actix_rt::test]
+async fn an_urge_is_acknowledged_and_answered_by_its_unit_only() {
+    let d = desk("yearly", "2026-06-30").await;
+    let a = assignment_of(&d, &d.manager_a).await;
+    let r = d.app.post("/urges", &d.coordinator, json!({"unit_id": d.unit_a, "assignment_ids": [a], "severity": "supervise", "message": "请立即报送。", "reply_by": "2026-07-20"})).await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    let id = r.body["id"].as_i64().unwrap();
+    assert_eq!(r.body["automatic"], false);
+    let wrong = d.app.post("/urges", &d.coordinator, json!({"unit_id": d.unit_a + 1, "assignment_ids": [a], "severity": "urge", "message": "x"})).await;
+    wrong.assert_problem(422, "validation");
+    assert_eq!(wrong.fields(), vec!["assignment_ids[0]"]);
+    d.app
+        .post(
+            "/urges",
+            &d.manager_a,
+            json!({"unit_id": d.unit_a, "assignment_ids": [a], "severity": "urge", "message": "x"}),
+        )
+        .await
+        .assert_problem(403, "forbidden");
+
+    let inbox = d.app.get("/inbox?as_of=2026-07-10", &d.manager_a).await;
+    assert_eq!(inbox.status, 200, "{}", inbox.raw);
+    assert_eq!(inbox.body["open_urges"][0]["id"], id);
+    assert_eq!(inbox.body["overdue"][0]["assignment_id"], a);
+    assert_eq!(inbox.body["overdue"][0]["urges_sent"], 1);
+    // Another unit neither sees nor answers it; the office cannot answer for the unit.
+    d.app
+        .get(&format!("/urges/{id}"), &d.manager_b)
+        .await
+        .assert_problem(404, "not-found");
+    d.app
+        .post(
+            &format!("/urges/{id}/reply"),
+            &d.manager_b,
+            json!({"reply": "不是我们"}),
+        )
+        .await
+        .assert_problem(404, "not-found");
+    d.app
+        .post(
+            &format!("/urges/{id}/reply"),
+            &d.coordinator,
+            json!({"reply": "代答"}),
+        )
+        .await
+        .assert_problem(403, "forbidden");
+    assert_eq!(
+        d.app.get("/urges", &d.manager_b).await.body["items"],
+        json!([])
+    );
+    d.app
+        .get(&format!("/inbox?unit={}", d.unit_a), &d.manager_b)
+        .await
+        .assert_problem(403, "forbidden");
+
+    let ack = d
+        .app
+        .post(&format!("/urges/{id}/acknowledge"), &d.manager_a, json!({}))
+        .await;
+    assert!(ack.body["acknowledged_at"].is_string());
+    let rep = d
+        .app
+        .post(
+            &format!("/urges/{id}/reply"),
+            &d.manager_a,
+            json!({"reply": "已于今日报送。"}),
+        )
+        .await;
+    assert_eq!(rep.body["reply"], "已于今日报送。");
+    let history = d
+        .app
+        .get(&format!("/urges?assignment_id={a}"), &d.coordinator)
+        .await;
+    assert_eq!(history.body["items"].as_array().unwrap().len(), 1);
+    assert!(history.body["items"][0]["replied_at"].is_string());
+    assert_eq!(
+        d.app
+            .get("/inbox?as_of=2026-07-10", &d.manager_a)
+            .await
+            .body["open_urges"],
+        json!([])
+    );
+    let log = d
+        .app
+        .get(
+            &format!("/audit?entity_type=urge&entity_id={id}"),
+            &d.coordinator,
+        )
+        .await;
+    let actions: Vec<&str> = log.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        vec!["urge.reply", "urge.acknowledge", "urge.issue"]
+    );
+}
+
+#[actix_rt::test]
+async fn units_see_only_their_own_figures() {
+    let d = desk("yearly", "2026-06-30").await;
+    let stats = d
+        .app
+        .get("/stats/units?as_of=2026-07-10", &d.manager_a)
+        .await;
+    let items = stats.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], d.unit_a);
+    let overdue = d.app.get("/overdue?as_of=2026-07-10", &d.manager_a).await;
+    assert!(overdue.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["unit_id"] == d.unit_a));
+    d.app
+        .get(&format!("/overdue?unit={}", d.unit_a + 1), &d.manager_a)
+        .await
+        .assert_problem(403, "forbidden");
+    let office = d.app.get("/overdue?as_of=2026-07-10", &d.coordinator).await;
+    assert_eq!(office.body["items"].as_array().unwrap().len(), 2);
+}
+
+#[actix_rt::test]
+async fn reminders_go_out_once_per_assignment_and_period_even_with_two_workers() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let mut units = Vec::new();
+    for i in 0..30 {
+        units.push(app.unit(&format!("测试区{i}政府")).await);
+    }
+    let group = app
+        .post(
+            "/groups",
+            &admin,
+            json!({"name": "测试区县", "members": units}),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let plan = app
+        .post("/plans", &admin, json!({"title": "提醒测试", "year": 2030}))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let s = app
+        .post(
+            &format!("/plans/{plan}/items"),
+            &admin,
+            json!({"level": "section", "number": "一", "title": "板块"}),
+        )
+        .await;
+    let t = app
+        .post(
+            &format!("/plans/{plan}/items"),
+            &admin,
+            json!({"level": "task", "parent_id": s.body["id"], "number": "1", "title": "任务。"}),
+        )
+        .await;
+    for n in 1..=5 {
+        let m = app.post(&format!("/plans/{plan}/items"), &admin, json!({"level": "measure", "parent_id": t.body["id"], "number": n.to_string(), "title": format!("措施{n}。")})).await;
+        let r = app
+            .post(
+                &format!("/measures/{}/assignments", m.body["id"]),
+                &admin,
+                json!({"participants": {"group_ids": [group]}, "due_date": "2030-06-30"}),
+            )
+            .await;
+        assert_eq!(r.body["created"].as_array().unwrap().len(), 30);
+    }
+    app.post(&format!("/plans/{plan}/publish"), &admin, json!({}))
+        .await;
+    let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+
+    // Long before the due date: nothing.
+    let db = app.state.db.clone();
+    let quiet = duban::jobs::reminders::run_once(&db, day("2030-05-01"), 7).unwrap();
+    assert_eq!(quiet, Default::default());
+
+    // Two workers at once, five days before the due date.
+    let run_two = |today: chrono::NaiveDate| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let db = app.state.db.clone();
+                std::thread::spawn(move || duban::jobs::reminders::run_once(&db, today, 7).unwrap())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let passes = run_two(day("2030-06-25"));
+    assert_eq!(
+        passes.iter().map(|p| p.reminded).sum::<usize>(),
+        150,
+        "{passes:?}"
+    );
+    assert_eq!(passes.iter().map(|p| p.urged).sum::<usize>(), 0);
+    // Again the same day, and the next day: nothing new.
+    assert_eq!(
+        run_two(day("2030-06-25"))
+            .iter()
+            .map(|p| p.reminded)
+            .sum::<usize>(),
+        0
+    );
+    assert_eq!(
+        duban::jobs::reminders::run_once(&db, day("2030-06-26"), 7)
+            .unwrap()
+            .reminded,
+        0
+    );
+    // Past the due date: one urge per assignment, once.
+    let after = run_two(day("2030-07-05"));
+    assert_eq!(
+        after.iter().map(|p| p.urged).sum::<usize>(),
+        150,
+        "{after:?}"
+    );
+    assert_eq!(
+        run_two(day("2030-07-06"))
+            .iter()
+            .map(|p| p.urged)
+            .sum::<usize>(),
+        0
+    );
+
+    // Every assignment was reminded exactly once of each kind, and units see it in their inbox.
+    let urges = all_pages(&app, &admin, "/urges").await;
+    let mut per_assignment = std::collections::HashMap::new();
+    for u in &urges {
+        assert_eq!(u["automatic"], true);
+        for a in u["assignment_ids"].as_array().unwrap() {
+            *per_assignment
+                .entry((
+                    a.as_i64().unwrap(),
+                    u["severity"].as_str().unwrap().to_owned(),
+                ))
+                .or_insert(0) += 1;
+        }
+    }
+    assert_eq!(per_assignment.len(), 300);
+    assert!(per_assignment.values().all(|n| *n == 1));
+    let reminders = urges.iter().filter(|u| u["severity"] == "reminder").count();
+    assert!(
+        (30..=60).contains(&reminders),
+        "one reminder per unit and worker batch, got {reminders}"
+    );
+}
