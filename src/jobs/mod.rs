@@ -1,3 +1,4 @@
 //! Background work shared safely by any number of API instances.
 
+pub mod maintenance;
 pub mod reminders;

@@ -127,7 +127,8 @@ pub fn run_once(db: &Db, today: NaiveDate, days_before: u64) -> Result<PassSumma
     Ok(s)
 }
 
-/// Runs a pass every `interval` on the blocking pool until the process ends.
+/// Runs a reminder pass (and housekeeping) every `interval` on the blocking pool until the
+/// process ends.
 pub fn spawn(db: Db, interval: Duration, days_before: u64) {
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(interval);
@@ -135,7 +136,14 @@ pub fn spawn(db: Db, interval: Duration, days_before: u64) {
             tick.tick().await;
             let db = db.clone();
             let today = chrono::Utc::now().date_naive();
-            match actix_web::web::block(move || run_once(&db, today, days_before)).await {
+            match actix_web::web::block(move || {
+                if let Err(e) = super::maintenance::run_once(&db) {
+                    tracing::warn!(error = %e, "housekeeping failed");
+                }
+                run_once(&db, today, days_before)
+            })
+            .await
+            {
                 Ok(Ok(s)) if s.urges_issued > 0 => tracing::info!(
                     reminded = s.reminded,
                     urged = s.urged,

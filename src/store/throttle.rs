@@ -53,3 +53,21 @@ pub fn clear(c: &mut AnyConnection, key: &str) -> QueryResult<()> {
         .execute(c)
         .map(|_| ())
 }
+
+/// Forgets counters whose window began before `before` and that block nobody any more.
+pub fn purge(
+    c: &mut AnyConnection,
+    before: chrono::NaiveDateTime,
+    now: chrono::NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::delete(
+        login_throttles::table
+            .filter(login_throttles::window_started_at.lt(before))
+            .filter(
+                login_throttles::blocked_until
+                    .is_null()
+                    .or(login_throttles::blocked_until.lt(now)),
+            ),
+    )
+    .execute(c)
+}

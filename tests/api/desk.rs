@@ -645,3 +645,40 @@ async fn reminders_go_out_once_per_assignment_and_period_even_with_two_workers()
         "one reminder per unit and worker batch, got {reminders}"
     );
 }
+
+#[actix_rt::test]
+async fn housekeeping_removes_only_what_has_expired() {
+    let app = spawn_app().await;
+    app.login_reply(ADMIN, "a wrong password guess").await;
+    app.admin().await;
+    let purged = duban::jobs::maintenance::run_once(&app.state.db).unwrap();
+    assert_eq!(purged, Default::default(), "nothing is old enough yet");
+    // An old expired token and an old idempotency answer go.
+    let old = chrono::NaiveDate::from_ymd_opt(2020, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    app.state
+        .db
+        .write(move |c| {
+            let admin = duban::store::users::find_by_username(c, ADMIN)?.unwrap().id;
+            duban::store::sessions::insert(c, admin, "old-family", "old-hash", old, old)?;
+            duban::store::idempotency::remember(c, admin, "old-key", "h", 201, "{}", old)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let purged = duban::jobs::maintenance::run_once(&app.state.db).unwrap();
+    assert_eq!((purged.refresh_tokens, purged.idempotency_keys), (1, 1));
+    // The sessions still work.
+    let r = app.login_reply(ADMIN, ADMIN_PASSWORD).await;
+    let again = app
+        .send(
+            "POST",
+            "/auth/refresh",
+            None,
+            Some(json!({"refresh_token": r.body["refresh_token"]})),
+        )
+        .await;
+    assert_eq!(again.status, 200);
+}
