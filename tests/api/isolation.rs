@@ -1,7 +1,6 @@
 //! A unit never reads or changes another unit's data; the office never sees a unit's drafts; a
 //! lead unit reads its participants' sent reports.
 
-use crate::helpers::*;
 use crate::review::{draft, fixture, send_with};
 use serde_json::json;
 
