@@ -12,6 +12,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod jobs;

@@ -132,20 +132,46 @@ fn is_json(ct: &str) -> bool {
     ct == "application/json" || (ct.starts_with("application/") && ct.ends_with("+json"))
 }
 
-fn is_csv(ct: &str) -> bool {
-    ct == "text/csv"
+fn is_table(ct: &str) -> bool {
+    ct == "text/csv" || ct == crate::documents::XLSX
 }
 
-/// A `text/csv` body (table imports), limited in size.
-pub struct CsvBody(pub web::Bytes);
+/// A summary-table body (imports): `text/csv` or an XLSX workbook, limited in size.
+pub enum TableBody {
+    /// CSV text.
+    Csv(web::Bytes),
+    /// An XLSX workbook.
+    Xlsx(web::Bytes),
+}
 
-impl FromRequest for CsvBody {
+impl FromRequest for TableBody {
     type Error = ApiError;
     type Future = LocalFuture<Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = read_body(req, payload, is_csv, "text/csv");
-        Box::pin(async move { body.await.map(CsvBody) })
+        let xlsx = req
+            .content_type()
+            .eq_ignore_ascii_case(crate::documents::XLSX);
+        let body = read_body(req, payload, is_table, "text/csv or an XLSX workbook");
+        Box::pin(async move {
+            let bytes = body.await?;
+            Ok(if xlsx {
+                TableBody::Xlsx(bytes)
+            } else {
+                TableBody::Csv(bytes)
+            })
+        })
+    }
+}
+
+impl TableBody {
+    /// The rows of the table, or the problems naming row and column.
+    pub fn rows(&self) -> Result<Vec<crate::domain::table::SummaryRow>, ApiError> {
+        match self {
+            TableBody::Csv(b) => crate::domain::table::read_csv(b),
+            TableBody::Xlsx(b) => crate::documents::xlsx::read_summary(b),
+        }
+        .map_err(ApiError::Validation)
     }
 }
 

@@ -141,6 +141,7 @@ where
                 .service(plans::update_item)
                 .service(plans::get_summary)
                 .service(plans::import_plan_table)
+                .service(plans::get_annual_report)
                 .service(sources::list_sources)
                 .service(sources::create_source)
                 .service(sources::get_source)

@@ -1,7 +1,7 @@
 //! Plans (`/plans`): the year's plan, its task tree, the flat list of measures, and the summary
 //! table in and out.
 
-use super::extract::{Caller, CsvBody, Json, Page, PageQuery, Query};
+use super::extract::{Caller, Json, Page, PageQuery, Query, TableBody};
 use crate::app::AppState;
 use crate::auth::policy;
 use crate::db::AnyConnection;
@@ -848,15 +848,35 @@ pub async fn update_item(
     Ok(web::Json(view))
 }
 
-fn wants_csv(req: &HttpRequest) -> bool {
+fn accepts(req: &HttpRequest) -> String {
     req.headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/csv"))
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+/// Whose answers a caller may put in the table: the office any unit's sent answers, or every
+/// sent answer; a unit only its own, drafts included.
+fn answers_for(caller: &Caller, unit: Option<UnitId>) -> ApiResult<(Answers, bool)> {
+    let scope = policy::unit_scope(caller)?;
+    let answers = match (scope, unit) {
+        (None, Some(u)) => Answers::Unit(u),
+        (None, None) => Answers::Consolidated,
+        (Some(own), Some(u)) if own == u => Answers::Unit(u),
+        (Some(own), None) => Answers::Unit(own),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::Forbidden(
+                "a unit reads only its own answers".into(),
+            ))
+        }
+    };
+    Ok((answers, scope.is_some()))
 }
 
 /// The summary table (工作任务, 具体措施, 任务来源, 牵头单位, 参加单位, 工作措施及完成情况) as JSON,
-/// or as CSV with `Accept: text/csv`.
+/// as CSV with `Accept: text/csv`, or as the office's XLSX layout with `Accept:
+/// application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`.
 ///
 /// With `unit`, the last column holds that unit's answers (a unit may ask only for its own,
 /// drafts included); without, every sent report of the measure, lead units first (the office).
@@ -867,6 +887,7 @@ fn wants_csv(req: &HttpRequest) -> bool {
         (status = 200, description = "The table", content(
             (Summary = "application/json"),
             (String = "text/csv", example = "工作板块,工作任务,具体措施,任务来源,牵头单位,参加单位,工作措施及完成情况\n一、依法全面履行政府职能,1．深化行政审批制度改革。,（2）下放行政审批权。,渝委发〔2016〕27号,市政府办公厅,市级有关部门，区县政府按职责分工负责,我局不涉及\n"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
         (status = 404, description = "No such plan"),
     )
@@ -879,28 +900,29 @@ pub async fn get_summary(
     id: web::Path<i64>,
     query: Query<SummaryQuery>,
 ) -> ApiResult<HttpResponse> {
-    let scope = policy::unit_scope(&caller)?;
     let (plan_id, unit) = (PlanId(id.into_inner()), query.0.unit.map(UnitId));
-    let answers = match (scope, unit) {
-        (None, Some(u)) => Answers::Unit(u),
-        (None, None) => Answers::Consolidated,
-        (Some(own), Some(u)) if own == u => Answers::Unit(u),
-        (Some(own), None) => Answers::Unit(own),
-        (Some(_), Some(_)) => {
-            return Err(ApiError::Forbidden(
-                "a unit reads only its own answers".into(),
-            ))
-        }
-    };
-    let own_drafts = scope.is_some();
-    let rows = state
+    let (answers, own_drafts) = answers_for(&caller, unit)?;
+    let (plan, rows) = state
         .db
         .run(move |c| {
-            visible_plan(c, &caller, plan_id)?;
-            tables::export_table(c, plan_id, answers, own_drafts)
+            let plan = visible_plan(c, &caller, plan_id)?;
+            Ok((plan, tables::export_table(c, plan_id, answers, own_drafts)?))
         })
         .await?;
-    if wants_csv(&req) {
+    let accept = accepts(&req);
+    if accept.contains(crate::documents::XLSX) {
+        let title = format!("{}完成情况汇总", plan.title);
+        let bytes =
+            crate::documents::xlsx::write_summary(&title, &rows).map_err(ApiError::internal)?;
+        return Ok(HttpResponse::Ok()
+            .content_type(crate::documents::XLSX)
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"plan-{plan_id}-summary.xlsx\""),
+            ))
+            .body(bytes));
+    }
+    if accept.contains("text/csv") {
         return Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
             .insert_header((
@@ -921,13 +943,16 @@ pub async fn get_summary(
     }))
 }
 
-/// Import the summary table (CSV) into an empty draft plan, or with `dry_run=true` only report
+/// Import the summary table (CSV, or the XLSX layout of the summary) into an empty draft plan, or with `dry_run=true` only report
 /// how every unit string resolves. Unresolved names fail the import unless `allow_unresolved`;
 /// the import is all or nothing.
 #[utoipa::path(
     tag = "plans",
     params(("id" = i64, Path, description = "The plan's id"), ImportQuery),
-    request_body(content = String, content_type = "text/csv", description = "The table with its header row", example = "工作板块,工作任务,具体措施,任务来源,牵头单位,参加单位,工作措施及完成情况\n一、依法全面履行政府职能,1．深化行政审批制度改革。,（2）下放行政审批权。,渝委发〔2016〕27号,市政府办公厅,市级有关部门，区县政府按职责分工负责,\n"),
+    request_body(description = "The table: CSV with its header row, or an XLSX workbook laid out as the summary export", content(
+        (String = "text/csv", example = "工作板块,工作任务,具体措施,任务来源,牵头单位,参加单位,工作措施及完成情况\n一、依法全面履行政府职能,1．深化行政审批制度改革。,（2）下放行政审批权。,渝委发〔2016〕27号,市政府办公厅,市级有关部门，区县政府按职责分工负责,\n"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
     responses(
         (status = 200, description = "What was imported (or would be, in a dry run)", body = ImportReport),
         (status = 404, description = "No such plan"),
@@ -940,10 +965,10 @@ pub async fn import_plan_table(
     caller: Caller,
     id: web::Path<i64>,
     query: Query<ImportQuery>,
-    body: CsvBody,
+    body: TableBody,
 ) -> ApiResult<web::Json<ImportReport>> {
     policy::manage_plans(&caller)?;
-    let rows = table::read_csv(&body.0).map_err(ApiError::Validation)?;
+    let rows = body.rows()?;
     let (plan_id, Query(q), actor) = (PlanId(id.into_inner()), query, caller.actor());
     let by = Some(caller.user_id);
     let report = state
@@ -972,4 +997,114 @@ pub async fn import_plan_table(
         })
         .await?;
     Ok(web::Json(report))
+}
+
+/// Whose annual report.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AnnualReportQuery {
+    /// The unit (the office: any unit; a unit: its own, the default).
+    pub unit: Option<i64>,
+}
+
+/// A unit's annual report draft (DOCX) for a plan, shaped like the reports units send the
+/// office: what was done measure by measure, the figures, the problems and next steps the unit
+/// reported, and the attachment table of its answers.
+#[utoipa::path(
+    tag = "plans",
+    params(("id" = i64, Path, description = "The plan's id"), AnnualReportQuery),
+    responses(
+        (status = 200, description = "The report draft", content((Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))),
+        (status = 404, description = "No such plan or unit"),
+    )
+)]
+#[get("/plans/{id}/annual-report")]
+pub async fn get_annual_report(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+    query: Query<AnnualReportQuery>,
+) -> ApiResult<HttpResponse> {
+    let plan_id = PlanId(id.into_inner());
+    let (answers, own_drafts) = answers_for(&caller, query.0.unit.map(UnitId))?;
+    let Answers::Unit(unit) = answers else {
+        return Err(ApiError::invalid("unit", "is required for the office"));
+    };
+    let today = chrono::Utc::now().date_naive();
+    let report = state
+        .db
+        .run(move |c| {
+            let plan = visible_plan(c, &caller, plan_id)?;
+            let unit_row = crate::store::units::find(c, unit)?
+                .ok_or_else(|| ApiError::NotFound(format!("no unit {unit}")))?;
+            let f = crate::store::desk::DeskFilter {
+                plan_id: Some(plan_id.0),
+                unit_id: Some(unit.0),
+                ..Default::default()
+            };
+            let figures =
+                crate::store::desk::stats(c, crate::store::desk::Dimension::Unit, today, &f)?
+                    .into_iter()
+                    .next()
+                    .map(|s| crate::documents::docx::Figures {
+                        assigned: s.assigned,
+                        reported: s.reported,
+                        completed: s.completed,
+                        not_applicable: s.not_applicable,
+                        in_progress: s.in_progress,
+                        overdue: s.overdue,
+                    })
+                    .unwrap_or_default();
+            let rows = tables::export_table(c, plan_id, answers, own_drafts)?;
+            let rf = crate::store::reports::ReportFilter {
+                plan_id: Some(plan_id),
+                unit_id: Some(unit),
+                sent_only: !own_drafts,
+                ..Default::default()
+            };
+            let reports = crate::store::reports::list(c, &rf, None, i64::MAX - 1)?;
+            let done = rows
+                .iter()
+                .filter(|r| {
+                    crate::domain::report::ReportStatus::from_answer(&r.completion)
+                        == crate::domain::report::ReportStatus::Completed
+                })
+                .map(|r| {
+                    let section =
+                        crate::domain::plan::split_heading(ItemLevel::Section, &r.section)
+                            .map(|x| x.1)
+                            .unwrap_or_default();
+                    (section, r.measure.clone(), r.completion.clone())
+                })
+                .collect();
+            let pick = |f: fn(&crate::store::reports::Report) -> &String| -> Vec<String> {
+                let mut v: Vec<String> = reports
+                    .iter()
+                    .map(f)
+                    .filter(|t| !t.trim().is_empty())
+                    .cloned()
+                    .collect();
+                v.dedup();
+                v
+            };
+            Ok(crate::documents::docx::AnnualReport {
+                unit_name: unit_row.name,
+                plan_title: plan.title,
+                date: today,
+                figures,
+                done,
+                problems: pick(|r| &r.problems),
+                next_steps: pick(|r| &r.next_steps),
+                rows,
+            })
+        })
+        .await?;
+    let bytes = crate::documents::docx::annual_report(&report).map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type(crate::documents::DOCX)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"plan-{plan_id}-unit-{unit}-report.docx\""),
+        ))
+        .body(bytes))
 }

@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod desk;
+mod documents;
 mod errors;
 mod import;
 mod isolation;

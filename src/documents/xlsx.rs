@@ -1,0 +1,241 @@
+//! The summary table as an XLSX workbook, in the layout the office uses: a title row, the six
+//! columns of the seed (工作任务, 具体措施, 任务来源, 牵头单位, 参加单位, 工作措施及完成情况) under a
+//! frozen header repeated on every printed page, each section as a merged, shaded row across
+//! the table, each task in the first column merged down over its measures (as in the Word
+//! table of the seed), wrapped text, A4 landscape. [`read_summary`] reads back what
+//! [`write_summary`] writes.
+
+use crate::domain::plan::{split_heading, ItemLevel};
+use crate::domain::table::SummaryRow;
+use crate::error::FieldError;
+use calamine::{Data, Reader, Xlsx};
+use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+
+const COLUMNS: [(&str, f64); 6] = [
+    ("工作任务", 22.0),
+    ("具体措施", 48.0),
+    ("任务来源", 16.0),
+    ("牵头单位", 20.0),
+    ("参加单位", 24.0),
+    ("工作措施及完成情况", 48.0),
+];
+
+fn cell_format() -> Format {
+    Format::new()
+        .set_text_wrap()
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Top)
+        .set_font_name("宋体")
+        .set_font_size(10.5)
+}
+
+/// Writes the table; `title` heads the sheet (e.g. `2019年法治政府建设任务完成情况汇总`).
+pub fn write_summary(title: &str, rows: &[SummaryRow]) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("完成情况汇总")?;
+    let title_fmt = Format::new()
+        .set_bold()
+        .set_font_size(16)
+        .set_font_name("黑体")
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
+    let head_fmt = cell_format()
+        .set_bold()
+        .set_align(FormatAlign::Center)
+        .set_background_color(Color::RGB(0xD9E1F2));
+    let section_fmt = cell_format()
+        .set_bold()
+        .set_background_color(Color::RGB(0xEDEDED));
+    let task_fmt = cell_format().set_bold();
+    let cell = cell_format();
+    ws.merge_range(0, 0, 0, 5, title, &title_fmt)?;
+    ws.set_row_height(0, 30)?;
+    for (c, (name, width)) in COLUMNS.iter().enumerate() {
+        ws.write_string_with_format(1, c as u16, *name, &head_fmt)?;
+        ws.set_column_width(c as u16, *width)?;
+    }
+    ws.set_freeze_panes(2, 0)?;
+    ws.set_repeat_rows(1, 1)?;
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    let mut r: u32 = 2;
+    let mut section = "";
+    let mut i = 0;
+    while i < rows.len() {
+        if rows[i].section != section {
+            section = &rows[i].section;
+            ws.merge_range(r, 0, r, 5, section, &section_fmt)?;
+            r += 1;
+        }
+        let task = &rows[i].task;
+        let run = rows[i..]
+            .iter()
+            .take_while(|x| &x.task == task && x.section == section)
+            .count();
+        if run > 1 {
+            ws.merge_range(r, 0, r + run as u32 - 1, 0, task, &task_fmt)?;
+        } else {
+            ws.write_string_with_format(r, 0, task, &task_fmt)?;
+        }
+        for row in &rows[i..i + run] {
+            let cells = [
+                &row.measure,
+                &row.sources,
+                &row.lead_units,
+                &row.participant_units,
+                &row.completion,
+            ];
+            for (c, text) in cells.iter().enumerate() {
+                ws.write_string_with_format(r, c as u16 + 1, text.as_str(), &cell)?;
+            }
+            r += 1;
+        }
+        i += run;
+    }
+    wb.save_to_buffer()
+}
+
+fn text(d: Option<&Data>) -> String {
+    match d {
+        None | Some(Data::Empty) => String::new(),
+        Some(Data::String(s)) => s.trim().to_owned(),
+        Some(other) => other.to_string().trim().to_owned(),
+    }
+}
+
+/// Reads a workbook written by [`write_summary`] (or laid out the same way): rows before the
+/// header row are skipped; problems name the row and column.
+pub fn read_summary(bytes: &[u8]) -> Result<Vec<SummaryRow>, Vec<FieldError>> {
+    let not_xlsx = |e: String| {
+        vec![FieldError::new(
+            "body",
+            format!("not an XLSX workbook: {e}"),
+        )]
+    };
+    let mut wb: Xlsx<std::io::Cursor<&[u8]>> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
+            .map_err(|e: calamine::XlsxError| not_xlsx(e.to_string()))?;
+    let range = wb
+        .worksheet_range_at(0)
+        .ok_or_else(|| not_xlsx("it has no sheet".into()))?
+        .map_err(|e| not_xlsx(e.to_string()))?;
+    let (first_row, first_col) = range.start().unwrap_or((0, 0));
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    let mut header_seen = false;
+    let (mut section, mut task) = (String::new(), String::new());
+    for (i, row) in range.rows().enumerate() {
+        let line = first_row as usize + i + 1;
+        let offset = first_col as usize;
+        let cell = |c: usize| text(c.checked_sub(offset).and_then(|c| row.get(c)));
+        if !header_seen {
+            header_seen = (0..6).all(|c| cell(c) == COLUMNS[c].0);
+            continue;
+        }
+        let cells: Vec<String> = (0..6).map(cell).collect();
+        if cells.iter().all(|c| c.is_empty()) {
+            continue;
+        }
+        if cells[1..].iter().all(|c| c.is_empty())
+            && split_heading(ItemLevel::Section, &cells[0]).is_some()
+        {
+            section = cells[0].clone();
+            task.clear();
+            continue;
+        }
+        if !cells[0].is_empty() {
+            task = cells[0].clone();
+        }
+        let mut missing = |ok: bool, col: &str| {
+            if !ok {
+                errors.push(FieldError::new(
+                    format!("row {line}: {col}"),
+                    "must not be empty",
+                ));
+            }
+        };
+        missing(!section.is_empty(), "工作板块");
+        missing(!task.is_empty(), "工作任务");
+        missing(!cells[1].is_empty(), "具体措施");
+        rows.push(SummaryRow {
+            section: section.clone(),
+            task: task.clone(),
+            measure: cells[1].clone(),
+            sources: cells[2].clone(),
+            lead_units: cells[3].clone(),
+            participant_units: cells[4].clone(),
+            completion: cells[5].clone(),
+        });
+    }
+    if !header_seen {
+        errors.push(FieldError::new(
+            "header",
+            format!("no header row {}", COLUMNS.map(|c| c.0).join(",")),
+        ));
+    } else if rows.is_empty() && errors.is_empty() {
+        errors.push(FieldError::new("body", "the table has no rows"));
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(section: &str, task: &str, measure: &str, completion: &str) -> SummaryRow {
+        SummaryRow {
+            section: section.into(),
+            task: task.into(),
+            measure: measure.into(),
+            sources: "渝委发〔2016〕27号".into(),
+            lead_units: "市司法局".into(),
+            participant_units: "市级有关部门，区县政府按职责分工负责".into(),
+            completion: completion.into(),
+        }
+    }
+
+    #[test]
+    fn a_written_workbook_reads_back_to_the_same_rows() {
+        let rows = vec![
+            row(
+                "一、依法全面履行政府职能",
+                "1．深化改革。",
+                "（1）下放审批权。",
+                "我局不涉及",
+            ),
+            row(
+                "一、依法全面履行政府职能",
+                "1．深化改革。",
+                "（2）减少许可。",
+                "",
+            ),
+            row(
+                "一、依法全面履行政府职能",
+                "2．推行清单。",
+                "（3）动态调整。",
+                "已完成，共2项。",
+            ),
+            row(
+                "二、完善依法行政制度体系",
+                "3．完善规章。",
+                "（4）健全程序。",
+                "多行\n文本",
+            ),
+        ];
+        let bytes = write_summary("2019年完成情况汇总", &rows).unwrap();
+        assert!(bytes.starts_with(b"PK"));
+        assert_eq!(read_summary(&bytes).unwrap(), rows);
+    }
+
+    #[test]
+    fn garbage_is_refused_with_a_named_field() {
+        let e = read_summary(b"not a zip").unwrap_err();
+        assert_eq!(e[0].field, "body");
+    }
+}
