@@ -103,9 +103,64 @@ struct OverdueRule {
     deadline: String,
 }
 
-fn overdue_rule(sql: &mut Sql, as_of: NaiveDate, periods: &[(Cycle, NaiveDate)]) -> OverdueRule {
+/// How a query knows, per assignment, whether it is done and whether a period's report was sent.
+#[derive(Clone, Copy)]
+enum Evidence {
+    /// The per-assignment aggregate `rs` ([`report_summary`]), for statistics.
+    Summary,
+    /// The anti-joins `dn` (done) and `pm` (period report sent) of [`evidence_joins`], for lists.
+    Joins,
+}
+
+impl Evidence {
+    fn not_done(self) -> &'static str {
+        match self {
+            Evidence::Summary => "COALESCE(rs.done_c, 0) = 0 AND COALESCE(rs.done_na, 0) = 0",
+            Evidence::Joins => "dn.assignment_id IS NULL",
+        }
+    }
+
+    fn period_missing(self, cycle: Cycle) -> String {
+        match self {
+            Evidence::Summary => format!("COALESCE(rs.sent_{}, 0) = 0", cycle.as_str()),
+            Evidence::Joins => "pm.assignment_id IS NULL".into(),
+        }
+    }
+}
+
+/// The joins of [`Evidence::Joins`]: `dn` holds the assignments with a sent completed or
+/// not-applicable report, `pm` the sent report of the period each assignment's cycle waits for.
+fn evidence_joins(sql: &mut Sql, periods: &[(Cycle, String)]) -> String {
+    let mut joins = format!(
+        " LEFT JOIN (SELECT DISTINCT r.assignment_id FROM reports r WHERE r.workflow IN {SENT} \
+         AND r.status IN ('completed', 'not_applicable')) dn ON dn.assignment_id = a.id"
+    );
+    if !periods.is_empty() {
+        let mut labels = Vec::new();
+        let mut case = String::from("(CASE a.cycle");
+        for (cycle, label) in periods {
+            let p = sql.param(Bind::Text(label.clone()));
+            case.push_str(&format!(" WHEN '{}' THEN {p}", cycle.as_str()));
+            labels.push(p);
+        }
+        case.push_str(" END)");
+        joins.push_str(&format!(
+            " LEFT JOIN (SELECT r.assignment_id, r.period FROM reports r WHERE r.workflow IN {SENT} \
+             AND r.period IN ({})) pm ON pm.assignment_id = a.id AND pm.period = {case}",
+            labels.join(", ")
+        ));
+    }
+    joins
+}
+
+fn overdue_rule(
+    sql: &mut Sql,
+    as_of: NaiveDate,
+    periods: &[(Cycle, NaiveDate)],
+    ev: Evidence,
+) -> OverdueRule {
     let d = sql.param(Bind::Date(as_of));
-    let not_done = "COALESCE(rs.done_c, 0) = 0 AND COALESCE(rs.done_na, 0) = 0";
+    let not_done = ev.not_done();
     let mut condition = format!("((a.due_date < {d} AND {not_done})");
     let mut deadline = format!("(CASE WHEN a.due_date < {d} THEN a.due_date");
     for (cycle, end) in periods {
@@ -117,7 +172,8 @@ fn overdue_rule(sql: &mut Sql, as_of: NaiveDate, periods: &[(Cycle, NaiveDate)])
         ));
         let c = cycle.as_str();
         condition.push_str(&format!(
-            " OR (a.cycle = '{c}' AND a.due_date > {e} AND a.created_at < {next} AND {not_done} AND COALESCE(rs.sent_{c}, 0) = 0)"
+            " OR (a.cycle = '{c}' AND a.due_date > {e} AND a.created_at < {next} AND {not_done} AND {})",
+            ev.period_missing(*cycle)
         ));
         deadline.push_str(&format!(" WHEN a.cycle = '{c}' THEN {e}"));
     }
@@ -181,7 +237,9 @@ fn push_filters(sql: &mut Sql, f: &DeskFilter) {
     }
     if let Some(s) = &f.section {
         let x = sql.param(Bind::Text(format!("{s}.%")));
-        sql.push(&format!(" AND i.code LIKE {x}"));
+        sql.push(&format!(
+            " AND a.measure_id IN (SELECT si.id FROM plan_items si WHERE si.code LIKE {x})"
+        ));
     }
     if let Some(s) = &f.source {
         let x = sql.param(Bind::Text(s.clone()));
@@ -227,13 +285,6 @@ pub struct DeskRow {
     pub urges: i64,
 }
 
-const ROW_COLUMNS: &str = "a.id AS assignment_id, a.plan_id, a.measure_id, i.code AS measure_code, \
-    i.number AS measure_number, i.title AS measure_title, a.unit_id, u.name AS unit_name, a.role, \
-    a.due_date, a.cycle, \
-    (SELECT r.workflow FROM reports r WHERE r.assignment_id = a.id ORDER BY r.updated_at DESC, r.id DESC LIMIT 1) AS last_workflow, \
-    (SELECT r.status FROM reports r WHERE r.assignment_id = a.id ORDER BY r.updated_at DESC, r.id DESC LIMIT 1) AS last_status, \
-    (SELECT COUNT(*) FROM urge_assignments ua WHERE ua.assignment_id = a.id) AS urges";
-
 /// Overdue assignments as of a day, most overdue first: up to `limit + 1` rows after the
 /// keyset `(deadline, id)`. `deadline_range` limits the deadline (for severity filters).
 pub fn overdue(
@@ -247,18 +298,18 @@ pub fn overdue(
     let periods = periodic(as_of);
     let mut sql = Sql::new(c);
     let labels: Vec<(Cycle, String)> = periods.iter().map(|(c, l, _)| (*c, l.clone())).collect();
-    let summary = report_summary(&mut sql, &labels, f.plan_id);
+    let joins = evidence_joins(&mut sql, &labels);
     let ends: Vec<(Cycle, NaiveDate)> = periods.iter().map(|(c, _, e)| (*c, *e)).collect();
-    let rule = overdue_rule(&mut sql, as_of, &ends);
+    let rule = overdue_rule(&mut sql, as_of, &ends, Evidence::Joins);
+    // The overdue set is computed once, then only the page is joined to names and reports.
     sql.push(&format!(
-        "SELECT * FROM (SELECT {ROW_COLUMNS}, {} AS deadline FROM assignments a \
-         JOIN plans p ON p.id = a.plan_id JOIN plan_items i ON i.id = a.measure_id JOIN units u ON u.id = a.unit_id \
-         LEFT JOIN {summary} ON rs.assignment_id = a.id \
+        "WITH o AS MATERIALIZED (SELECT a.id AS assignment_id, a.plan_id, a.measure_id, a.unit_id, a.role, \
+         a.due_date, a.cycle, {} AS deadline FROM assignments a JOIN plans p ON p.id = a.plan_id{joins} \
          WHERE p.state = 'published' AND {}",
         rule.deadline, rule.condition
     ));
     push_filters(&mut sql, f);
-    sql.push(") o WHERE 1 = 1");
+    sql.push(") SELECT * FROM (SELECT * FROM o WHERE 1 = 1");
     if let Some(from) = deadline_range.0 {
         let x = sql.param(Bind::Date(from));
         sql.push(&format!(" AND o.deadline >= {x}"));
@@ -275,8 +326,27 @@ pub fn overdue(
         ));
     }
     let l = sql.param(Bind::Int(limit + 1));
-    sql.push(&format!(" ORDER BY o.deadline, o.assignment_id LIMIT {l}"));
+    sql.push(&format!(
+        " ORDER BY o.deadline, o.assignment_id LIMIT {l}) a"
+    ));
+    page_columns(&mut sql);
     sql.query().load(c)
+}
+
+/// Joins a page `a` (assignment id, plan, measure, unit, role, due date, cycle, deadline) to the
+/// names and latest report it is shown with, keeping its order.
+fn page_columns(sql: &mut Sql) {
+    let page = std::mem::take(&mut sql.text);
+    sql.text = format!(
+        "SELECT a.assignment_id, a.plan_id, a.measure_id, i.code AS measure_code, i.number AS measure_number, \
+         i.title AS measure_title, a.unit_id, u.name AS unit_name, a.role, a.due_date, a.cycle, a.deadline, \
+         (SELECT r.workflow FROM reports r WHERE r.assignment_id = a.assignment_id ORDER BY r.updated_at DESC, r.id DESC LIMIT 1) AS last_workflow, \
+         (SELECT r.status FROM reports r WHERE r.assignment_id = a.assignment_id ORDER BY r.updated_at DESC, r.id DESC LIMIT 1) AS last_status, \
+         (SELECT COUNT(*) FROM urge_assignments ua WHERE ua.assignment_id = a.assignment_id) AS urges \
+         FROM ({}) a JOIN plan_items i ON i.id = a.measure_id JOIN units u ON u.id = a.unit_id \
+         ORDER BY a.deadline, a.assignment_id",
+        page.trim_start_matches(' ')
+    );
 }
 
 /// Assignments not yet done and due between `from` and `to` (inclusive), soonest first.
@@ -289,26 +359,25 @@ pub fn due_soon(
     limit: i64,
 ) -> QueryResult<Vec<DeskRow>> {
     let mut sql = Sql::new(c);
-    let summary = report_summary(&mut sql, &[], f.plan_id);
+    let joins = evidence_joins(&mut sql, &[]);
     let (a, b) = (sql.param(Bind::Date(from)), sql.param(Bind::Date(to)));
     sql.push(&format!(
-        "SELECT * FROM (SELECT {ROW_COLUMNS}, a.due_date AS deadline FROM assignments a \
-         JOIN plans p ON p.id = a.plan_id JOIN plan_items i ON i.id = a.measure_id JOIN units u ON u.id = a.unit_id \
-         LEFT JOIN {summary} ON rs.assignment_id = a.id \
-         WHERE p.state = 'published' AND a.due_date >= {a} AND a.due_date <= {b} \
-         AND COALESCE(rs.done_c, 0) = 0 AND COALESCE(rs.done_na, 0) = 0"
+        "SELECT a.id AS assignment_id, a.plan_id, a.measure_id, a.unit_id, a.role, a.due_date, a.cycle, \
+         a.due_date AS deadline FROM assignments a JOIN plans p ON p.id = a.plan_id{joins} \
+         WHERE p.state = 'published' AND a.due_date >= {a} AND a.due_date <= {b} AND {}",
+        Evidence::Joins.not_done()
     ));
     push_filters(&mut sql, f);
-    sql.push(") o WHERE 1 = 1");
     if let Some((d, id)) = after {
         let x = sql.param(Bind::Date(d));
         let y = sql.param(Bind::Int(id));
         sql.push(&format!(
-            " AND (o.deadline > {x} OR (o.deadline = {x} AND o.assignment_id > {y}))"
+            " AND (a.due_date > {x} OR (a.due_date = {x} AND a.id > {y}))"
         ));
     }
     let l = sql.param(Bind::Int(limit + 1));
-    sql.push(&format!(" ORDER BY o.deadline, o.assignment_id LIMIT {l}"));
+    sql.push(&format!(" ORDER BY a.due_date, a.id LIMIT {l}"));
+    page_columns(&mut sql);
     sql.query().load(c)
 }
 
@@ -371,7 +440,7 @@ pub fn stats(
     let labels: Vec<(Cycle, String)> = periods.iter().map(|(c, l, _)| (*c, l.clone())).collect();
     let summary = report_summary(&mut sql, &labels, f.plan_id);
     let ends: Vec<(Cycle, NaiveDate)> = periods.iter().map(|(c, _, e)| (*c, *e)).collect();
-    let rule = overdue_rule(&mut sql, as_of, &ends);
+    let rule = overdue_rule(&mut sql, as_of, &ends, Evidence::Summary);
     let as_of_p = sql.param(Bind::Date(as_of));
     let done = "(COALESCE(rs.done_c, 0) = 1 OR COALESCE(rs.done_na, 0) = 1)";
     let done_late_days = days_between(c, "rs.done_at", "a.due_date");

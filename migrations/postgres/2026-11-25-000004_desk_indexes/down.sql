@@ -1,0 +1,2 @@
+DROP INDEX reports_period;
+DROP INDEX reports_done;
