@@ -20,6 +20,21 @@ const COLUMNS: [(&str, f64); 6] = [
     ("工作措施及完成情况", 48.0),
 ];
 
+/// How many lines `text` wraps to in a column `width` characters wide (a Chinese character takes
+/// two), so rows get a height LibreOffice and Excel both honour.
+fn wrapped_lines(text: &str, width: f64) -> usize {
+    let per_line = (width - 1.0).max(4.0);
+    text.split('\n')
+        .map(|line| {
+            let units: f64 = line
+                .chars()
+                .map(|c| if c.is_ascii() { 1.0 } else { 2.0 })
+                .sum();
+            ((units / per_line).ceil() as usize).max(1)
+        })
+        .sum()
+}
+
 fn cell_format() -> Format {
     Format::new()
         .set_text_wrap()
@@ -67,6 +82,7 @@ pub fn write_summary(title: &str, rows: &[SummaryRow]) -> Result<Vec<u8>, XlsxEr
         if rows[i].section != section {
             section = &rows[i].section;
             ws.merge_range(r, 0, r, 5, section, &section_fmt)?;
+            ws.set_row_height(r, 18)?;
             r += 1;
         }
         let task = &rows[i].task;
@@ -87,9 +103,12 @@ pub fn write_summary(title: &str, rows: &[SummaryRow]) -> Result<Vec<u8>, XlsxEr
                 &row.participant_units,
                 &row.completion,
             ];
+            let mut lines = 1;
             for (c, text) in cells.iter().enumerate() {
                 ws.write_string_with_format(r, c as u16 + 1, text.as_str(), &cell)?;
+                lines = lines.max(wrapped_lines(text, COLUMNS[c + 1].1));
             }
+            ws.set_row_height(r, 14.5 * lines as f64 + 3.0)?;
             r += 1;
         }
         i += run;
@@ -231,6 +250,13 @@ mod tests {
         let bytes = write_summary("2019年完成情况汇总", &rows).unwrap();
         assert!(bytes.starts_with(b"PK"));
         assert_eq!(read_summary(&bytes).unwrap(), rows);
+    }
+
+    #[test]
+    fn rows_are_as_tall_as_their_longest_cell() {
+        assert_eq!(wrapped_lines("我局不涉及", 48.0), 1);
+        assert_eq!(wrapped_lines(&"法".repeat(47), 48.0), 2);
+        assert_eq!(wrapped_lines("a\nb", 10.0), 2);
     }
 
     #[test]
