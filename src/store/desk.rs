@@ -68,23 +68,11 @@ impl Sql {
 
 const SENT: &str = "('submitted', 'resubmitted', 'accepted')";
 
-/// The per-assignment report summary the rules read: one pass over the reports.
+/// The per-assignment facts statistics read, as three `LEFT JOIN`s onto `a` (assignments), each
+/// over as few reports as it needs: `rs` (some report; `sent` when one was sent), `rd` (a sent
+/// completed or not-applicable report: `done_c`, `done_na`, first `done_at`; read from the
+/// partial index `reports_done`) and `rp` (`sent_<cycle>` for the period each cycle waits for).
 fn report_summary(sql: &mut Sql, periods: &[(Cycle, String)], plan: Option<i64>) -> String {
-    let mut cols = format!(
-        "SELECT r.assignment_id, \
-         MAX(CASE WHEN r.workflow IN {SENT} THEN 1 ELSE 0 END) AS sent, \
-         MAX(CASE WHEN r.workflow IN {SENT} AND r.status = 'completed' THEN 1 ELSE 0 END) AS done_c, \
-         MAX(CASE WHEN r.workflow IN {SENT} AND r.status = 'not_applicable' THEN 1 ELSE 0 END) AS done_na, \
-         MIN(CASE WHEN r.workflow IN {SENT} AND r.status IN ('completed', 'not_applicable') THEN r.submitted_at END) AS done_at, \
-         MAX(CASE WHEN r.workflow = 'returned' THEN 1 ELSE 0 END) AS returned"
-    );
-    for (cycle, label) in periods {
-        let p = sql.param(Bind::Text(label.clone()));
-        cols.push_str(&format!(
-            ", MAX(CASE WHEN r.period = {p} AND r.workflow IN {SENT} THEN 1 ELSE 0 END) AS sent_{}",
-            cycle.as_str()
-        ));
-    }
     let scope = match plan {
         Some(id) => {
             let p = sql.param(Bind::Int(id));
@@ -92,7 +80,33 @@ fn report_summary(sql: &mut Sql, periods: &[(Cycle, String)], plan: Option<i64>)
         }
         None => String::new(),
     };
-    format!("({cols} FROM reports r{scope} GROUP BY r.assignment_id) rs")
+    let mut joins = format!(
+        " LEFT JOIN (SELECT r.assignment_id, MAX(CASE WHEN r.workflow IN {SENT} THEN 1 ELSE 0 END) AS sent \
+         FROM reports r{scope} GROUP BY r.assignment_id) rs ON rs.assignment_id = a.id \
+         LEFT JOIN (SELECT r.assignment_id, MAX(CASE WHEN r.status = 'completed' THEN 1 ELSE 0 END) AS done_c, \
+         MAX(CASE WHEN r.status = 'not_applicable' THEN 1 ELSE 0 END) AS done_na, MIN(r.submitted_at) AS done_at \
+         FROM reports r WHERE r.status IN ('completed', 'not_applicable') AND r.workflow IN {SENT} \
+         GROUP BY r.assignment_id) rd ON rd.assignment_id = a.id"
+    );
+    if !periods.is_empty() {
+        let mut cols = Vec::new();
+        let mut labels = Vec::new();
+        for (cycle, label) in periods {
+            let p = sql.param(Bind::Text(label.clone()));
+            cols.push(format!(
+                "MAX(CASE WHEN r.period = {p} THEN 1 ELSE 0 END) AS sent_{}",
+                cycle.as_str()
+            ));
+            labels.push(p);
+        }
+        joins.push_str(&format!(
+            " LEFT JOIN (SELECT r.assignment_id, {} FROM reports r WHERE r.workflow IN {SENT} AND r.period IN ({}) \
+             GROUP BY r.assignment_id) rp ON rp.assignment_id = a.id",
+            cols.join(", "),
+            labels.join(", ")
+        ));
+    }
+    joins
 }
 
 /// The overdue rule as SQL over `a` (assignments) and `rs` (the report summary), as of a day.
@@ -115,14 +129,14 @@ enum Evidence {
 impl Evidence {
     fn not_done(self) -> &'static str {
         match self {
-            Evidence::Summary => "COALESCE(rs.done_c, 0) = 0 AND COALESCE(rs.done_na, 0) = 0",
+            Evidence::Summary => "rd.assignment_id IS NULL",
             Evidence::Joins => "dn.assignment_id IS NULL",
         }
     }
 
     fn period_missing(self, cycle: Cycle) -> String {
         match self {
-            Evidence::Summary => format!("COALESCE(rs.sent_{}, 0) = 0", cycle.as_str()),
+            Evidence::Summary => format!("COALESCE(rp.sent_{}, 0) = 0", cycle.as_str()),
             Evidence::Joins => "pm.assignment_id IS NULL".into(),
         }
     }
@@ -442,10 +456,10 @@ pub fn stats(
     let ends: Vec<(Cycle, NaiveDate)> = periods.iter().map(|(c, _, e)| (*c, *e)).collect();
     let rule = overdue_rule(&mut sql, as_of, &ends, Evidence::Summary);
     let as_of_p = sql.param(Bind::Date(as_of));
-    let done = "(COALESCE(rs.done_c, 0) = 1 OR COALESCE(rs.done_na, 0) = 1)";
-    let done_late_days = days_between(c, "rs.done_at", "a.due_date");
+    let done = "(rd.assignment_id IS NOT NULL)";
+    let done_late_days = days_between(c, "rd.done_at", "a.due_date");
     let overdue_days = days_between(c, &as_of_p, &rule.deadline);
-    let done_day = date_of(c, "rs.done_at");
+    let done_day = date_of(c, "rd.done_at");
     let (key, joins, group) = match dim {
         Dimension::Unit => ("a.unit_id AS key_id, u.name AS key_name", "", "a.unit_id, u.name"),
         Dimension::Section => (
@@ -464,8 +478,8 @@ pub fn stats(
         "SELECT {key}, \
          COUNT(*) AS assigned, \
          SUM(CASE WHEN COALESCE(rs.sent, 0) = 1 THEN 1 ELSE 0 END) AS reported, \
-         SUM(CASE WHEN COALESCE(rs.done_c, 0) = 1 THEN 1 ELSE 0 END) AS completed, \
-         SUM(CASE WHEN COALESCE(rs.done_c, 0) = 0 AND COALESCE(rs.done_na, 0) = 1 THEN 1 ELSE 0 END) AS not_applicable, \
+         SUM(CASE WHEN COALESCE(rd.done_c, 0) = 1 THEN 1 ELSE 0 END) AS completed, \
+         SUM(CASE WHEN COALESCE(rd.done_c, 0) = 0 AND COALESCE(rd.done_na, 0) = 1 THEN 1 ELSE 0 END) AS not_applicable, \
          SUM(CASE WHEN rs.assignment_id IS NOT NULL AND NOT {done} THEN 1 ELSE 0 END) AS in_progress, \
          SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS overdue, \
          SUM(CASE WHEN {done} AND {done_day} <= a.due_date THEN 1 ELSE 0 END) AS on_time, \
@@ -474,7 +488,7 @@ pub fn stats(
          SUM(CASE WHEN {done} AND {done_day} > a.due_date THEN {done_late_days} WHEN {cond} THEN {overdue_days} ELSE 0 END) AS days_late \
          FROM assignments a JOIN plans p ON p.id = a.plan_id JOIN plan_items i ON i.id = a.measure_id \
          JOIN units u ON u.id = a.unit_id{joins} \
-         LEFT JOIN {summary} ON rs.assignment_id = a.id \
+         {summary} \
          WHERE p.state = 'published'",
         cond = rule.condition,
     ));
@@ -503,15 +517,15 @@ pub struct MonthRow {
 /// Completions per month for the filtered assignments, oldest month first.
 pub fn done_by_month(c: &mut AnyConnection, f: &DeskFilter) -> QueryResult<Vec<MonthRow>> {
     let mut sql = Sql::new(c);
-    let summary = report_summary(&mut sql, &[], f.plan_id);
     let month = match c {
-        AnyConnection::Pg(_) => "to_char(rs.done_at, 'YYYY-MM')",
-        AnyConnection::Sqlite(_) => "strftime('%Y-%m', rs.done_at)",
+        AnyConnection::Pg(_) => "to_char(rd.done_at, 'YYYY-MM')",
+        AnyConnection::Sqlite(_) => "strftime('%Y-%m', rd.done_at)",
     };
     sql.push(&format!(
         "SELECT {month} AS month, COUNT(*) AS done FROM assignments a JOIN plans p ON p.id = a.plan_id \
-         JOIN plan_items i ON i.id = a.measure_id JOIN {summary} ON rs.assignment_id = a.id \
-         WHERE p.state = 'published' AND rs.done_at IS NOT NULL"
+         JOIN (SELECT r.assignment_id, MIN(r.submitted_at) AS done_at FROM reports r \
+         WHERE r.status IN ('completed', 'not_applicable') AND r.workflow IN {SENT} GROUP BY r.assignment_id) rd \
+         ON rd.assignment_id = a.id WHERE p.state = 'published'"
     ));
     push_filters(&mut sql, f);
     sql.push(&format!(" GROUP BY {month} ORDER BY 1"));
