@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod access;
 mod auth;
 mod desk;
 mod documents;
@@ -15,3 +16,4 @@ mod ops;
 mod review;
 mod roles;
 mod schema;
+mod workflow;
