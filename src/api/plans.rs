@@ -860,6 +860,12 @@ fn accepts(req: &HttpRequest) -> String {
 /// sent answer; a unit only its own, drafts included.
 fn answers_for(caller: &Caller, unit: Option<UnitId>) -> ApiResult<(Answers, bool)> {
     let scope = policy::unit_scope(caller)?;
+    // The answers are report text: a department system needs reports:read, as for /reports.
+    if !caller.has_scope("reports:read") {
+        return Err(ApiError::Forbidden(
+            "this token lacks the reports:read scope".into(),
+        ));
+    }
     let answers = match (scope, unit) {
         (None, Some(u)) => Answers::Unit(u),
         (None, None) => Answers::Consolidated,

@@ -188,8 +188,39 @@ impl Outcome {
     fn respond(self) -> HttpResponse {
         match self {
             Outcome::Report(status, r) => with_etag(status, *r),
-            Outcome::Replayed(status, body) => replayed(status, body),
+            Outcome::Replayed(status, body) => {
+                // The first answer again, with the ETag it carried (from the report it holds).
+                let tag = serde_json::from_str::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| {
+                        Some(format!(
+                            "\"{}.{}\"",
+                            v["id"].as_i64()?,
+                            v["version"].as_i64()?
+                        ))
+                    });
+                let mut res = replayed(status, body);
+                if let Some(tag) = tag.and_then(|t| header::HeaderValue::from_str(&t).ok()) {
+                    res.headers_mut().insert(header::ETAG, tag);
+                }
+                res
+            }
         }
+    }
+}
+
+/// Refuses writes by the unit once the plan is no longer published (a closed plan is read-only).
+fn ensure_open(c: &mut AnyConnection, a: &assignments::Assignment) -> ApiResult<()> {
+    let state = crate::store::plans::find(c, a.plan_id)?
+        .map(|p| p.state)
+        .unwrap_or_default();
+    if state == "published" {
+        Ok(())
+    } else {
+        Err(ApiError::Conflict {
+            detail: "reports are written on published plans only".into(),
+            field: None,
+        })
     }
 }
 
@@ -328,15 +359,7 @@ pub async fn create_report(
             }
             let a = visible_assignment(c, scope, assignment_id)?;
             policy::write_report(&principal, a.unit_id)?;
-            let plan = crate::store::plans::find(c, a.plan_id)?
-                .map(|p| p.state)
-                .unwrap_or_default();
-            if plan != "published" {
-                return Err(ApiError::Conflict {
-                    detail: "reports are written on published plans only".into(),
-                    field: None,
-                });
-            }
+            ensure_open(c, &a)?;
             let cycle = Cycle::parse(&a.cycle).unwrap_or(Cycle::Yearly);
             let today = Utc::now().date_naive();
             let period = match b.period.as_deref() {
@@ -465,8 +488,9 @@ pub async fn update_report(
     state
         .db
         .write(move |c| {
-            let (r, _) = readable(c, &principal, id)?;
+            let (r, a) = readable(c, &principal, id)?;
             policy::write_report(&principal, r.unit_id)?;
+            ensure_open(c, &a)?;
             if_match(header.as_deref(), &r)?;
             let wf = Workflow::parse(&r.workflow).unwrap_or(Workflow::Draft);
             wf.after(Step::Edit).map_err(|m| ApiError::Conflict {
@@ -543,8 +567,9 @@ pub async fn submit_report(
             if let Some((status, body)) = idem.replay(c)? {
                 return Ok(Outcome::Replayed(status, body));
             }
-            let (r, _) = readable(c, &principal, id)?;
+            let (r, a) = readable(c, &principal, id)?;
             policy::submit_report(&principal, r.unit_id)?;
+            ensure_open(c, &a)?;
             if header.is_some() {
                 if_match(header.as_deref(), &r)?;
             }
