@@ -132,16 +132,47 @@ fn is_json(ct: &str) -> bool {
     ct == "application/json" || (ct.starts_with("application/") && ct.ends_with("+json"))
 }
 
-fn is_table(ct: &str) -> bool {
-    ct == "text/csv" || ct == crate::documents::XLSX
+fn is_csv(ct: &str) -> bool {
+    ct == "text/csv"
 }
 
-/// A summary-table body (imports): `text/csv` or an XLSX workbook, limited in size.
+/// A `text/csv` body (table imports), limited in size.
+pub struct CsvBody(pub web::Bytes);
+
+impl FromRequest for CsvBody {
+    type Error = ApiError;
+    type Future = LocalFuture<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_body(req, payload, is_csv, "text/csv");
+        Box::pin(async move { body.await.map(CsvBody) })
+    }
+}
+
+fn is_xlsx(ct: &str) -> bool {
+    ct == crate::documents::XLSX
+}
+
+/// An XLSX workbook body (`application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`,
+/// table imports), limited in size.
+pub struct XlsxBody(pub web::Bytes);
+
+impl FromRequest for XlsxBody {
+    type Error = ApiError;
+    type Future = LocalFuture<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_body(req, payload, is_xlsx, crate::documents::XLSX);
+        Box::pin(async move { body.await.map(XlsxBody) })
+    }
+}
+
+/// The summary table as either body, chosen by Content-Type: [`CsvBody`] or [`XlsxBody`].
 pub enum TableBody {
-    /// CSV text.
-    Csv(web::Bytes),
+    /// `text/csv`.
+    Csv(CsvBody),
     /// An XLSX workbook.
-    Xlsx(web::Bytes),
+    Xlsx(XlsxBody),
 }
 
 impl FromRequest for TableBody {
@@ -149,27 +180,26 @@ impl FromRequest for TableBody {
     type Future = LocalFuture<Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let xlsx = req
-            .content_type()
-            .eq_ignore_ascii_case(crate::documents::XLSX);
-        let body = read_body(req, payload, is_table, "text/csv or an XLSX workbook");
-        Box::pin(async move {
-            let bytes = body.await?;
-            Ok(if xlsx {
-                TableBody::Xlsx(bytes)
-            } else {
-                TableBody::Csv(bytes)
-            })
-        })
+        if is_xlsx(&req.content_type().to_ascii_lowercase()) {
+            let body = XlsxBody::from_request(req, payload);
+            return Box::pin(async move { body.await.map(TableBody::Xlsx) });
+        }
+        let body = read_body(
+            req,
+            payload,
+            is_csv,
+            "text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        );
+        Box::pin(async move { body.await.map(|b| TableBody::Csv(CsvBody(b))) })
     }
 }
 
 impl TableBody {
-    /// The rows of the table, or the problems naming row and column.
+    /// The rows of the table by the reader of its type, or the problems naming row and column.
     pub fn rows(&self) -> Result<Vec<crate::domain::table::SummaryRow>, ApiError> {
         match self {
-            TableBody::Csv(b) => crate::domain::table::read_csv(b),
-            TableBody::Xlsx(b) => crate::documents::xlsx::read_summary(b),
+            TableBody::Csv(b) => crate::domain::table::read_csv(&b.0),
+            TableBody::Xlsx(b) => crate::documents::xlsx::read_summary(&b.0),
         }
         .map_err(ApiError::Validation)
     }

@@ -893,7 +893,7 @@ fn answers_for(caller: &Caller, unit: Option<UnitId>) -> ApiResult<(Answers, boo
         (status = 200, description = "The table", content(
             (Summary = "application/json"),
             (String = "text/csv", example = "工作板块,工作任务,具体措施,任务来源,牵头单位,参加单位,工作措施及完成情况\n一、依法全面履行政府职能,1．深化行政审批制度改革。,（2）下放行政审批权。,渝委发〔2016〕27号,市政府办公厅,市级有关部门，区县政府按职责分工负责,我局不涉及\n"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (inline(FileBytes) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
         (status = 404, description = "No such plan"),
     )
@@ -949,15 +949,15 @@ pub async fn get_summary(
     }))
 }
 
-/// Import the summary table (CSV, or the XLSX layout of the summary) into an empty draft plan, or with `dry_run=true` only report
-/// how every unit string resolves. Unresolved names fail the import unless `allow_unresolved`;
-/// the import is all or nothing.
+/// Import the summary table (CSV, or an XLSX workbook in the layout of the summary export) into
+/// an empty draft plan, or with `dry_run=true` only report how every unit string resolves.
+/// Unresolved names fail the import unless `allow_unresolved`; the import is all or nothing.
 #[utoipa::path(
     tag = "plans",
     params(("id" = i64, Path, description = "The plan's id"), ImportQuery),
     request_body(description = "The table: CSV with its header row, or an XLSX workbook laid out as the summary export", content(
         (String = "text/csv", example = "工作板块,工作任务,具体措施,任务来源,牵头单位,参加单位,工作措施及完成情况\n一、依法全面履行政府职能,1．深化行政审批制度改革。,（2）下放行政审批权。,渝委发〔2016〕27号,市政府办公厅,市级有关部门，区县政府按职责分工负责,\n"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (inline(FileBytes) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )),
     responses(
         (status = 200, description = "What was imported (or would be, in a dry run)", body = ImportReport),
@@ -1009,19 +1009,29 @@ pub async fn import_plan_table(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AnnualReportQuery {
-    /// The unit (the office: any unit; a unit: its own, the default).
+    /// The unit (the office must name one; a unit's own people get their own, the default).
     pub unit: Option<i64>,
 }
 
+/// A file's bytes (an XLSX workbook or a DOCX document).
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct FileBytes(pub Vec<u8>);
+
 /// A unit's annual report draft (DOCX) for a plan, shaped like the reports units send the
-/// office: what was done measure by measure, the figures, the problems and next steps the unit
-/// reported, and the attachment table of its answers.
+/// office: the figures of its assignments, what it did measure by measure (its completed
+/// measures under their sections), the problems and next steps it reported, and the attachment
+/// table of its answers. The office may ask for any unit; a unit's own people for their own.
 #[utoipa::path(
     tag = "plans",
     params(("id" = i64, Path, description = "The plan's id"), AnnualReportQuery),
     responses(
-        (status = 200, description = "The report draft", content((Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))),
-        (status = 404, description = "No such plan or unit"),
+        (status = 200, description = "The report draft, as an attachment", content(
+            (inline(FileBytes) = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        ), headers(("Content-Disposition" = String, description = "attachment; filename=\"plan-1-unit-2-report.docx\""))),
+        (status = 403, description = "A unit asked for another unit's report, or the token lacks the reports:read scope"),
+        (status = 404, description = "No such plan (units do not see drafts) or unit"),
+        (status = 422, description = "The office did not name the unit"),
     )
 )]
 #[get("/plans/{id}/annual-report")]
@@ -1031,81 +1041,107 @@ pub async fn get_annual_report(
     id: web::Path<i64>,
     query: Query<AnnualReportQuery>,
 ) -> ApiResult<HttpResponse> {
+    use crate::documents::docx::{AnnualReportInput, Done, Figures};
+    use crate::domain::assignment::AssignmentState;
+    use crate::domain::report::Workflow;
+    use crate::store::{reports, units};
     let plan_id = PlanId(id.into_inner());
     let (answers, own_drafts) = answers_for(&caller, query.0.unit.map(UnitId))?;
     let Answers::Unit(unit) = answers else {
         return Err(ApiError::invalid("unit", "is required for the office"));
     };
-    let today = chrono::Utc::now().date_naive();
-    let report = state
+    let today = Utc::now().date_naive();
+    let input = state
         .db
         .run(move |c| {
             let plan = visible_plan(c, &caller, plan_id)?;
-            let unit_row = crate::store::units::find(c, unit)?
-                .ok_or_else(|| ApiError::NotFound(format!("no unit {unit}")))?;
-            let f = crate::store::desk::DeskFilter {
-                plan_id: Some(plan_id.0),
-                unit_id: Some(unit.0),
-                ..Default::default()
-            };
-            let figures =
-                crate::store::desk::stats(c, crate::store::desk::Dimension::Unit, today, &f)?
-                    .into_iter()
-                    .next()
-                    .map(|s| crate::documents::docx::Figures {
-                        assigned: s.assigned,
-                        reported: s.reported,
-                        completed: s.completed,
-                        not_applicable: s.not_applicable,
-                        in_progress: s.in_progress,
-                        overdue: s.overdue,
-                    })
-                    .unwrap_or_default();
-            let rows = tables::export_table(c, plan_id, answers, own_drafts)?;
-            let rf = crate::store::reports::ReportFilter {
+            let unit_name = units::find(c, unit)?
+                .ok_or_else(|| ApiError::NotFound(format!("no unit {unit}")))?
+                .name;
+            let filter = assignments::AssignmentFilter {
                 plan_id: Some(plan_id),
                 unit_id: Some(unit),
-                sent_only: !own_drafts,
                 ..Default::default()
             };
-            let reports = crate::store::reports::list(c, &rf, None, i64::MAX - 1)?;
-            let done = rows
+            let rows = assignments::list(c, &filter, None, i64::MAX - 1)?;
+            let views = super::assignments::views(c, rows)?;
+            let unit_reports = reports::list(
+                c,
+                &reports::ReportFilter {
+                    plan_id: Some(plan_id),
+                    unit_id: Some(unit),
+                    sent_only: !own_drafts,
+                    ..Default::default()
+                },
+                None,
+                i64::MAX - 1,
+            )?;
+            let count = |s: AssignmentState| views.iter().filter(|v| v.state == s).count() as i64;
+            let sent: std::collections::HashSet<_> = unit_reports
                 .iter()
-                .filter(|r| {
-                    crate::domain::report::ReportStatus::from_answer(&r.completion)
-                        == crate::domain::report::ReportStatus::Completed
-                })
-                .map(|r| {
-                    let section =
-                        crate::domain::plan::split_heading(ItemLevel::Section, &r.section)
-                            .map(|x| x.1)
-                            .unwrap_or_default();
-                    (section, r.measure.clone(), r.completion.clone())
-                })
+                .filter(|r| Workflow::parse(&r.workflow).is_some_and(Workflow::counts_as_reported))
+                .map(|r| r.assignment_id)
                 .collect();
-            let pick = |f: fn(&crate::store::reports::Report) -> &String| -> Vec<String> {
-                let mut v: Vec<String> = reports
-                    .iter()
-                    .map(f)
-                    .filter(|t| !t.trim().is_empty())
-                    .cloned()
-                    .collect();
-                v.dedup();
-                v
+            let figures = Figures {
+                assigned: views.len() as i64,
+                reported: views.iter().filter(|v| sent.contains(&v.id)).count() as i64,
+                completed: count(AssignmentState::Completed),
+                not_applicable: count(AssignmentState::NotApplicable),
+                in_progress: count(AssignmentState::InProgress),
+                overdue: count(AssignmentState::Overdue),
             };
-            Ok(crate::documents::docx::AnnualReport {
-                unit_name: unit_row.name,
-                plan_title: plan.title,
-                date: today,
+            // What was done: the latest report of every completed assignment, in plan order.
+            let narrative: HashMap<_, &str> = unit_reports
+                .iter()
+                .map(|r| (r.id, r.narrative.as_str()))
+                .collect();
+            let mut done_by_measure: HashMap<ItemId, String> = HashMap::new();
+            for v in views
+                .iter()
+                .filter(|v| v.state == AssignmentState::Completed)
+            {
+                if let Some(text) = v.latest_report_id.and_then(|r| narrative.get(&r)) {
+                    done_by_measure
+                        .entry(v.measure_id)
+                        .or_insert_with(|| text.trim().to_owned());
+                }
+            }
+            let items = plans::items(c, plan_id)?;
+            let by_id: HashMap<ItemId, &plans::Item> = items.iter().map(|i| (i.id, i)).collect();
+            let parent = |i: &plans::Item| i.parent_id.and_then(|p| by_id.get(&p).copied());
+            let mut done = Vec::new();
+            for m in items.iter().filter(|i| i.level == "measure") {
+                if let Some(text) = done_by_measure.remove(&m.id) {
+                    let section = parent(m).and_then(parent);
+                    done.push(Done {
+                        section: section.map(|s| s.title.clone()).unwrap_or_default(),
+                        measure: format!("{}{}", ItemLevel::Measure.label(&m.number), m.title),
+                        narrative: text,
+                    });
+                }
+            }
+            let listed = |f: fn(&reports::Report) -> &str| -> Vec<String> {
+                let mut out: Vec<String> = Vec::new();
+                for t in unit_reports.iter().map(|r| f(r).trim()) {
+                    if !t.is_empty() && !out.iter().any(|o| o == t) {
+                        out.push(t.to_owned());
+                    }
+                }
+                out
+            };
+            Ok(AnnualReportInput {
+                unit_name,
                 figures,
                 done,
-                problems: pick(|r| &r.problems),
-                next_steps: pick(|r| &r.next_steps),
-                rows,
+                problems: listed(|r| &r.problems),
+                next_steps: listed(|r| &r.next_steps),
+                rows: tables::export_table(c, plan_id, answers, own_drafts)?,
+                plan_title: plan.title,
+                date: today,
             })
         })
         .await?;
-    let bytes = crate::documents::docx::annual_report(&report).map_err(ApiError::internal)?;
+    let bytes = crate::documents::docx::annual_report(&input).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type(crate::documents::DOCX)
         .insert_header((

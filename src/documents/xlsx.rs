@@ -35,6 +35,25 @@ fn wrapped_lines(text: &str, width: f64) -> usize {
         .sum()
 }
 
+/// The most characters Excel keeps in a cell.
+const CELL_LIMIT: usize = 32_767;
+/// What ends a cell cut at [`CELL_LIMIT`] (the CSV export has the whole text).
+const CUT: &str = "……（超出 Excel 单元格字数上限，全文见 CSV 导出）";
+/// Excel's tallest row, in points.
+const MAX_ROW_HEIGHT: f64 = 409.0;
+
+/// The text as a cell can hold it: a consolidated answer column (every unit's answer to a
+/// measure) can pass Excel's limit, and is then cut with a note rather than failing the export.
+fn fit(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().count() <= CELL_LIMIT {
+        return text.into();
+    }
+    let keep = CELL_LIMIT - CUT.chars().count();
+    let mut out: String = text.chars().take(keep).collect();
+    out.push_str(CUT);
+    out.into()
+}
+
 fn cell_format() -> Format {
     Format::new()
         .set_text_wrap()
@@ -81,7 +100,7 @@ pub fn write_summary(title: &str, rows: &[SummaryRow]) -> Result<Vec<u8>, XlsxEr
     while i < rows.len() {
         if rows[i].section != section {
             section = &rows[i].section;
-            ws.merge_range(r, 0, r, 5, section, &section_fmt)?;
+            ws.merge_range(r, 0, r, 5, &fit(section), &section_fmt)?;
             ws.set_row_height(r, 18)?;
             r += 1;
         }
@@ -91,9 +110,9 @@ pub fn write_summary(title: &str, rows: &[SummaryRow]) -> Result<Vec<u8>, XlsxEr
             .take_while(|x| &x.task == task && x.section == section)
             .count();
         if run > 1 {
-            ws.merge_range(r, 0, r + run as u32 - 1, 0, task, &task_fmt)?;
+            ws.merge_range(r, 0, r + run as u32 - 1, 0, &fit(task), &task_fmt)?;
         } else {
-            ws.write_string_with_format(r, 0, task, &task_fmt)?;
+            ws.write_string_with_format(r, 0, fit(task), &task_fmt)?;
         }
         for row in &rows[i..i + run] {
             let cells = [
@@ -105,10 +124,10 @@ pub fn write_summary(title: &str, rows: &[SummaryRow]) -> Result<Vec<u8>, XlsxEr
             ];
             let mut lines = 1;
             for (c, text) in cells.iter().enumerate() {
-                ws.write_string_with_format(r, c as u16 + 1, text.as_str(), &cell)?;
+                ws.write_string_with_format(r, c as u16 + 1, fit(text), &cell)?;
                 lines = lines.max(wrapped_lines(text, COLUMNS[c + 1].1));
             }
-            ws.set_row_height(r, 14.5 * lines as f64 + 3.0)?;
+            ws.set_row_height(r, (14.5 * lines as f64 + 3.0).min(MAX_ROW_HEIGHT))?;
             r += 1;
         }
         i += run;
@@ -164,20 +183,35 @@ pub fn read_summary(bytes: &[u8]) -> Result<Vec<SummaryRow>, Vec<FieldError>> {
             task.clear();
             continue;
         }
-        if !cells[0].is_empty() {
-            task = cells[0].clone();
-        }
-        let mut missing = |ok: bool, col: &str| {
-            if !ok {
-                errors.push(FieldError::new(
-                    format!("row {line}: {col}"),
-                    "must not be empty",
-                ));
+        let mut problem = |col: &str, message: String| {
+            errors.push(FieldError::new(format!("row {line}: {col}"), message));
+        };
+        // Headings are checked here, where the sheet's row is known (the importer would
+        // otherwise count rows as CSV lines).
+        let mut heading = |level: ItemLevel, text: &str, col: &str| {
+            if text.is_empty() {
+                problem(col, "must not be empty".into());
+            } else if split_heading(level, text).is_none() {
+                problem(
+                    col,
+                    format!("expected a numbered heading such as {}", level.label("1")),
+                );
             }
         };
-        missing(!section.is_empty(), "工作板块");
-        missing(!task.is_empty(), "工作任务");
-        missing(!cells[1].is_empty(), "具体措施");
+        if !cells[0].is_empty() {
+            task = cells[0].clone();
+            heading(ItemLevel::Task, &task, "工作任务");
+        }
+        heading(ItemLevel::Measure, &cells[1], "具体措施");
+        if section.is_empty() {
+            problem("工作板块", "must not be empty".into());
+        }
+        if task.is_empty() {
+            problem("工作任务", "must not be empty".into());
+        }
+        if cells[3].is_empty() {
+            problem("牵头单位", "must not be empty".into());
+        }
         rows.push(SummaryRow {
             section: section.clone(),
             task: task.clone(),
@@ -260,8 +294,30 @@ mod tests {
     }
 
     #[test]
+    fn a_cell_past_excels_limit_is_cut_with_a_note_instead_of_failing() {
+        let long = "法".repeat(40_000);
+        let rows = vec![row("一、总体要求", "1．任务。", "（1）措施。", &long)];
+        let back = read_summary(&write_summary("汇总", &rows).unwrap()).unwrap();
+        assert_eq!(back[0].completion.chars().count(), CELL_LIMIT);
+        assert!(back[0].completion.ends_with(CUT));
+    }
+
+    #[test]
     fn garbage_is_refused_with_a_named_field() {
         let e = read_summary(b"not a zip").unwrap_err();
         assert_eq!(e[0].field, "body");
+    }
+
+    #[test]
+    fn an_empty_required_cell_is_named_by_its_sheet_row_as_the_csv_reader_does() {
+        let mut r = row("一、总体要求", "1．任务。", "（1）措施。", "");
+        r.lead_units.clear();
+        let e = read_summary(&write_summary("汇总", &[r]).unwrap()).unwrap_err();
+        // Row 1 is the title, row 2 the header, row 3 the section, row 4 the measure.
+        assert_eq!(e[0].field, "row 4: 牵头单位");
+        let r = row("一、总体要求", "没有编号的任务", "（1）措施。", "");
+        let e = read_summary(&write_summary("汇总", &[r]).unwrap()).unwrap_err();
+        assert_eq!(e[0].field, "row 4: 工作任务");
+        assert!(e[0].message.contains("numbered heading"), "{e:?}");
     }
 }
