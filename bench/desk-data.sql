@@ -154,7 +154,7 @@ CROSS JOIN LATERAL (SELECT CASE
 CROSS JOIN LATERAL (SELECT h.ms + INTERVAL '1 month' - INTERVAL '1 day'
                            + (CASE WHEN h.hl < 70 THEN -(h.hl % 7) WHEN h.hl < 90 THEN 1 + h.hl % 5 ELSE 6 + (h.hl - 90) * 2 END) * INTERVAL '1 day'
                            + (9 + h.hl % 9) * INTERVAL '1 hour' + (h.hr % 60) * INTERVAL '1 minute' AS sent) t
-ORDER BY a.id, p;
+ORDER BY p, a.id;  -- month by month, as they arrive: an assignment's reports lie far apart in the heap
 
 -- Reminders (提醒), urges (催办) and supervision notices (督办) about open assignments due before
 -- November, one assignment each; issued_at is unique per urge so the link can be joined back.
