@@ -14,7 +14,7 @@
 //! latest report was returned; green otherwise (done, not applicable, or comfortably ahead).
 
 use crate::domain::assignment::{AssignmentState, Cycle};
-use chrono::{Datelike, Days, Months, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -112,32 +112,9 @@ pub fn last_ended_period(cycle: Cycle, as_of: NaiveDate) -> Option<(String, Naiv
     Some((cycle.period_of(end), end))
 }
 
-/// The first day of the period a date falls in (for monthly, quarterly, half-yearly cycles).
-pub fn period_start(cycle: Cycle, day: NaiveDate) -> NaiveDate {
-    let months = match cycle {
-        Cycle::Monthly => 1,
-        Cycle::Quarterly => 3,
-        Cycle::HalfYearly => 6,
-        Cycle::Once | Cycle::Yearly => 12,
-    };
-    let month0 = day.month0() / months * months;
-    NaiveDate::from_ymd_opt(day.year(), month0 + 1, 1).unwrap_or(day)
-}
-
 /// The day after the period ending on `end` (a convenience for half-open comparisons).
 pub fn day_after(end: NaiveDate) -> NaiveDate {
     end.checked_add_days(Days::new(1)).unwrap_or(end)
-}
-
-/// `day` moved by whole months (clamped to the month's end).
-pub fn add_months(day: NaiveDate, months: i32) -> NaiveDate {
-    if months >= 0 {
-        day.checked_add_months(Months::new(months as u32))
-            .unwrap_or(day)
-    } else {
-        day.checked_sub_months(Months::new((-months) as u32))
-            .unwrap_or(day)
-    }
 }
 
 #[cfg(test)]
@@ -180,7 +157,6 @@ mod tests {
             Some(("2019-02".into(), d(2019, 2, 28)))
         );
         assert_eq!(last_ended_period(Cycle::Yearly, as_of), None);
-        assert_eq!(period_start(Cycle::Quarterly, d(2019, 8, 2)), d(2019, 7, 1));
     }
 
     #[test]

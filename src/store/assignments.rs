@@ -1,6 +1,6 @@
 //! Assignments of measures to units.
 
-use crate::db::schema::{assignments, plan_items, reports, units};
+use crate::db::schema::{assignments, reports, units};
 use crate::db::AnyConnection;
 use crate::domain::ids::{AssignmentId, GroupId, ItemId, PlanId, UnitId};
 use crate::on_backend;
@@ -182,19 +182,6 @@ pub fn unit_names(c: &mut AnyConnection, ids: &[UnitId]) -> QueryResult<Vec<(Uni
         .filter(units::id.eq_any(ids))
         .select((units::id, units::name))
         .load(c)
-}
-
-/// The measure an assignment belongs to, with its plan.
-pub fn measure_of(
-    c: &mut AnyConnection,
-    id: AssignmentId,
-) -> QueryResult<Option<(Assignment, ItemId, String)>> {
-    assignments::table
-        .inner_join(plan_items::table)
-        .filter(assignments::id.eq(id))
-        .select((Assignment::as_select(), plan_items::id, plan_items::code))
-        .first(c)
-        .optional()
 }
 
 /// The measure and role of each of these assignments.

@@ -254,12 +254,3 @@ pub fn attach_log(
     .set(reminder_log::urge_id.eq(urge))
     .execute(c)
 }
-
-/// How many reminders of a kind were logged for an assignment (tests and audits).
-pub fn logged(c: &mut AnyConnection, assignment: i64, kind: &str) -> QueryResult<i64> {
-    reminder_log::table
-        .filter(reminder_log::assignment_id.eq(assignment))
-        .filter(reminder_log::kind.eq(kind))
-        .count()
-        .get_result(c)
-}
