@@ -8,7 +8,7 @@ use crate::domain::account::{check_password, parse_display_name, parse_username}
 use crate::domain::ids::{UnitId, UserId};
 use crate::domain::role::{Role, DEFAULT_SERVICE_SCOPES};
 use crate::error::ApiError;
-use crate::store::{self, audit, sessions, units, users};
+use crate::store::{self, audit, units, users};
 
 /// An account to create, or whose password to reset when it exists.
 #[derive(Debug, Clone)]
@@ -65,8 +65,7 @@ pub fn ensure_account(c: &mut AnyConnection, spec: &AccountSpec) -> Result<Ensur
         let existing = users::find_by_username(c, &username)?;
         let outcome = match existing {
             Some(u) => {
-                users::set_password(c, u.id, &hash, now)?;
-                users::update(
+                users::replace_credentials(c, u.id, &hash, &system(), "user.password_reset")?;                users::update(
                     c,
                     u.id,
                     &users::UserChanges {
@@ -76,9 +75,6 @@ pub fn ensure_account(c: &mut AnyConnection, spec: &AccountSpec) -> Result<Ensur
                     },
                 )
                 ?;
-                sessions::revoke_user(c, u.id, now)?;
-                audit::record(c, &system(), "user.password_reset", "user", Some(u.id.0), None, None)
-                    ?;
                 Ensured::Reset(u.id)
             }
             None => {
@@ -126,18 +122,7 @@ pub fn set_password(c: &mut AnyConnection, username: &str, secret: &str) -> Resu
     check_password(secret, &name).map_err(|m| format!("password: {m}"))?;
     let hash = password::hash(secret);
     write_tx(c, |c| {
-        let now = store::now();
-        users::set_password(c, user.id, &hash, now)?;
-        sessions::revoke_user(c, user.id, now)?;
-        audit::record(
-            c,
-            &system(),
-            "user.password_reset",
-            "user",
-            Some(user.id.0),
-            None,
-            None,
-        )?;
+        users::replace_credentials(c, user.id, &hash, &system(), "user.password_reset")?;
         Ok::<_, ApiError>(())
     })
     .map_err(|e| e.to_string())

@@ -7,7 +7,7 @@ use crate::auth::session::{self, Grant};
 use crate::auth::{password, Principal};
 use crate::domain::account::check_password;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{self, audit, sessions, users};
+use crate::store::{self, users};
 use actix_web::http::header;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
@@ -291,18 +291,7 @@ pub async fn change_my_password(
     state
         .db
         .write(move |c| {
-            let now = store::now();
-            users::set_password(c, id, &hash, now)?;
-            sessions::revoke_user(c, id, now)?;
-            audit::record(
-                c,
-                &actor,
-                "user.password_change",
-                "user",
-                Some(id.0),
-                None,
-                None,
-            )?;
+            users::replace_credentials(c, id, &hash, &actor, "user.password_change")?;
             Ok(())
         })
         .await?;

@@ -499,18 +499,7 @@ pub async fn reset_password(
     state
         .db
         .write(move |c| {
-            let now = store::now();
-            users::set_password(c, id, &hash, now)?;
-            sessions::revoke_user(c, id, now)?;
-            audit::record(
-                c,
-                &actor,
-                "user.password_reset",
-                "user",
-                Some(id.0),
-                None,
-                None,
-            )?;
+            users::replace_credentials(c, id, &hash, &actor, "user.password_reset")?;
             Ok(())
         })
         .await?;
@@ -549,16 +538,7 @@ pub async fn rotate_client_secret(
     state
         .db
         .write(move |c| {
-            users::set_password(c, id, &hash, store::now())?;
-            audit::record(
-                c,
-                &actor,
-                "user.secret_rotate",
-                "user",
-                Some(id.0),
-                None,
-                None,
-            )?;
+            users::replace_credentials(c, id, &hash, &actor, "user.secret_rotate")?;
             Ok(())
         })
         .await?;

@@ -122,6 +122,21 @@ pub fn set_password(
         .execute(c)
 }
 
+/// Replaces the password (or client secret), ends every session of the account, and records
+/// `action` (e.g. `user.password_reset`) in the audit log: what every credential change does.
+pub fn replace_credentials(
+    c: &mut AnyConnection,
+    id: UserId,
+    hash: &str,
+    actor: &super::audit::Actor,
+    action: &str,
+) -> QueryResult<()> {
+    let now = super::now();
+    set_password(c, id, hash, now)?;
+    super::sessions::revoke_user(c, id, now)?;
+    super::audit::record(c, actor, action, "user", Some(id.0), None, None)
+}
+
 /// Records a successful sign-in: the failure counter starts again.
 pub fn record_login(c: &mut AnyConnection, id: UserId, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
