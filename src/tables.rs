@@ -234,6 +234,11 @@ pub fn import_table(
             field: None,
         });
     }
+    if let Some(u) = opts.answers_unit {
+        if !units::find(c, u)?.is_some_and(|unit| unit.active) {
+            return Err(ApiError::invalid("answers_unit", "no such active unit"));
+        }
+    }
     let parsed = parse_rows(rows)?;
     let dir = directory(c)?;
     let resolutions = resolve_all(c, &dir, rows)?;

@@ -287,6 +287,21 @@ async fn an_import_failing_half_way_leaves_nothing_behind() {
 }
 
 #[actix_rt::test]
+async fn an_unknown_answering_unit_is_named_and_nothing_is_written() {
+    let (app, admin) = demo_app().await;
+    let plan = new_plan(&app, &admin, "答复单位不存在").await;
+    for query in ["answers_unit=999999", "answers_unit=999999&dry_run=true"] {
+        let r = import(&app, &admin, plan, query, duban::demo::PLAN_CSV).await;
+        r.assert_problem(422, "validation");
+        assert_eq!(r.fields(), vec!["answers_unit"]);
+    }
+    assert_eq!(
+        app.get(&format!("/plans/{plan}/tree"), &admin).await.body["sections"],
+        serde_json::json!([])
+    );
+}
+
+#[actix_rt::test]
 async fn only_an_empty_draft_plan_takes_an_import() {
     let (app, admin) = demo_app().await;
     let demo_plan = app.get("/plans", &admin).await.body["items"][0]["id"]
