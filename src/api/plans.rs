@@ -311,6 +311,11 @@ pub async fn create_plan(
     let view = state
         .db
         .write(move |c| {
+            if let Some(u) = issuer {
+                if crate::store::units::find(c, u)?.is_none() {
+                    return Err(ApiError::invalid("issuing_unit_id", "no such unit"));
+                }
+            }
             let id = plans::insert(c, &title, year, issuer, store::now())?;
             let view = PlanView::from(load_plan(c, id)?);
             audit::record(

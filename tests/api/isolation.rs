@@ -236,6 +236,16 @@ async fn units_do_not_see_draft_plans_and_cannot_change_plans() {
         .post("/plans", &f.manager_a, json!({"title": "x", "year": 2099}))
         .await
         .assert_problem(403, "forbidden");
+    let ghost = f
+        .app
+        .post(
+            "/plans",
+            &f.coordinator,
+            json!({"title": "x", "year": 2099, "issuing_unit_id": 999999}),
+        )
+        .await;
+    ghost.assert_problem(422, "validation");
+    assert_eq!(ghost.fields(), vec!["issuing_unit_id"]);
     f.app
         .post(&format!("/plans/{}/close", f.plan), &f.manager_a, json!({}))
         .await
