@@ -283,6 +283,30 @@ diesel::joinable!(measure_sources -> source_documents (source_id));
 diesel::joinable!(assignments -> plan_items (measure_id));
 diesel::joinable!(assignments -> units (unit_id));
 diesel::joinable!(assignments -> plans (plan_id));
+diesel::table! {
+    /// The standing of an assignment, one row per version (valid_to NULL: current).
+    assignment_standings (id) {
+        id -> BigInt,
+        assignment_id -> BigInt,
+        valid_from -> Timestamp,
+        valid_to -> Nullable<Timestamp>,
+        due_date -> Date,
+        deadline -> Nullable<Date>,
+        done -> Nullable<Text>,
+        done_at -> Nullable<Timestamp>,
+        last_sent_period -> Nullable<Text>,
+        sent_report_id -> Nullable<BigInt>,
+        sent_status -> Nullable<Text>,
+        sent_workflow -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        returned -> Bool,
+        urges -> Integer,
+        phase -> Text,
+        done_late_days -> Nullable<Integer>,
+    }
+}
+
+diesel::joinable!(assignment_standings -> assignments (assignment_id));
 diesel::joinable!(reports -> assignments (assignment_id));
 diesel::joinable!(report_revisions -> reports (report_id));
 diesel::joinable!(urge_assignments -> urges (urge_id));
@@ -309,6 +333,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     urges,
     urge_assignments,
     reminder_log,
+    assignment_standings,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(

@@ -214,3 +214,93 @@ mod state_tests {
         );
     }
 }
+
+/// Reporting periods as calendar spans.
+impl Cycle {
+    /// Monthly, quarterly and half-yearly cycles have deadlines of their own inside the
+    /// assignment's span; once and yearly cycles only the due date.
+    pub fn is_periodic(self) -> bool {
+        matches!(self, Cycle::Monthly | Cycle::Quarterly | Cycle::HalfYearly)
+    }
+
+    /// The first and last day of a period label of this cycle (`None` for `once` and for a
+    /// label of another cycle).
+    pub fn period_bounds(self, period: &str) -> Option<(NaiveDate, NaiveDate)> {
+        if !self.accepts(period) || self == Cycle::Once {
+            return None;
+        }
+        let year: i32 = period.get(..4)?.parse().ok()?;
+        let (first_month, months) = match self {
+            Cycle::Once => return None,
+            Cycle::Yearly => (1, 12),
+            Cycle::HalfYearly => (if period.ends_with('1') { 1 } else { 7 }, 6),
+            Cycle::Quarterly => (3 * (period.get(6..)?.parse::<u32>().ok()? - 1) + 1, 3),
+            Cycle::Monthly => (period.get(5..)?.parse::<u32>().ok()?, 1),
+        };
+        let start = NaiveDate::from_ymd_opt(year, first_month, 1)?;
+        let end = start
+            .checked_add_months(chrono::Months::new(months))?
+            .pred_opt()?;
+        Some((start, end))
+    }
+
+    /// The last day of a period label of this cycle.
+    pub fn period_end(self, period: &str) -> Option<NaiveDate> {
+        self.period_bounds(period).map(|(_, end)| end)
+    }
+
+    /// The label of the period after `period`.
+    pub fn period_after(self, period: &str) -> Option<String> {
+        let end = self.period_end(period)?;
+        Some(self.period_of(end.succ_opt()?))
+    }
+}
+
+#[cfg(test)]
+mod period_tests {
+    use super::*;
+
+    #[test]
+    fn periods_have_bounds_and_successors() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(
+            Cycle::Monthly.period_bounds("2019-02"),
+            Some((d(2019, 2, 1), d(2019, 2, 28)))
+        );
+        assert_eq!(
+            Cycle::Quarterly.period_end("2019-Q4"),
+            Some(d(2019, 12, 31))
+        );
+        assert_eq!(
+            Cycle::HalfYearly.period_end("2019-H1"),
+            Some(d(2019, 6, 30))
+        );
+        assert_eq!(Cycle::Yearly.period_end("2019"), Some(d(2019, 12, 31)));
+        assert_eq!(
+            Cycle::Monthly.period_after("2019-12").as_deref(),
+            Some("2020-01")
+        );
+        assert_eq!(
+            Cycle::Quarterly.period_after("2019-Q2").as_deref(),
+            Some("2019-Q3")
+        );
+        assert_eq!(Cycle::Monthly.period_end("2019-Q1"), None);
+        assert_eq!(Cycle::Once.period_end("once"), None);
+        for c in [
+            Cycle::Monthly,
+            Cycle::Quarterly,
+            Cycle::HalfYearly,
+            Cycle::Yearly,
+        ] {
+            let mut p = c.period_of(d(2019, 1, 1));
+            for _ in 0..30 {
+                let (start, end) = c.period_bounds(&p).unwrap();
+                assert_eq!(c.period_of(start), p);
+                assert_eq!(c.period_of(end), p);
+                let next = c.period_after(&p).unwrap();
+                assert!(next > p, "{next} after {p}");
+                p = next;
+            }
+        }
+    }
+}

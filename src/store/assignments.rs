@@ -2,7 +2,9 @@
 
 use crate::db::schema::{assignments, reports, units};
 use crate::db::AnyConnection;
+use crate::domain::assignment::Cycle;
 use crate::domain::ids::{AssignmentId, GroupId, ItemId, PlanId, UnitId};
+use crate::domain::standing::Terms;
 use crate::on_backend;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -49,13 +51,36 @@ pub struct AssignmentFilter {
     pub plan_states: Option<Vec<&'static str>>,
 }
 
-/// Inserts assignments in batches.
+/// Inserts assignments in batches, each with its first standing.
 pub fn insert_many(c: &mut AnyConnection, rows: &[NewAssignment]) -> QueryResult<usize> {
     let mut n = 0;
     for chunk in rows.chunks(500) {
-        n += on_backend!(c, |c| diesel::insert_into(assignments::table)
+        let ids: Vec<AssignmentId> = on_backend!(c, |c| diesel::insert_into(assignments::table)
             .values(chunk)
-            .execute(c))?;
+            .returning(assignments::id)
+            .get_results(c))?;
+        let initial = ids
+            .iter()
+            .zip(chunk)
+            .map(|(id, a)| {
+                let cycle = Cycle::parse(&a.cycle).ok_or_else(|| {
+                    diesel::result::Error::SerializationError(
+                        format!("unknown cycle {:?}", a.cycle).into(),
+                    )
+                })?;
+                Ok((
+                    *id,
+                    Terms {
+                        cycle,
+                        due_date: a.due_date,
+                        assigned_on: a.created_at.date(),
+                    },
+                    a.created_at,
+                ))
+            })
+            .collect::<QueryResult<Vec<_>>>()?;
+        super::standing::insert_initial(c, &initial)?;
+        n += ids.len();
     }
     Ok(n)
 }

@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod plans;
 pub mod reports;
 pub mod sessions;
+pub mod standing;
 pub mod throttle;
 pub mod units;
 pub mod urges;

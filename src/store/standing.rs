@@ -1,0 +1,300 @@
+//! Each assignment's standing ([`crate::domain::standing`]), kept as versions valid from the
+//! change that made them: written in the transaction of that change, read as of a point in
+//! time. Nothing outside this module writes `assignment_standings`.
+
+use crate::db::schema::{assignment_standings as st, assignments, reports, urge_assignments};
+use crate::db::AnyConnection;
+use crate::domain::assignment::{AssignmentState, Cycle};
+use crate::domain::ids::{AssignmentId, ReportId};
+use crate::domain::report::{ReportStatus, Workflow};
+use crate::domain::standing::{ReportFact, Standing, Terms};
+use crate::on_backend;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use std::collections::HashMap;
+
+/// A stored version.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = st, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct Row {
+    assignment_id: AssignmentId,
+    due_date: NaiveDate,
+    deadline: Option<NaiveDate>,
+    done: Option<String>,
+    done_at: Option<NaiveDateTime>,
+    last_sent_period: Option<String>,
+    sent_report_id: Option<ReportId>,
+    sent_status: Option<String>,
+    sent_workflow: Option<String>,
+    sent_at: Option<NaiveDateTime>,
+    returned: bool,
+    urges: i32,
+    phase: String,
+    done_late_days: Option<i32>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = st)]
+struct NewRow {
+    assignment_id: AssignmentId,
+    valid_from: NaiveDateTime,
+    due_date: NaiveDate,
+    deadline: Option<NaiveDate>,
+    done: Option<&'static str>,
+    done_at: Option<NaiveDateTime>,
+    last_sent_period: Option<String>,
+    sent_report_id: Option<ReportId>,
+    sent_status: Option<&'static str>,
+    sent_workflow: Option<&'static str>,
+    sent_at: Option<NaiveDateTime>,
+    returned: bool,
+    urges: i32,
+    phase: &'static str,
+    done_late_days: Option<i32>,
+}
+
+fn corrupt(what: &str, value: &str) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(
+        format!("assignment_standings: unknown {what} {value:?}").into(),
+    )
+}
+
+fn status(what: &str, v: Option<String>) -> QueryResult<Option<ReportStatus>> {
+    v.map(|s| ReportStatus::parse(&s).ok_or_else(|| corrupt(what, &s)))
+        .transpose()
+}
+
+/// The stored name of a phase (an [`AssignmentState`] other than overdue).
+pub fn phase_name(p: AssignmentState) -> &'static str {
+    match p {
+        AssignmentState::NotStarted => "not_started",
+        AssignmentState::InProgress => "in_progress",
+        AssignmentState::Completed => "completed",
+        AssignmentState::NotApplicable => "not_applicable",
+        AssignmentState::Overdue => "overdue",
+    }
+}
+
+fn phase_of(s: &str) -> QueryResult<AssignmentState> {
+    [
+        AssignmentState::NotStarted,
+        AssignmentState::InProgress,
+        AssignmentState::Completed,
+        AssignmentState::NotApplicable,
+    ]
+    .into_iter()
+    .find(|p| phase_name(*p) == s)
+    .ok_or_else(|| corrupt("phase", s))
+}
+
+impl Row {
+    fn standing(self) -> QueryResult<Standing> {
+        Ok(Standing {
+            due_date: self.due_date,
+            deadline: self.deadline,
+            done: status("done", self.done)?,
+            done_at: self.done_at,
+            last_sent_period: self.last_sent_period,
+            sent_report_id: self.sent_report_id,
+            sent_status: status("sent_status", self.sent_status)?,
+            sent_workflow: self
+                .sent_workflow
+                .map(|w| Workflow::parse(&w).ok_or_else(|| corrupt("sent_workflow", &w)))
+                .transpose()?,
+            sent_at: self.sent_at,
+            returned: self.returned,
+            urges: self.urges,
+            phase: phase_of(&self.phase)?,
+            done_late_days: self.done_late_days,
+        })
+    }
+}
+
+fn new_row(id: AssignmentId, s: &Standing, from: NaiveDateTime) -> NewRow {
+    NewRow {
+        assignment_id: id,
+        valid_from: from,
+        due_date: s.due_date,
+        deadline: s.deadline,
+        done: s.done.map(ReportStatus::as_str),
+        done_at: s.done_at,
+        last_sent_period: s.last_sent_period.clone(),
+        sent_report_id: s.sent_report_id,
+        sent_status: s.sent_status.map(ReportStatus::as_str),
+        sent_workflow: s.sent_workflow.map(Workflow::as_str),
+        sent_at: s.sent_at,
+        returned: s.returned,
+        urges: s.urges,
+        phase: phase_name(s.phase),
+        done_late_days: s.done_late_days,
+    }
+}
+
+/// The first instant after day `d` (the cut-off of "as of `d`": what happened by the end of it).
+pub fn end_of(d: NaiveDate) -> NaiveDateTime {
+    d.succ_opt()
+        .unwrap_or(d)
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+}
+
+/// Records the first standing of new assignments, each valid from its creation.
+pub fn insert_initial(
+    c: &mut AnyConnection,
+    rows: &[(AssignmentId, Terms, NaiveDateTime)],
+) -> QueryResult<()> {
+    let rows: Vec<NewRow> = rows
+        .iter()
+        .map(|(id, terms, from)| new_row(*id, &Standing::initial(*terms), *from))
+        .collect();
+    for chunk in rows.chunks(500) {
+        on_backend!(c, |c| diesel::insert_into(st::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// The current standing of an assignment.
+pub fn current(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<Option<Standing>> {
+    st::table
+        .filter(st::assignment_id.eq(id))
+        .filter(st::valid_to.is_null())
+        .select(Row::as_select())
+        .first(c)
+        .optional()?
+        .map(Row::standing)
+        .transpose()
+}
+
+/// The standing of each of these assignments as it was at the end of `day` (today: the
+/// current one). Assignments that did not exist yet have none.
+pub fn as_of(
+    c: &mut AnyConnection,
+    ids: &[AssignmentId],
+    day: NaiveDate,
+) -> QueryResult<HashMap<AssignmentId, Standing>> {
+    let cut = end_of(day);
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows: Vec<Row> = st::table
+            .filter(st::assignment_id.eq_any(chunk))
+            .filter(st::valid_from.lt(cut))
+            .filter(st::valid_to.is_null().or(st::valid_to.ge(cut)))
+            .select(Row::as_select())
+            .load(c)?;
+        for r in rows {
+            out.insert(r.assignment_id, r.standing()?);
+        }
+    }
+    Ok(out)
+}
+
+/// What the standing of an assignment is computed from.
+fn terms_of(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<Terms> {
+    let (due_date, cycle, created): (NaiveDate, String, NaiveDateTime) = assignments::table
+        .find(id)
+        .select((
+            assignments::due_date,
+            assignments::cycle,
+            assignments::created_at,
+        ))
+        .first(c)?;
+    Ok(Terms {
+        cycle: Cycle::parse(&cycle).ok_or_else(|| corrupt("cycle", &cycle))?,
+        due_date,
+        assigned_on: created.date(),
+    })
+}
+
+fn facts_of(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<Vec<ReportFact>> {
+    let rows: Vec<(ReportId, String, String, String, Option<NaiveDateTime>)> = reports::table
+        .filter(reports::assignment_id.eq(id))
+        .select((
+            reports::id,
+            reports::period,
+            reports::status,
+            reports::workflow,
+            reports::submitted_at,
+        ))
+        .load(c)?;
+    rows.into_iter()
+        .map(|(id, period, status, workflow, submitted_at)| {
+            Ok(ReportFact {
+                id,
+                period,
+                status: ReportStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+                workflow: Workflow::parse(&workflow)
+                    .ok_or_else(|| corrupt("workflow", &workflow))?,
+                submitted_at,
+            })
+        })
+        .collect()
+}
+
+fn urges_of(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<i32> {
+    let n: i64 = urge_assignments::table
+        .filter(urge_assignments::assignment_id.eq(id))
+        .count()
+        .get_result(c)?;
+    Ok(i32::try_from(n).unwrap_or(i32::MAX))
+}
+
+/// Recomputes an assignment's standing after a change made at `at` (a report sent, returned or
+/// accepted, a due date or cycle changed, an urge issued) and, when it differs, closes the
+/// current version and starts a new one from `at`. Call it in the change's transaction.
+pub fn refresh(
+    c: &mut AnyConnection,
+    id: AssignmentId,
+    at: NaiveDateTime,
+) -> QueryResult<Standing> {
+    let terms = terms_of(c, id)?;
+    let facts = facts_of(c, id)?;
+    let urges = urges_of(c, id)?;
+    let previous = current(c, id)?;
+    let next = Standing::compute(terms, &facts, urges, previous.as_ref(), at);
+    if previous.as_ref() == Some(&next) {
+        return Ok(next);
+    }
+    if previous.is_some() {
+        diesel::update(
+            st::table
+                .filter(st::assignment_id.eq(id))
+                .filter(st::valid_to.is_null()),
+        )
+        .set(st::valid_to.eq(at))
+        .execute(c)?;
+    }
+    let row = new_row(id, &next, at);
+    on_backend!(c, |c| diesel::insert_into(st::table)
+        .values(&row)
+        .execute(c))?;
+    Ok(next)
+}
+
+/// [`refresh`] for several assignments changed together.
+pub fn refresh_all(
+    c: &mut AnyConnection,
+    ids: &[AssignmentId],
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    for id in ids {
+        refresh(c, *id, at)?;
+    }
+    Ok(())
+}
+
+/// Gives every assignment that has no standing yet (data from before standings were kept) its
+/// standing, valid from its creation. Returns how many were filled in.
+pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
+    let missing: Vec<(AssignmentId, NaiveDateTime)> = assignments::table
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            st::table.filter(st::assignment_id.eq(assignments::id)),
+        )))
+        .select((assignments::id, assignments::created_at))
+        .load(c)?;
+    for (id, created) in &missing {
+        refresh(c, *id, *created)?;
+    }
+    Ok(missing.len())
+}
