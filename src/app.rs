@@ -38,6 +38,15 @@ pub fn open_database(settings: &Settings) -> Result<Db, String> {
         migrations::run_pending(&mut conn).map_err(|e| format!("migration failed: {e}"))?;
     if !applied.is_empty() {
         tracing::info!(count = applied.len(), "applied migrations");
+        // Assignments from before standings were kept get theirs once, in one transaction.
+        let filled = crate::db::write_tx(&mut conn, crate::store::standing::backfill)
+            .map_err(|e| format!("standing backfill failed: {e}"))?;
+        if filled > 0 {
+            tracing::info!(
+                count = filled,
+                "computed the standing of existing assignments"
+            );
+        }
     }
     Ok(db)
 }

@@ -241,6 +241,7 @@ fn run(cli: Cli) -> Result<(), String> {
                     cycle,
                     by: None,
                     submitted_at: None,
+                    made_at: None,
                 };
                 let report = duban::tables::import_table(c, plan, &rows, &opts)?;
                 if dry_run {

@@ -35,6 +35,9 @@ pub struct ImportOptions {
     pub by: Option<UserId>,
     /// When the answers were submitted (the date of the unit's report); default now.
     pub submitted_at: Option<chrono::NaiveDateTime>,
+    /// When the task tree and assignments count as made (their standing starts then); default
+    /// now.
+    pub made_at: Option<chrono::NaiveDateTime>,
 }
 
 /// How one distinct unit string of the table was understood.
@@ -284,7 +287,7 @@ pub fn import_table(
         resolutions,
         unresolved,
     };
-    let now = store::now();
+    let now = opts.made_at.unwrap_or_else(store::now);
     let mut position = 0;
     let mut section: Option<(String, ItemId, usize)> = None;
     let mut task: Option<(String, ItemId, usize)> = None;

@@ -11,6 +11,7 @@ use crate::domain::desk::{traffic_light, Light, Severity};
 use crate::domain::ids::{AssignmentId, ItemId, PlanId, UnitId};
 use crate::domain::plan::ItemLevel;
 use crate::domain::report::{ReportStatus, Workflow};
+use crate::domain::standing::state_on;
 use crate::error::{ApiError, ApiResult};
 use crate::store::desk::{self, DeskFilter, DeskRow, Dimension, StatRow};
 use crate::store::{reports, urges};
@@ -34,7 +35,7 @@ pub struct MeasureRef {
     pub text: String,
 }
 
-/// The state of the latest report on an assignment.
+/// The latest sent report on an assignment: never a draft.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LastReport {
     /// Where it is in review.
@@ -73,8 +74,12 @@ pub struct DeskItem {
     pub severity: Option<Severity>,
     /// red: overdue; yellow: due within 7 days or returned; green: otherwise.
     pub light: Light,
-    /// The latest report, if any.
+    /// Its state on the day asked about.
+    pub state: AssignmentState,
+    /// The latest sent report that stands (a returned one does not: see `returned`).
     pub last_report: Option<LastReport>,
+    /// A report was returned and not yet sent again.
+    pub returned: bool,
     /// Urges already sent about this assignment.
     pub urges_sent: i64,
 }
@@ -142,16 +147,23 @@ pub struct StatItem {
     pub name: String,
     /// Assignments.
     pub assigned: i64,
-    /// With a sent (submitted, resubmitted or accepted) report.
+    /// With a sent (submitted, resubmitted or accepted) report that stands.
     pub reported: i64,
+    /// Nothing sent yet (or only "not started"), not overdue.
+    pub not_started: i64,
+    /// Sent work in progress, or returned to the unit, not overdue.
+    pub in_progress: i64,
     /// Reported completed.
     pub completed: i64,
     /// Reported not applicable (不涉及).
     pub not_applicable: i64,
-    /// With some report, not yet completed or not applicable.
-    pub in_progress: i64,
-    /// Overdue by the documented rule (the same as `/overdue`).
+    /// Overdue by the documented rule (the same as `/overdue`). The five states add up to
+    /// `assigned`, as the states in `/assignments` do.
     pub overdue: i64,
+    /// With a report returned and not yet sent again.
+    pub returned: i64,
+    /// Urged at least once.
+    pub urged: i64,
     /// Done by the due date, over those done or due (1.0 when nothing is due yet).
     #[schema(example = 0.85)]
     pub on_time_rate: f64,
@@ -222,24 +234,21 @@ pub struct InboxQuery {
     pub as_of: Option<NaiveDate>,
 }
 
-fn item(r: DeskRow, as_of: NaiveDate, overdue: bool) -> DeskItem {
+fn item(r: DeskRow, as_of: NaiveDate) -> ApiResult<DeskItem> {
+    let corrupt =
+        |what: &str, v: &str| ApiError::internal(format!("stored {what} {v:?} is unknown"));
+    let phase = crate::store::standing::phase_of(&r.phase)?;
+    let state = state_on(phase, Some(r.deadline), as_of);
+    let overdue = state == AssignmentState::Overdue;
     let days = (as_of - r.deadline).num_days();
-    let last = match (
-        r.last_workflow.as_deref().and_then(Workflow::parse),
-        r.last_status.as_deref().and_then(ReportStatus::parse),
-    ) {
-        (Some(workflow), Some(status)) => Some(LastReport { workflow, status }),
+    let last_report = match (&r.sent_workflow, &r.sent_status) {
+        (Some(w), Some(s)) => Some(LastReport {
+            workflow: Workflow::parse(w).ok_or_else(|| corrupt("workflow", w))?,
+            status: ReportStatus::parse(s).ok_or_else(|| corrupt("status", s))?,
+        }),
         _ => None,
     };
-    let returned = last
-        .as_ref()
-        .is_some_and(|l| l.workflow == Workflow::Returned);
-    let state = if overdue {
-        AssignmentState::Overdue
-    } else {
-        AssignmentState::InProgress
-    };
-    DeskItem {
+    Ok(DeskItem {
         assignment_id: AssignmentId(r.assignment_id),
         plan_id: PlanId(r.plan_id),
         measure: MeasureRef {
@@ -253,16 +262,18 @@ fn item(r: DeskRow, as_of: NaiveDate, overdue: bool) -> DeskItem {
         },
         unit_id: UnitId(r.unit_id),
         unit_name: r.unit_name,
-        role: AssignmentRole::parse(&r.role).unwrap_or(AssignmentRole::Participant),
+        role: AssignmentRole::parse(&r.role).ok_or_else(|| corrupt("role", &r.role))?,
         due_date: r.due_date,
-        cycle: Cycle::parse(&r.cycle).unwrap_or(Cycle::Yearly),
+        cycle: Cycle::parse(&r.cycle).ok_or_else(|| corrupt("cycle", &r.cycle))?,
         deadline: r.deadline,
         days_overdue: days,
         severity: overdue.then(|| Severity::for_days_overdue(days)),
-        light: traffic_light(state, r.due_date, as_of, returned),
-        last_report: last,
-        urges_sent: r.urges,
-    }
+        light: traffic_light(state, r.due_date, as_of, r.returned),
+        state,
+        last_report,
+        returned: r.returned,
+        urges_sent: i64::from(r.urges),
+    })
 }
 
 fn encode_key(deadline: NaiveDate, id: i64) -> String {
@@ -290,13 +301,13 @@ fn page_args(p: &PageQuery) -> ApiResult<(i64, Option<(NaiveDate, i64)>)> {
     Ok((limit, after))
 }
 
-fn desk_page(rows: Vec<DeskRow>, limit: i64, as_of: NaiveDate, overdue: bool) -> Page<DeskItem> {
+fn desk_page(rows: Vec<DeskRow>, limit: i64, as_of: NaiveDate) -> ApiResult<Page<DeskItem>> {
     let more = rows.len() as i64 > limit;
     let items: Vec<DeskItem> = rows
         .into_iter()
         .take(limit as usize)
-        .map(|r| item(r, as_of, overdue))
-        .collect();
+        .map(|r| item(r, as_of))
+        .collect::<ApiResult<_>>()?;
     let next_cursor = if more {
         items
             .last()
@@ -304,7 +315,7 @@ fn desk_page(rows: Vec<DeskRow>, limit: i64, as_of: NaiveDate, overdue: bool) ->
     } else {
         None
     };
-    Page { items, next_cursor }
+    Ok(Page { items, next_cursor })
 }
 
 /// The unit filter a caller may use: the office any (or none), a unit only its own.
@@ -359,9 +370,9 @@ pub async fn list_overdue(
     };
     let rows = state
         .db
-        .run(move |c| Ok(desk::overdue(c, as_of, &f, range, after, limit)?))
+        .run(move |c| Ok(desk::overdue(c, as_of, today(), &f, range, after, limit)?))
         .await?;
-    Ok(web::Json(desk_page(rows, limit, as_of, true)))
+    Ok(web::Json(desk_page(rows, limit, as_of)?))
 }
 
 fn parse_within(s: &str) -> ApiResult<u64> {
@@ -413,9 +424,9 @@ pub async fn list_due_soon(
     };
     let rows = state
         .db
-        .run(move |c| Ok(desk::due_soon(c, as_of, to, &f, after, limit)?))
+        .run(move |c| Ok(desk::due_soon(c, as_of, to, today(), &f, after, limit)?))
         .await?;
-    Ok(web::Json(desk_page(rows, limit, as_of, false)))
+    Ok(web::Json(desk_page(rows, limit, as_of)?))
 }
 
 fn stat_item(r: StatRow) -> StatItem {
@@ -434,10 +445,13 @@ fn stat_item(r: StatRow) -> StatItem {
         name: r.key_name,
         assigned: r.assigned,
         reported: r.reported,
+        not_started: r.not_started,
+        in_progress: r.in_progress,
         completed: r.completed,
         not_applicable: r.not_applicable,
-        in_progress: r.in_progress,
         overdue: r.overdue,
+        returned: r.returned,
+        urged: r.urged,
         on_time_rate: (rate * 10_000.0).round() / 10_000.0,
         average_days_late: (late * 100.0).round() / 100.0,
         rank: None,
@@ -459,7 +473,7 @@ async fn stats(
     };
     let rows = state
         .db
-        .run(move |c| Ok(desk::stats(c, dim, as_of, &f)?))
+        .run(move |c| Ok(desk::stats(c, dim, as_of, today(), &f)?))
         .await?;
     let mut items: Vec<StatItem> = rows.into_iter().map(stat_item).collect();
     if dim == Dimension::Unit {
@@ -541,9 +555,9 @@ pub async fn stats_plan(
     let (totals, sections, months) = state
         .db
         .run(move |c| {
-            let totals = desk::stats(c, Dimension::Plan, as_of, &f)?;
-            let sections = desk::stats(c, Dimension::Section, as_of, &f)?;
-            let months = desk::done_by_month(c, &f)?;
+            let totals = desk::stats(c, Dimension::Plan, as_of, today(), &f)?;
+            let sections = desk::stats(c, Dimension::Section, as_of, today(), &f)?;
+            let months = desk::done_by_month(c, as_of, today(), &f)?;
             Ok((totals, sections, months))
         })
         .await?;
@@ -591,8 +605,8 @@ pub async fn get_inbox(
     let (overdue, due, returned, open) = state
         .db
         .run(move |c| {
-            let overdue = desk::overdue(c, as_of, &f, (None, None), None, 99)?;
-            let due = desk::due_soon(c, as_of, soon, &f, None, 99)?;
+            let overdue = desk::overdue(c, as_of, today(), &f, (None, None), None, 99)?;
+            let due = desk::due_soon(c, as_of, soon, today(), &f, None, 99)?;
             let rf = reports::ReportFilter {
                 unit_id: Some(UnitId(unit)),
                 workflow: Some("returned".into()),
@@ -611,8 +625,14 @@ pub async fn get_inbox(
         .await?;
     Ok(web::Json(Inbox {
         unit_id: UnitId(unit),
-        overdue: overdue.into_iter().map(|r| item(r, as_of, true)).collect(),
-        due_soon: due.into_iter().map(|r| item(r, as_of, false)).collect(),
+        overdue: overdue
+            .into_iter()
+            .map(|r| item(r, as_of))
+            .collect::<ApiResult<_>>()?,
+        due_soon: due
+            .into_iter()
+            .map(|r| item(r, as_of))
+            .collect::<ApiResult<_>>()?,
         returned_reports: returned.into_iter().map(ReportView::from).collect(),
         open_urges: open,
     }))

@@ -998,6 +998,7 @@ pub async fn import_plan_table(
                 cycle: q.cycle.unwrap_or(Cycle::Yearly),
                 by,
                 submitted_at: None,
+                made_at: None,
             };
             let report = tables::import_table(c, plan_id, &rows, &opts)?;
             if !q.dry_run {

@@ -203,6 +203,7 @@ diesel::table! {
         reviewed_by -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        sent_revision -> Nullable<Integer>,
     }
 }
 

@@ -149,8 +149,12 @@ fn ensure_plan(c: &mut AnyConnection) -> Result<(), String> {
     let report = write_tx(c, |c| {
         let office = units::find_by_name_or_alias(c, OFFICE)?.map(|u| u.id);
         let ipo = units::find_by_name_or_alias(c, IPO)?.map(|u| u.id);
-        let now = store::now();
-        let plan = plans::insert(c, PLAN_TITLE, 2019, office, now)?;
+        // The plan counts from the start of its year, and the unit's answers carry the date of
+        // the seed report, so the demo reads true as of any day.
+        let start = NaiveDate::from_ymd_opt(2019, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .ok_or_else(|| ApiError::internal("date"))?;
+        let plan = plans::insert(c, PLAN_TITLE, 2019, office, start)?;
         let opts = ImportOptions {
             dry_run: false,
             allow_unresolved: false,
@@ -162,9 +166,10 @@ fn ensure_plan(c: &mut AnyConnection) -> Result<(), String> {
             // The date of the seed report (2019-11-26).
             submitted_at: NaiveDate::from_ymd_opt(2019, 11, 26)
                 .and_then(|d| d.and_hms_opt(9, 0, 0)),
+            made_at: Some(start),
         };
         let report = import_table(c, plan, &rows, &opts)?;
-        plans::set_state(c, plan, "published", now)?;
+        plans::set_state(c, plan, "published", start)?;
         Ok::<_, ApiError>(report)
     })
     .map_err(|e| format!("demo plan: {e}"))?;

@@ -183,13 +183,9 @@ impl Standing {
         self.days_overdue(day).map(Severity::for_days_overdue)
     }
 
-    /// The state as of `day`: overdue once the deadline has passed, else its phase.
+    /// The state as of `day` ([`state_on`]).
     pub fn state(&self, day: NaiveDate) -> AssignmentState {
-        if self.is_overdue(day) {
-            AssignmentState::Overdue
-        } else {
-            self.phase
-        }
+        state_on(self.phase, self.deadline, day)
     }
 
     /// The traffic light as of `day`.
@@ -208,6 +204,19 @@ impl Standing {
         self.done_late_days
             .map(i64::from)
             .or_else(|| self.days_overdue(day))
+    }
+}
+
+/// The state as of `day` of an assignment in `phase` with this deadline: overdue once the
+/// deadline has passed, else its phase.
+pub fn state_on(
+    phase: AssignmentState,
+    deadline: Option<NaiveDate>,
+    day: NaiveDate,
+) -> AssignmentState {
+    match deadline {
+        Some(d) if d < day => AssignmentState::Overdue,
+        _ => phase,
     }
 }
 

@@ -152,7 +152,7 @@ pub fn list(
     q.order(assignments::id.asc()).limit(limit + 1).load(c)
 }
 
-/// Changes the due date and cycle.
+/// Changes the due date and cycle, and the standing with them.
 pub fn reschedule(
     c: &mut AnyConnection,
     id: AssignmentId,
@@ -160,13 +160,17 @@ pub fn reschedule(
     cycle: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(assignments::table.find(id))
+    let n = diesel::update(assignments::table.find(id))
         .set((
             assignments::due_date.eq(due),
             assignments::cycle.eq(cycle),
             assignments::updated_at.eq(now),
         ))
-        .execute(c)
+        .execute(c)?;
+    if n > 0 {
+        super::standing::refresh(c, id, now)?;
+    }
+    Ok(n)
 }
 
 /// Removes an assignment that has no reports; false when it has some.

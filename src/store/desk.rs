@@ -1,16 +1,16 @@
 //! The office's queries: overdue and due-soon assignments, and statistics per unit, section,
-//! plan and source document — each one aggregate SQL statement over both backends.
+//! plan and source document — each one SQL statement over both backends.
 //!
-//! The overdue rule of [`crate::domain::desk`] is written once, as [`OverdueRule`], and used by
-//! the overdue list and by every statistic, so their totals agree.
+//! Every query reads the assignments in force on the day asked about with their standing as it
+//! was at the end of that day ([`in_force`]); the rules themselves live in
+//! [`crate::domain::standing`], which stores what they decide (deadline, phase, days done
+//! late), so the SQL only compares stored values with the day: overdue is `deadline < day`.
 
 use crate::db::{AnyConnection, MultiBackend};
-use crate::domain::assignment::Cycle;
-use crate::domain::desk::last_ended_period;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::query_builder::BoxedSqlQuery;
-use diesel::sql_types::{BigInt, Date, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Bool, Date, Integer, Nullable, Text, Timestamp};
 
 /// A value bound to a `$n` placeholder.
 #[derive(Debug, Clone)]
@@ -66,146 +66,6 @@ impl Sql {
     }
 }
 
-const SENT: &str = "('submitted', 'resubmitted', 'accepted')";
-
-/// The per-assignment facts statistics read, as three `LEFT JOIN`s onto `a` (assignments), each
-/// over as few reports as it needs: `rs` (some report; `sent` when one was sent), `rd` (a sent
-/// completed or not-applicable report: `done_c`, `done_na`, first `done_at`; read from the
-/// partial index `reports_done`) and `rp` (`sent_<cycle>` for the period each cycle waits for).
-fn report_summary(sql: &mut Sql, periods: &[(Cycle, String)], plan: Option<i64>) -> String {
-    let scope = match plan {
-        Some(id) => {
-            let p = sql.param(Bind::Int(id));
-            format!(" JOIN assignments ra ON ra.id = r.assignment_id WHERE ra.plan_id = {p}")
-        }
-        None => String::new(),
-    };
-    let mut joins = format!(
-        " LEFT JOIN (SELECT r.assignment_id, MAX(CASE WHEN r.workflow IN {SENT} THEN 1 ELSE 0 END) AS sent \
-         FROM reports r{scope} GROUP BY r.assignment_id) rs ON rs.assignment_id = a.id \
-         LEFT JOIN (SELECT r.assignment_id, MAX(CASE WHEN r.status = 'completed' THEN 1 ELSE 0 END) AS done_c, \
-         MAX(CASE WHEN r.status = 'not_applicable' THEN 1 ELSE 0 END) AS done_na, MIN(r.submitted_at) AS done_at \
-         FROM reports r WHERE r.status IN ('completed', 'not_applicable') AND r.workflow IN {SENT} \
-         GROUP BY r.assignment_id) rd ON rd.assignment_id = a.id"
-    );
-    if !periods.is_empty() {
-        let mut cols = Vec::new();
-        let mut labels = Vec::new();
-        for (cycle, label) in periods {
-            let p = sql.param(Bind::Text(label.clone()));
-            cols.push(format!(
-                "MAX(CASE WHEN r.period = {p} THEN 1 ELSE 0 END) AS sent_{}",
-                cycle.as_str()
-            ));
-            labels.push(p);
-        }
-        joins.push_str(&format!(
-            " LEFT JOIN (SELECT r.assignment_id, {} FROM reports r WHERE r.workflow IN {SENT} AND r.period IN ({}) \
-             GROUP BY r.assignment_id) rp ON rp.assignment_id = a.id",
-            cols.join(", "),
-            labels.join(", ")
-        ));
-    }
-    joins
-}
-
-/// The overdue rule as SQL over `a` (assignments) and `rs` (the report summary), as of a day.
-struct OverdueRule {
-    /// `TRUE` when the assignment is overdue.
-    condition: String,
-    /// The day it became overdue from (its deadline).
-    deadline: String,
-}
-
-/// How a query knows, per assignment, whether it is done and whether a period's report was sent.
-#[derive(Clone, Copy)]
-enum Evidence {
-    /// The per-assignment aggregate `rs` ([`report_summary`]), for statistics.
-    Summary,
-    /// The anti-joins `dn` (done) and `pm` (period report sent) of [`evidence_joins`], for lists.
-    Joins,
-}
-
-impl Evidence {
-    fn not_done(self) -> &'static str {
-        match self {
-            Evidence::Summary => "rd.assignment_id IS NULL",
-            Evidence::Joins => "dn.assignment_id IS NULL",
-        }
-    }
-
-    fn period_missing(self, cycle: Cycle) -> String {
-        match self {
-            Evidence::Summary => format!("COALESCE(rp.sent_{}, 0) = 0", cycle.as_str()),
-            Evidence::Joins => "pm.assignment_id IS NULL".into(),
-        }
-    }
-}
-
-/// The joins of [`Evidence::Joins`]: `dn` holds the assignments with a sent completed or
-/// not-applicable report, `pm` the sent report of the period each assignment's cycle waits for.
-fn evidence_joins(sql: &mut Sql, periods: &[(Cycle, String)]) -> String {
-    let mut joins = format!(
-        " LEFT JOIN (SELECT DISTINCT r.assignment_id FROM reports r WHERE r.workflow IN {SENT} \
-         AND r.status IN ('completed', 'not_applicable')) dn ON dn.assignment_id = a.id"
-    );
-    if !periods.is_empty() {
-        let mut labels = Vec::new();
-        let mut case = String::from("(CASE a.cycle");
-        for (cycle, label) in periods {
-            let p = sql.param(Bind::Text(label.clone()));
-            case.push_str(&format!(" WHEN '{}' THEN {p}", cycle.as_str()));
-            labels.push(p);
-        }
-        case.push_str(" END)");
-        joins.push_str(&format!(
-            " LEFT JOIN (SELECT r.assignment_id, r.period FROM reports r WHERE r.workflow IN {SENT} \
-             AND r.period IN ({})) pm ON pm.assignment_id = a.id AND pm.period = {case}",
-            labels.join(", ")
-        ));
-    }
-    joins
-}
-
-fn overdue_rule(
-    sql: &mut Sql,
-    as_of: NaiveDate,
-    periods: &[(Cycle, NaiveDate)],
-    ev: Evidence,
-) -> OverdueRule {
-    let d = sql.param(Bind::Date(as_of));
-    let not_done = ev.not_done();
-    let mut condition = format!("((a.due_date < {d} AND {not_done})");
-    let mut deadline = format!("(CASE WHEN a.due_date < {d} THEN a.due_date");
-    for (cycle, end) in periods {
-        let e = sql.param(Bind::Date(*end));
-        let next = sql.param(Bind::Stamp(
-            crate::domain::desk::day_after(*end)
-                .and_hms_opt(0, 0, 0)
-                .unwrap_or_default(),
-        ));
-        let c = cycle.as_str();
-        condition.push_str(&format!(
-            " OR (a.cycle = '{c}' AND a.due_date > {e} AND a.created_at < {next} AND {not_done} AND {})",
-            ev.period_missing(*cycle)
-        ));
-        deadline.push_str(&format!(" WHEN a.cycle = '{c}' THEN {e}"));
-    }
-    condition.push(')');
-    deadline.push_str(" ELSE a.due_date END)");
-    OverdueRule {
-        condition,
-        deadline,
-    }
-}
-
-fn periodic(as_of: NaiveDate) -> Vec<(Cycle, String, NaiveDate)> {
-    [Cycle::Monthly, Cycle::Quarterly, Cycle::HalfYearly]
-        .into_iter()
-        .filter_map(|c| last_ended_period(c, as_of).map(|(label, end)| (c, label, end)))
-        .collect()
-}
-
 /// Days from `earlier` to `later` (both SQL date expressions), per backend.
 fn days_between(c: &AnyConnection, later: &str, earlier: &str) -> String {
     match c {
@@ -213,14 +73,6 @@ fn days_between(c: &AnyConnection, later: &str, earlier: &str) -> String {
         AnyConnection::Sqlite(_) => {
             format!("CAST(julianday(date({later})) - julianday(date({earlier})) AS INTEGER)")
         }
-    }
-}
-
-/// The calendar day of a timestamp expression, per backend.
-fn date_of(c: &AnyConnection, expr: &str) -> String {
-    match c {
-        AnyConnection::Pg(_) => format!("CAST({expr} AS DATE)"),
-        AnyConnection::Sqlite(_) => format!("date({expr})"),
     }
 }
 
@@ -264,6 +116,24 @@ fn push_filters(sql: &mut Sql, f: &DeskFilter) {
     }
 }
 
+/// The `FROM … WHERE` of every desk query: assignments `a` of plans `p` in force at the end of
+/// `day` (published by then and not yet closed), with their standing `s` as it was then.
+fn in_force(sql: &mut Sql, day: NaiveDate, today: NaiveDate) -> String {
+    let cut = sql.param(Bind::Stamp(crate::store::standing::end_of(day)));
+    // From today on the current version is the one in force (nothing is dated in the future),
+    // and the partial indexes on it apply.
+    let version = if day >= today {
+        "s.valid_to IS NULL".to_owned()
+    } else {
+        format!("s.valid_from < {cut} AND (s.valid_to IS NULL OR s.valid_to >= {cut})")
+    };
+    format!(
+        " FROM assignments a JOIN plans p ON p.id = a.plan_id \
+         JOIN assignment_standings s ON s.assignment_id = a.id AND {version} \
+         WHERE p.published_at < {cut} AND (p.closed_at IS NULL OR p.closed_at >= {cut})"
+    )
+}
+
 /// One overdue (or due-soon) assignment.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct DeskRow {
@@ -285,82 +155,67 @@ pub struct DeskRow {
     pub unit_name: String,
     #[diesel(sql_type = Text)]
     pub role: String,
-    #[diesel(sql_type = Date)]
-    pub due_date: NaiveDate,
     #[diesel(sql_type = Text)]
     pub cycle: String,
+    /// The standing's due date and deadline (`due_date` when done).
+    #[diesel(sql_type = Date)]
+    pub due_date: NaiveDate,
     #[diesel(sql_type = Date)]
     pub deadline: NaiveDate,
     #[diesel(sql_type = Nullable<Text>)]
-    pub last_workflow: Option<String>,
+    pub sent_workflow: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
-    pub last_status: Option<String>,
-    #[diesel(sql_type = BigInt)]
-    pub urges: i64,
+    pub sent_status: Option<String>,
+    #[diesel(sql_type = Bool)]
+    pub returned: bool,
+    #[diesel(sql_type = Text)]
+    pub phase: String,
+    #[diesel(sql_type = Integer)]
+    pub urges: i32,
 }
+
+const ROW: &str = "a.id AS assignment_id, a.plan_id, a.measure_id, i.code AS measure_code, \
+     i.number AS measure_number, i.title AS measure_title, a.unit_id, u.name AS unit_name, a.role, \
+     a.cycle, s.due_date, COALESCE(s.deadline, s.due_date) AS deadline, s.sent_workflow, \
+     s.sent_status, s.returned, s.phase, s.urges";
+
+const NAMES: &str = " JOIN plan_items i ON i.id = a.measure_id JOIN units u ON u.id = a.unit_id";
 
 /// Overdue assignments as of a day, most overdue first: up to `limit + 1` rows after the
 /// keyset `(deadline, id)`. `deadline_range` limits the deadline (for severity filters).
 pub fn overdue(
     c: &mut AnyConnection,
     as_of: NaiveDate,
+    today: NaiveDate,
     f: &DeskFilter,
     deadline_range: (Option<NaiveDate>, Option<NaiveDate>),
     after: Option<(NaiveDate, i64)>,
     limit: i64,
 ) -> QueryResult<Vec<DeskRow>> {
-    let periods = periodic(as_of);
     let mut sql = Sql::new(c);
-    let labels: Vec<(Cycle, String)> = periods.iter().map(|(c, l, _)| (*c, l.clone())).collect();
-    let joins = evidence_joins(&mut sql, &labels);
-    let ends: Vec<(Cycle, NaiveDate)> = periods.iter().map(|(c, _, e)| (*c, *e)).collect();
-    let rule = overdue_rule(&mut sql, as_of, &ends, Evidence::Joins);
-    // The overdue set is computed once, then only the page is joined to names and reports.
-    sql.push(&format!(
-        "WITH o AS MATERIALIZED (SELECT a.id AS assignment_id, a.plan_id, a.measure_id, a.unit_id, a.role, \
-         a.due_date, a.cycle, {} AS deadline FROM assignments a JOIN plans p ON p.id = a.plan_id{joins} \
-         WHERE p.state = 'published' AND {}",
-        rule.deadline, rule.condition
-    ));
+    let from = in_force(&mut sql, as_of, today);
+    let from = from.replacen(" WHERE ", &format!("{NAMES} WHERE "), 1);
+    let d = sql.param(Bind::Date(as_of));
+    sql.push(&format!("SELECT {ROW}{from} AND s.deadline < {d}"));
     push_filters(&mut sql, f);
-    sql.push(") SELECT * FROM (SELECT * FROM o WHERE 1 = 1");
-    if let Some(from) = deadline_range.0 {
-        let x = sql.param(Bind::Date(from));
-        sql.push(&format!(" AND o.deadline >= {x}"));
+    if let Some(lo) = deadline_range.0 {
+        let x = sql.param(Bind::Date(lo));
+        sql.push(&format!(" AND s.deadline >= {x}"));
     }
-    if let Some(to) = deadline_range.1 {
-        let x = sql.param(Bind::Date(to));
-        sql.push(&format!(" AND o.deadline <= {x}"));
+    if let Some(hi) = deadline_range.1 {
+        let x = sql.param(Bind::Date(hi));
+        sql.push(&format!(" AND s.deadline <= {x}"));
     }
     if let Some((d, id)) = after {
         let x = sql.param(Bind::Date(d));
         let y = sql.param(Bind::Int(id));
         sql.push(&format!(
-            " AND (o.deadline > {x} OR (o.deadline = {x} AND o.assignment_id > {y}))"
+            " AND (s.deadline > {x} OR (s.deadline = {x} AND a.id > {y}))"
         ));
     }
     let l = sql.param(Bind::Int(limit + 1));
-    sql.push(&format!(
-        " ORDER BY o.deadline, o.assignment_id LIMIT {l}) a"
-    ));
-    page_columns(&mut sql);
+    sql.push(&format!(" ORDER BY s.deadline, a.id LIMIT {l}"));
     sql.query().load(c)
-}
-
-/// Joins a page `a` (assignment id, plan, measure, unit, role, due date, cycle, deadline) to the
-/// names and latest report it is shown with, keeping its order.
-fn page_columns(sql: &mut Sql) {
-    let page = std::mem::take(&mut sql.text);
-    sql.text = format!(
-        "SELECT a.assignment_id, a.plan_id, a.measure_id, i.code AS measure_code, i.number AS measure_number, \
-         i.title AS measure_title, a.unit_id, u.name AS unit_name, a.role, a.due_date, a.cycle, a.deadline, \
-         (SELECT r.workflow FROM reports r WHERE r.assignment_id = a.assignment_id ORDER BY r.updated_at DESC, r.id DESC LIMIT 1) AS last_workflow, \
-         (SELECT r.status FROM reports r WHERE r.assignment_id = a.assignment_id ORDER BY r.updated_at DESC, r.id DESC LIMIT 1) AS last_status, \
-         (SELECT COUNT(*) FROM urge_assignments ua WHERE ua.assignment_id = a.assignment_id) AS urges \
-         FROM ({}) a JOIN plan_items i ON i.id = a.measure_id JOIN units u ON u.id = a.unit_id \
-         ORDER BY a.deadline, a.assignment_id",
-        page.trim_start_matches(' ')
-    );
 }
 
 /// Assignments not yet done and due between `from` and `to` (inclusive), soonest first.
@@ -368,30 +223,28 @@ pub fn due_soon(
     c: &mut AnyConnection,
     from: NaiveDate,
     to: NaiveDate,
+    today: NaiveDate,
     f: &DeskFilter,
     after: Option<(NaiveDate, i64)>,
     limit: i64,
 ) -> QueryResult<Vec<DeskRow>> {
     let mut sql = Sql::new(c);
-    let joins = evidence_joins(&mut sql, &[]);
+    let clause = in_force(&mut sql, from, today);
+    let clause = clause.replacen(" WHERE ", &format!("{NAMES} WHERE "), 1);
     let (a, b) = (sql.param(Bind::Date(from)), sql.param(Bind::Date(to)));
     sql.push(&format!(
-        "SELECT a.id AS assignment_id, a.plan_id, a.measure_id, a.unit_id, a.role, a.due_date, a.cycle, \
-         a.due_date AS deadline FROM assignments a JOIN plans p ON p.id = a.plan_id{joins} \
-         WHERE p.state = 'published' AND a.due_date >= {a} AND a.due_date <= {b} AND {}",
-        Evidence::Joins.not_done()
+        "SELECT {ROW}{clause} AND s.done IS NULL AND s.due_date >= {a} AND s.due_date <= {b}"
     ));
     push_filters(&mut sql, f);
     if let Some((d, id)) = after {
         let x = sql.param(Bind::Date(d));
         let y = sql.param(Bind::Int(id));
         sql.push(&format!(
-            " AND (a.due_date > {x} OR (a.due_date = {x} AND a.id > {y}))"
+            " AND (s.due_date > {x} OR (s.due_date = {x} AND a.id > {y}))"
         ));
     }
     let l = sql.param(Bind::Int(limit + 1));
-    sql.push(&format!(" ORDER BY a.due_date, a.id LIMIT {l}"));
-    page_columns(&mut sql);
+    sql.push(&format!(" ORDER BY s.due_date, a.id LIMIT {l}"));
     sql.query().load(c)
 }
 
@@ -420,13 +273,19 @@ pub struct StatRow {
     #[diesel(sql_type = BigInt)]
     pub reported: i64,
     #[diesel(sql_type = BigInt)]
+    pub not_started: i64,
+    #[diesel(sql_type = BigInt)]
+    pub in_progress: i64,
+    #[diesel(sql_type = BigInt)]
     pub completed: i64,
     #[diesel(sql_type = BigInt)]
     pub not_applicable: i64,
     #[diesel(sql_type = BigInt)]
-    pub in_progress: i64,
-    #[diesel(sql_type = BigInt)]
     pub overdue: i64,
+    #[diesel(sql_type = BigInt)]
+    pub returned: i64,
+    #[diesel(sql_type = BigInt)]
+    pub urged: i64,
     #[diesel(sql_type = BigInt)]
     pub on_time: i64,
     #[diesel(sql_type = BigInt)]
@@ -437,66 +296,69 @@ pub struct StatRow {
     pub days_late: i64,
 }
 
-/// Statistics as of a day, grouped by `dim`, in one aggregate statement.
+/// Statistics as of a day, grouped by `dim`, in one aggregate statement over the standing.
 ///
-/// Per group: assigned; reported (a sent report exists); completed; not applicable (and not
-/// completed); in progress (some report, not done); overdue (the shared rule); on time (done,
-/// first done report submitted by the due date); due or done (the base of the on-time rate);
-/// late (done late, or overdue) and the days late summed over them.
+/// Per group: assigned; reported (a sent report stands); the states (not started, in progress,
+/// completed, not applicable, overdue — they add up to assigned); returned; urged (at least one
+/// urge); on time (done by the due date); due or done (the base of the on-time rate); late
+/// (done late, or overdue) and the days late summed over them.
 pub fn stats(
     c: &mut AnyConnection,
     dim: Dimension,
     as_of: NaiveDate,
+    today: NaiveDate,
     f: &DeskFilter,
 ) -> QueryResult<Vec<StatRow>> {
-    let periods = periodic(as_of);
     let mut sql = Sql::new(c);
-    let labels: Vec<(Cycle, String)> = periods.iter().map(|(c, l, _)| (*c, l.clone())).collect();
-    let summary = report_summary(&mut sql, &labels, f.plan_id);
-    let ends: Vec<(Cycle, NaiveDate)> = periods.iter().map(|(c, _, e)| (*c, *e)).collect();
-    let rule = overdue_rule(&mut sql, as_of, &ends, Evidence::Summary);
-    let as_of_p = sql.param(Bind::Date(as_of));
-    let done = "(rd.assignment_id IS NOT NULL)";
-    let done_late_days = days_between(c, "rd.done_at", "a.due_date");
-    let overdue_days = days_between(c, &as_of_p, &rule.deadline);
-    let done_day = date_of(c, "rd.done_at");
+    let from = in_force(&mut sql, as_of, today);
+    let d = sql.param(Bind::Date(as_of));
+    let overdue = format!("(s.deadline IS NOT NULL AND s.deadline < {d})");
+    let overdue_days = days_between(c, &d, "s.deadline");
     let (key, joins, group) = match dim {
-        Dimension::Unit => ("a.unit_id AS key_id, u.name AS key_name", "", "a.unit_id, u.name"),
+        Dimension::Unit => (
+            "a.unit_id AS key_id, u.name AS key_name",
+            " JOIN units u ON u.id = a.unit_id",
+            "a.unit_id, u.name",
+        ),
         Dimension::Section => (
-            "s.id AS key_id, s.title AS key_name",
-            " JOIN plan_items t ON t.id = i.parent_id JOIN plan_items s ON s.id = t.parent_id",
-            "s.id, s.title, s.position",
+            "sec.id AS key_id, sec.title AS key_name",
+            " JOIN plan_items i ON i.id = a.measure_id JOIN plan_items t ON t.id = i.parent_id \
+             JOIN plan_items sec ON sec.id = t.parent_id",
+            "sec.id, sec.title, sec.position",
         ),
         Dimension::Plan => ("p.id AS key_id, p.title AS key_name", "", "p.id, p.title"),
         Dimension::Source => (
             "sd.id AS key_id, sd.doc_number AS key_name",
-            " JOIN measure_sources msd ON msd.measure_id = a.measure_id JOIN source_documents sd ON sd.id = msd.source_id",
+            " JOIN measure_sources msd ON msd.measure_id = a.measure_id \
+             JOIN source_documents sd ON sd.id = msd.source_id",
             "sd.id, sd.doc_number",
         ),
     };
+    let phase =
+        |p: &str| format!("SUM(CASE WHEN s.phase = '{p}' AND NOT {overdue} THEN 1 ELSE 0 END)");
+    let from = from.replacen(" WHERE ", &format!("{joins} WHERE "), 1);
     sql.push(&format!(
-        "SELECT {key}, \
-         COUNT(*) AS assigned, \
-         SUM(CASE WHEN COALESCE(rs.sent, 0) = 1 THEN 1 ELSE 0 END) AS reported, \
-         SUM(CASE WHEN COALESCE(rd.done_c, 0) = 1 THEN 1 ELSE 0 END) AS completed, \
-         SUM(CASE WHEN COALESCE(rd.done_c, 0) = 0 AND COALESCE(rd.done_na, 0) = 1 THEN 1 ELSE 0 END) AS not_applicable, \
-         SUM(CASE WHEN rs.assignment_id IS NOT NULL AND NOT {done} THEN 1 ELSE 0 END) AS in_progress, \
-         SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS overdue, \
-         SUM(CASE WHEN {done} AND {done_day} <= a.due_date THEN 1 ELSE 0 END) AS on_time, \
-         SUM(CASE WHEN {done} OR a.due_date < {as_of_p} THEN 1 ELSE 0 END) AS due_or_done, \
-         SUM(CASE WHEN {done} AND {done_day} > a.due_date THEN 1 WHEN {cond} THEN 1 ELSE 0 END) AS late, \
-         SUM(CASE WHEN {done} AND {done_day} > a.due_date THEN {done_late_days} WHEN {cond} THEN {overdue_days} ELSE 0 END) AS days_late \
-         FROM assignments a JOIN plans p ON p.id = a.plan_id JOIN plan_items i ON i.id = a.measure_id \
-         JOIN units u ON u.id = a.unit_id{joins} \
-         {summary} \
-         WHERE p.state = 'published'",
-        cond = rule.condition,
+        "SELECT {key}, COUNT(*) AS assigned, \
+         SUM(CASE WHEN s.sent_report_id IS NOT NULL THEN 1 ELSE 0 END) AS reported, \
+         {} AS not_started, {} AS in_progress, {} AS completed, {} AS not_applicable, \
+         SUM(CASE WHEN {overdue} THEN 1 ELSE 0 END) AS overdue, \
+         SUM(CASE WHEN s.returned THEN 1 ELSE 0 END) AS returned, \
+         SUM(CASE WHEN s.urges > 0 THEN 1 ELSE 0 END) AS urged, \
+         SUM(CASE WHEN s.done IS NOT NULL AND s.done_late_days IS NULL THEN 1 ELSE 0 END) AS on_time, \
+         SUM(CASE WHEN s.done IS NOT NULL OR s.due_date < {d} THEN 1 ELSE 0 END) AS due_or_done, \
+         SUM(CASE WHEN s.done_late_days IS NOT NULL OR {overdue} THEN 1 ELSE 0 END) AS late, \
+         SUM(COALESCE(s.done_late_days, 0) + CASE WHEN {overdue} THEN {overdue_days} ELSE 0 END) AS days_late\
+         {from}",
+        phase("not_started"),
+        phase("in_progress"),
+        phase("completed"),
+        phase("not_applicable"),
     ));
     push_filters(&mut sql, f);
     sql.push(&format!(
         " GROUP BY {group} ORDER BY {}",
         if dim == Dimension::Section {
-            "s.position"
+            "sec.position"
         } else {
             "key_id"
         }
@@ -504,8 +366,7 @@ pub fn stats(
     sql.query().load(c)
 }
 
-/// Assignments first done per month (by the month of the first sent completed / not-applicable
-/// report), for progress charts.
+/// Assignments first done per month, for progress charts.
 #[derive(Debug, Clone, QueryableByName, PartialEq)]
 pub struct MonthRow {
     #[diesel(sql_type = Text)]
@@ -514,18 +375,22 @@ pub struct MonthRow {
     pub done: i64,
 }
 
-/// Completions per month for the filtered assignments, oldest month first.
-pub fn done_by_month(c: &mut AnyConnection, f: &DeskFilter) -> QueryResult<Vec<MonthRow>> {
+/// Completions per month (by when each assignment became done) for the filtered assignments
+/// done by the end of `as_of`, oldest month first.
+pub fn done_by_month(
+    c: &mut AnyConnection,
+    as_of: NaiveDate,
+    today: NaiveDate,
+    f: &DeskFilter,
+) -> QueryResult<Vec<MonthRow>> {
     let mut sql = Sql::new(c);
+    let from = in_force(&mut sql, as_of, today);
     let month = match c {
-        AnyConnection::Pg(_) => "to_char(rd.done_at, 'YYYY-MM')",
-        AnyConnection::Sqlite(_) => "strftime('%Y-%m', rd.done_at)",
+        AnyConnection::Pg(_) => "to_char(s.done_at, 'YYYY-MM')",
+        AnyConnection::Sqlite(_) => "strftime('%Y-%m', s.done_at)",
     };
     sql.push(&format!(
-        "SELECT {month} AS month, COUNT(*) AS done FROM assignments a JOIN plans p ON p.id = a.plan_id \
-         JOIN (SELECT r.assignment_id, MIN(r.submitted_at) AS done_at FROM reports r \
-         WHERE r.status IN ('completed', 'not_applicable') AND r.workflow IN {SENT} GROUP BY r.assignment_id) rd \
-         ON rd.assignment_id = a.id WHERE p.state = 'published'"
+        "SELECT {month} AS month, COUNT(*) AS done{from} AND s.done IS NOT NULL"
     ));
     push_filters(&mut sql, f);
     sql.push(&format!(" GROUP BY {month} ORDER BY 1"));

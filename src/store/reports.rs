@@ -156,7 +156,8 @@ pub fn update_text(
     Ok(n == 1)
 }
 
-/// Moves the workflow on if the version is still `version`; false when it moved on.
+/// Moves the workflow on if the version is still `version`, and the assignment's standing with
+/// it; false when it moved on.
 #[allow(clippy::too_many_arguments)]
 pub fn set_workflow(
     c: &mut AnyConnection,
@@ -194,10 +195,17 @@ pub fn set_workflow(
             ))
             .execute(c)?
     };
+    if n == 1 {
+        let assignment: AssignmentId = reports::table
+            .find(id)
+            .select(reports::assignment_id)
+            .first(c)?;
+        super::standing::refresh(c, assignment, now)?;
+    }
     Ok(n == 1)
 }
 
-/// Records a submitted version.
+/// Records a sent version: the revision others read from now on, and the assignment's standing.
 pub fn insert_revision(
     c: &mut AnyConnection,
     r: &Report,
@@ -222,6 +230,10 @@ pub fn insert_revision(
             report_revisions::submitted_at.eq(now),
         ))
         .execute(c)?;
+    diesel::update(reports::table.find(r.id))
+        .set(reports::sent_revision.eq(next))
+        .execute(c)?;
+    super::standing::refresh(c, r.assignment_id, now)?;
     Ok(next)
 }
 

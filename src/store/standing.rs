@@ -75,7 +75,7 @@ pub fn phase_name(p: AssignmentState) -> &'static str {
     }
 }
 
-fn phase_of(s: &str) -> QueryResult<AssignmentState> {
+pub fn phase_of(s: &str) -> QueryResult<AssignmentState> {
     [
         AssignmentState::NotStarted,
         AssignmentState::InProgress,

@@ -51,7 +51,7 @@ pub struct UrgeFilter {
     pub open: Option<bool>,
 }
 
-/// Issues an urge about these assignments; returns its id.
+/// Issues an urge about these assignments (their standing counts it); returns its id.
 pub fn insert(
     c: &mut AnyConnection,
     u: &NewUrge,
@@ -75,6 +75,7 @@ pub fn insert(
             .values(&rows)
             .execute(c))?;
     }
+    super::standing::refresh_all(c, assignments, u.issued_at)?;
     Ok(id)
 }
 

@@ -2,6 +2,7 @@
 //! lights follow the documented rule, urges flow both ways, reminders go out once.
 
 use crate::helpers::*;
+use chrono::Datelike;
 use serde_json::{json, Value};
 
 const IPO: &str = "重庆市知识产权局";
@@ -249,7 +250,7 @@ async fn assignment_of(d: &Desk, token: &str) -> i64 {
 
 #[actix_rt::test]
 async fn a_returned_report_counts_as_not_done() {
-    let d = desk("yearly", "2026-06-30").await;
+    let d = desk("yearly", "2099-06-30").await;
     let a = assignment_of(&d, &d.manager_a).await;
     let r = d
         .app
@@ -273,7 +274,7 @@ async fn a_returned_report_counts_as_not_done() {
     assert!(overdue_units(
         d.app
             .get(
-                &format!("/overdue?as_of=2026-07-10&plan={}", d.plan),
+                &format!("/overdue?as_of=2099-07-10&plan={}", d.plan),
                 &d.coordinator
             )
             .await
@@ -290,7 +291,7 @@ async fn a_returned_report_counts_as_not_done() {
     assert!(!overdue_units(
         d.app
             .get(
-                &format!("/overdue?as_of=2026-07-10&plan={}", d.plan),
+                &format!("/overdue?as_of=2099-07-10&plan={}", d.plan),
                 &d.coordinator
             )
             .await
@@ -309,7 +310,7 @@ async fn a_returned_report_counts_as_not_done() {
     let after = d
         .app
         .get(
-            &format!("/overdue?as_of=2026-07-10&plan={}", d.plan),
+            &format!("/overdue?as_of=2099-07-10&plan={}", d.plan),
             &d.coordinator,
         )
         .await;
@@ -320,10 +321,10 @@ async fn a_returned_report_counts_as_not_done() {
         .find(|i| i["unit_id"] == d.unit_a)
         .unwrap()
         .clone();
-    assert_eq!(
-        item["last_report"],
-        json!({"workflow": "returned", "status": "completed"})
-    );
+    // A returned report no longer stands as sent; the item says it was returned.
+    assert_eq!(item["last_report"], Value::Null);
+    assert_eq!(item["returned"], true);
+    assert_eq!(item["light"], "red");
     assert_eq!(item["days_overdue"], 10);
     assert_eq!(item["severity"], "urge");
 }
@@ -336,21 +337,30 @@ async fn a_missing_monthly_report_makes_a_periodic_assignment_overdue() {
         .app
         .get(
             &format!(
-                "/overdue?as_of=2027-01-15&plan={}&unit={}",
+                "/overdue?as_of=2099-01-15&plan={}&unit={}",
                 d.plan, d.unit_a
             ),
             &d.coordinator,
         )
         .await;
+    // Nothing sent: late since the end of the month the assignment was made in.
+    let today = chrono::Utc::now().date_naive();
+    let month_end = chrono::NaiveDate::from_ymd_opt(today.year(), today.month(), 1)
+        .unwrap()
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap()
+        .pred_opt()
+        .unwrap();
+    let as_of = chrono::NaiveDate::from_ymd_opt(2099, 1, 15).unwrap();
     let item = &before.body["items"][0];
-    assert_eq!(item["deadline"], "2026-12-31", "{}", before.raw);
-    assert_eq!(item["days_overdue"], 15);
+    assert_eq!(item["deadline"], month_end.to_string(), "{}", before.raw);
+    assert_eq!(item["days_overdue"], (as_of - month_end).num_days());
     let r = d
         .app
         .post(
             &format!("/assignments/{a}/reports"),
             &d.manager_a,
-            json!({"period": "2026-12", "status": "in_progress", "narrative": "12月推进情况。"}),
+            json!({"period": "2098-12", "status": "in_progress", "narrative": "12月推进情况。"}),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.raw);
@@ -365,7 +375,7 @@ async fn a_missing_monthly_report_makes_a_periodic_assignment_overdue() {
         .app
         .get(
             &format!(
-                "/overdue?as_of=2027-01-15&plan={}&unit={}",
+                "/overdue?as_of=2099-01-15&plan={}&unit={}",
                 d.plan, d.unit_a
             ),
             &d.coordinator,
@@ -375,7 +385,7 @@ async fn a_missing_monthly_report_makes_a_periodic_assignment_overdue() {
     let stats = d
         .app
         .get(
-            &format!("/stats/units?plan={}&as_of=2027-01-15", d.plan),
+            &format!("/stats/units?plan={}&as_of=2099-01-15", d.plan),
             &d.coordinator,
         )
         .await;
@@ -393,9 +403,9 @@ async fn a_missing_monthly_report_makes_a_periodic_assignment_overdue() {
 
 #[actix_rt::test]
 async fn an_urge_is_acknowledged_and_answered_by_its_unit_only() {
-    let d = desk("yearly", "2026-06-30").await;
+    let d = desk("yearly", "2099-06-30").await;
     let a = assignment_of(&d, &d.manager_a).await;
-    let r = d.app.post("/urges", &d.coordinator, json!({"unit_id": d.unit_a, "assignment_ids": [a], "severity": "supervise", "message": "请立即报送。", "reply_by": "2026-07-20"})).await;
+    let r = d.app.post("/urges", &d.coordinator, json!({"unit_id": d.unit_a, "assignment_ids": [a], "severity": "supervise", "message": "请立即报送。", "reply_by": "2099-07-20"})).await;
     assert_eq!(r.status, 201, "{}", r.raw);
     let id = r.body["id"].as_i64().unwrap();
     assert_eq!(r.body["automatic"], false);
@@ -411,7 +421,7 @@ async fn an_urge_is_acknowledged_and_answered_by_its_unit_only() {
         .await
         .assert_problem(403, "forbidden");
 
-    let inbox = d.app.get("/inbox?as_of=2026-07-10", &d.manager_a).await;
+    let inbox = d.app.get("/inbox?as_of=2099-07-10", &d.manager_a).await;
     assert_eq!(inbox.status, 200, "{}", inbox.raw);
     assert_eq!(inbox.body["open_urges"][0]["id"], id);
     assert_eq!(inbox.body["overdue"][0]["assignment_id"], a);
@@ -468,7 +478,7 @@ async fn an_urge_is_acknowledged_and_answered_by_its_unit_only() {
     assert!(history.body["items"][0]["replied_at"].is_string());
     assert_eq!(
         d.app
-            .get("/inbox?as_of=2026-07-10", &d.manager_a)
+            .get("/inbox?as_of=2099-07-10", &d.manager_a)
             .await
             .body["open_urges"],
         json!([])
@@ -494,15 +504,15 @@ async fn an_urge_is_acknowledged_and_answered_by_its_unit_only() {
 
 #[actix_rt::test]
 async fn units_see_only_their_own_figures() {
-    let d = desk("yearly", "2026-06-30").await;
+    let d = desk("yearly", "2099-06-30").await;
     let stats = d
         .app
-        .get("/stats/units?as_of=2026-07-10", &d.manager_a)
+        .get("/stats/units?as_of=2099-07-10", &d.manager_a)
         .await;
     let items = stats.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["id"], d.unit_a);
-    let overdue = d.app.get("/overdue?as_of=2026-07-10", &d.manager_a).await;
+    let overdue = d.app.get("/overdue?as_of=2099-07-10", &d.manager_a).await;
     assert!(overdue.body["items"]
         .as_array()
         .unwrap()
@@ -512,7 +522,7 @@ async fn units_see_only_their_own_figures() {
         .get(&format!("/overdue?unit={}", d.unit_a + 1), &d.manager_a)
         .await
         .assert_problem(403, "forbidden");
-    let office = d.app.get("/overdue?as_of=2026-07-10", &d.coordinator).await;
+    let office = d.app.get("/overdue?as_of=2099-07-10", &d.coordinator).await;
     assert_eq!(office.body["items"].as_array().unwrap().len(), 2);
 }
 

@@ -118,7 +118,7 @@ fn postgres_shape(admin_url: &str) -> Shape {
 }
 
 /// The shape the PostgreSQL migration files declare, read from their text (each column on its own
-/// line inside `CREATE TABLE … ( … );`).
+/// line inside `CREATE TABLE … ( … );`, or `ALTER TABLE … ADD COLUMN …;` on one line).
 fn declared_postgres_shape() -> Shape {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres");
     let mut files: Vec<_> = std::fs::read_dir(dir)
@@ -131,7 +131,19 @@ fn declared_postgres_shape() -> Shape {
         let sql = std::fs::read_to_string(f).unwrap();
         let mut table: Option<String> = None;
         for line in sql.lines().map(str::trim) {
-            if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
+            if let Some((t, column)) = line
+                .strip_prefix("ALTER TABLE ")
+                .and_then(|rest| rest.split_once(" ADD COLUMN "))
+            {
+                let mut words = column.split_whitespace();
+                if let (Some(col), Some(ty)) = (words.next(), words.next()) {
+                    shape.entry(t.trim().to_owned()).or_default().push((
+                        col.to_owned(),
+                        normalize(ty.trim_end_matches(';')),
+                        !column.contains("NOT NULL"),
+                    ));
+                }
+            } else if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
                 table = Some(rest.trim_end_matches(" (").trim().to_owned());
             } else if line.starts_with(");") {
                 table = None;

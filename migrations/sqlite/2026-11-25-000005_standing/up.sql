@@ -27,6 +27,11 @@ CREATE INDEX assignment_standings_history ON assignment_standings (assignment_id
 CREATE INDEX assignment_standings_deadline ON assignment_standings (deadline, assignment_id)
     WHERE valid_to IS NULL AND deadline IS NOT NULL;
 
+-- The revision of a report that everyone but its unit reads (NULL: never sent).
+ALTER TABLE reports ADD COLUMN sent_revision INTEGER;
+UPDATE reports SET sent_revision =
+    (SELECT MAX(rv.revision) FROM report_revisions rv WHERE rv.report_id = reports.id);
+
 -- The desk no longer aggregates reports.
 DROP INDEX reports_done;
 DROP INDEX reports_period;
