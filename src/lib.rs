@@ -16,6 +16,7 @@ pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod jobs;
+pub mod service;
 pub mod store;
 pub mod tables;
 pub mod telemetry;

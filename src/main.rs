@@ -289,7 +289,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 &mut conn,
                 duban::domain::ids::PlanId(plan_id),
                 answers,
-                false,
+                duban::store::reports::Reader::Office,
             )
             .map_err(|e| e.to_string())?;
             print!("{}", duban::domain::table::write_csv(&rows));

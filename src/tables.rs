@@ -484,27 +484,25 @@ pub enum Answers {
     Consolidated,
 }
 
-/// Exports a plan as the summary table. `include_drafts` shows a unit its own drafts.
+/// Exports a plan as the summary table, each answer as `reader` may see it (a unit its own
+/// working copy, everyone else what was last sent).
 pub fn export_table(
     c: &mut AnyConnection,
     plan_id: PlanId,
     answers: Answers,
-    include_drafts: bool,
+    reader: reports::Reader,
 ) -> ApiResult<Vec<SummaryRow>> {
     plans::find(c, plan_id)?.ok_or_else(|| ApiError::NotFound(format!("no plan {plan_id}")))?;
     let items = plans::items(c, plan_id)?;
     let sources = plans::sources_by_measure(c, plan_id)?;
     let by_id: HashMap<ItemId, &plans::Item> = items.iter().map(|i| (i.id, i)).collect();
-    let filter = reports::ReportFilter {
-        plan_id: Some(plan_id),
-        unit_id: match answers {
-            Answers::Unit(u) => Some(u),
-            Answers::Consolidated => None,
-        },
-        sent_only: !include_drafts,
-        ..Default::default()
+    let mut filter = reports::ReportFilter::for_reader(reader);
+    filter.plan_id = Some(plan_id);
+    filter.unit_id = match answers {
+        Answers::Unit(u) => Some(u),
+        Answers::Consolidated => None,
     };
-    let all_reports = reports::list(c, &filter, None, i64::MAX - 1)?;
+    let all_reports = reports::list_all(c, &filter)?;
     let assignment_ids: Vec<AssignmentId> = all_reports.iter().map(|r| r.assignment_id).collect();
     let measure_of: HashMap<AssignmentId, (ItemId, String)> =
         assignments::measures_of(c, &assignment_ids)?

@@ -5,15 +5,14 @@ use super::extract::{Caller, Json, Page, PageQuery, Query};
 use crate::app::AppState;
 use crate::auth::policy;
 use crate::db::AnyConnection;
-use crate::domain::assignment::{derive_state, AssignmentRole, AssignmentState, Cycle};
+use crate::domain::assignment::{AssignmentRole, AssignmentState, Cycle};
 use crate::domain::ids::{AssignmentId, GroupId, ItemId, PlanId, ReportId, UnitId};
-use crate::domain::report::{ReportStatus, Workflow};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{self, assignments, audit, groups, plans, reports, units};
+use crate::service::{self, Ctx};
+use crate::store::{self, assignments, audit, groups, plans, units};
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 
 /// An assignment and where it stands.
@@ -128,67 +127,34 @@ pub struct Updated {
     pub updated: usize,
 }
 
-/// Builds views with their derived state as of today.
+/// Builds views with their state as of today ([`service::assignments::with_state`]).
 pub fn views(
     c: &mut AnyConnection,
+    ctx: &Ctx,
     rows: Vec<assignments::Assignment>,
 ) -> ApiResult<Vec<AssignmentView>> {
-    let ids: Vec<AssignmentId> = rows.iter().map(|a| a.id).collect();
-    let latest: HashMap<AssignmentId, reports::Report> = reports::latest_of(c, &ids)?
+    service::assignments::with_state(c, ctx, rows)?
         .into_iter()
-        .map(|r| (r.assignment_id, r))
-        .collect();
-    let today = Utc::now().date_naive();
-    Ok(rows
-        .into_iter()
-        .map(|a| {
-            let report = latest.get(&a.id);
-            let rs = report.and_then(|r| {
-                Some((
-                    ReportStatus::parse(&r.status)?,
-                    Workflow::parse(&r.workflow)?,
-                ))
-            });
-            AssignmentView {
+        .map(|x| {
+            let a = x.row;
+            let corrupt = |what: &str, v: &str| {
+                ApiError::internal(format!("assignment {} has {what} {v:?}", a.id))
+            };
+            Ok(AssignmentView {
                 id: a.id,
                 plan_id: a.plan_id,
                 measure_id: a.measure_id,
                 unit_id: a.unit_id,
-                role: AssignmentRole::parse(&a.role).unwrap_or(AssignmentRole::Participant),
+                role: AssignmentRole::parse(&a.role).ok_or_else(|| corrupt("role", &a.role))?,
                 via_group_id: a.via_group_id,
                 due_date: a.due_date,
-                cycle: Cycle::parse(&a.cycle).unwrap_or(Cycle::Yearly),
-                state: derive_state(rs, a.due_date, today),
-                latest_report_id: report.map(|r| r.id),
+                cycle: Cycle::parse(&a.cycle).ok_or_else(|| corrupt("cycle", &a.cycle))?,
+                state: x.state,
+                latest_report_id: x.latest_report_id,
                 created_at: a.created_at.and_utc(),
-            }
+            })
         })
-        .collect())
-}
-
-/// The assignment, if the caller may see it: the office, its unit, or the measure's lead unit.
-pub fn visible(
-    c: &mut AnyConnection,
-    scope: Option<UnitId>,
-    id: AssignmentId,
-) -> ApiResult<assignments::Assignment> {
-    let a = assignments::find(c, id)?
-        .ok_or_else(|| ApiError::NotFound(format!("no assignment {id}")))?;
-    let ok = match scope {
-        None => true,
-        Some(u) => {
-            let plan = plans::find(c, a.plan_id)?
-                .map(|p| p.state)
-                .unwrap_or_default();
-            plan != "draft"
-                && (a.unit_id == u || assignments::leads_of(c, a.measure_id)?.contains(&u))
-        }
-    };
-    if ok {
-        Ok(a)
-    } else {
-        Err(ApiError::NotFound(format!("no assignment {id}")))
-    }
+        .collect()
 }
 
 /// List assignments with their derived state (units see their own, and all of the measures they lead).
@@ -207,6 +173,7 @@ pub async fn list_assignments(
     let scope = policy::unit_scope(&caller)?;
     let (limit, after) = page.0.parse()?;
     let Query(q) = query;
+    let ctx = caller.ctx();
     let page = state
         .db
         .run(move |c| {
@@ -236,7 +203,7 @@ pub async fn list_assignments(
             let rows = assignments::list(c, &f, after, limit)?;
             let page = store::Page::from_rows(rows, limit, |a| a.id.0);
             Ok(store::Page {
-                items: views(c, page.items)?,
+                items: views(c, &ctx, page.items)?,
                 next_after: page.next_after,
             })
         })
@@ -256,13 +223,12 @@ pub async fn get_assignment(
     caller: Caller,
     id: web::Path<i64>,
 ) -> ApiResult<web::Json<AssignmentView>> {
-    let scope = policy::unit_scope(&caller)?;
-    let id = AssignmentId(id.into_inner());
+    let (id, ctx) = (AssignmentId(id.into_inner()), caller.ctx());
     let view = state
         .db
         .run(move |c| {
-            let a = visible(c, scope, id)?;
-            views(c, vec![a])?
+            let a = service::assignments::visible(c, &ctx.principal, id)?;
+            views(c, &ctx, vec![a])?
                 .pop()
                 .ok_or_else(|| ApiError::internal("view vanished"))
         })
@@ -326,6 +292,7 @@ pub async fn assign_measure(
 ) -> ApiResult<HttpResponse> {
     policy::manage_plans(&caller)?;
     let (measure_id, Json(b), actor) = (ItemId(id.into_inner()), body, caller.actor());
+    let ctx = caller.ctx();
     if b.lead.unit_ids.is_empty()
         && b.lead.group_ids.is_empty()
         && b.participants.unit_ids.is_empty()
@@ -371,7 +338,7 @@ pub async fn assign_measure(
                 .into_iter()
                 .filter(|a| rows.iter().any(|r| r.unit_id == a.unit_id))
                 .collect();
-            let created = views(c, created)?;
+            let created = views(c, &ctx, created)?;
             let after = serde_json::json!({"measure_id": measure_id, "units": created.iter().map(|a| a.unit_id).collect::<Vec<_>>(), "due_date": due, "cycle": cycle});
             audit::record(c, &actor, "assignment.create", "plan_item", Some(measure_id.0), None, Some(&after))?;
             Ok(AssignResult { created, already_assigned: skipped })
@@ -396,6 +363,7 @@ pub async fn update_assignment(
 ) -> ApiResult<web::Json<AssignmentView>> {
     policy::manage_plans(&caller)?;
     let (id, Json(b), actor) = (AssignmentId(id.into_inner()), body, caller.actor());
+    let ctx = caller.ctx();
     let view = state
         .db
         .write(move |c| {
@@ -420,7 +388,7 @@ pub async fn update_assignment(
             )?;
             let a = assignments::find(c, id)?
                 .ok_or_else(|| ApiError::internal("assignment vanished"))?;
-            views(c, vec![a])?
+            views(c, &ctx, vec![a])?
                 .pop()
                 .ok_or_else(|| ApiError::internal("view vanished"))
         })

@@ -602,16 +602,15 @@ pub async fn get_inbox(
         unit_id: Some(unit),
         ..Default::default()
     };
+    let reader = policy::report_reader(&caller)?;
     let (overdue, due, returned, open) = state
         .db
         .run(move |c| {
             let overdue = desk::overdue(c, as_of, today(), &f, (None, None), None, 99)?;
             let due = desk::due_soon(c, as_of, soon, today(), &f, None, 99)?;
-            let rf = reports::ReportFilter {
-                unit_id: Some(UnitId(unit)),
-                workflow: Some("returned".into()),
-                ..Default::default()
-            };
+            let mut rf = reports::ReportFilter::for_reader(reader);
+            rf.unit_id = Some(UnitId(unit));
+            rf.workflow = Some(Workflow::Returned.as_str().into());
             let returned = reports::list(c, &rf, None, 99)?;
             let uf = urges::UrgeFilter {
                 unit_id: Some(UnitId(unit)),

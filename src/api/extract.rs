@@ -263,6 +263,11 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The use-case context of this request: the caller, its audit actor, now.
+    pub fn ctx(&self) -> crate::service::Ctx {
+        crate::service::Ctx::new(self.principal.clone(), self.request_id.clone())
+    }
+
     /// The audit actor of this request.
     pub fn actor(&self) -> Actor {
         Actor {

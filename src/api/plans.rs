@@ -10,6 +10,7 @@ use crate::domain::ids::{ItemId, PlanId, SourceId, UnitId};
 use crate::domain::plan::{ItemLevel, PlanState};
 use crate::domain::table::{self, split_sources, SummaryRow};
 use crate::error::{ApiError, ApiResult};
+use crate::store::reports::Reader;
 use crate::store::{self, assignments, audit, plans};
 use crate::tables::{self, Answers, ImportOptions, ImportReport};
 use actix_web::http::header;
@@ -862,27 +863,22 @@ fn accepts(req: &HttpRequest) -> String {
 }
 
 /// Whose answers a caller may put in the table: the office any unit's sent answers, or every
-/// sent answer; a unit only its own, drafts included.
-fn answers_for(caller: &Caller, unit: Option<UnitId>) -> ApiResult<(Answers, bool)> {
-    let scope = policy::unit_scope(caller)?;
-    // The answers are report text: a department system needs reports:read, as for /reports.
-    if !caller.has_scope("reports:read") {
-        return Err(ApiError::Forbidden(
-            "this token lacks the reports:read scope".into(),
-        ));
-    }
-    let answers = match (scope, unit) {
-        (None, Some(u)) => Answers::Unit(u),
-        (None, None) => Answers::Consolidated,
-        (Some(own), Some(u)) if own == u => Answers::Unit(u),
-        (Some(own), None) => Answers::Unit(own),
-        (Some(_), Some(_)) => {
+/// sent answer; a unit only its own, as it sees them (drafts included).
+fn answers_for(caller: &Caller, unit: Option<UnitId>) -> ApiResult<(Answers, Reader)> {
+    // The answers are report text: read as reports are read.
+    let reader = policy::report_reader(caller)?;
+    let answers = match (reader, unit) {
+        (Reader::Unit(own), Some(u)) if own == u => Answers::Unit(u),
+        (Reader::Unit(own), None) => Answers::Unit(own),
+        (Reader::Unit(_), Some(_)) => {
             return Err(ApiError::Forbidden(
                 "a unit reads only its own answers".into(),
             ))
         }
+        (_, Some(u)) => Answers::Unit(u),
+        (_, None) => Answers::Consolidated,
     };
-    Ok((answers, scope.is_some()))
+    Ok((answers, reader))
 }
 
 /// The summary table (工作任务, 具体措施, 任务来源, 牵头单位, 参加单位, 工作措施及完成情况) as JSON,
@@ -912,12 +908,12 @@ pub async fn get_summary(
     query: Query<SummaryQuery>,
 ) -> ApiResult<HttpResponse> {
     let (plan_id, unit) = (PlanId(id.into_inner()), query.0.unit.map(UnitId));
-    let (answers, own_drafts) = answers_for(&caller, unit)?;
+    let (answers, reader) = answers_for(&caller, unit)?;
     let (plan, rows) = state
         .db
         .run(move |c| {
             let plan = visible_plan(c, &caller, plan_id)?;
-            Ok((plan, tables::export_table(c, plan_id, answers, own_drafts)?))
+            Ok((plan, tables::export_table(c, plan_id, answers, reader)?))
         })
         .await?;
     let accept = accepts(&req);
@@ -1049,14 +1045,14 @@ pub async fn get_annual_report(
 ) -> ApiResult<HttpResponse> {
     use crate::documents::docx::{AnnualReportInput, Done, Figures};
     use crate::domain::assignment::AssignmentState;
-    use crate::domain::report::Workflow;
     use crate::store::{reports, units};
     let plan_id = PlanId(id.into_inner());
-    let (answers, own_drafts) = answers_for(&caller, query.0.unit.map(UnitId))?;
+    let (answers, reader) = answers_for(&caller, query.0.unit.map(UnitId))?;
     let Answers::Unit(unit) = answers else {
         return Err(ApiError::invalid("unit", "is required for the office"));
     };
-    let today = Utc::now().date_naive();
+    let ctx = caller.ctx();
+    let today = ctx.today();
     let input = state
         .db
         .run(move |c| {
@@ -1069,46 +1065,40 @@ pub async fn get_annual_report(
                 unit_id: Some(unit),
                 ..Default::default()
             };
-            let rows = assignments::list(c, &filter, None, i64::MAX - 1)?;
-            let views = super::assignments::views(c, rows)?;
-            let unit_reports = reports::list(
-                c,
-                &reports::ReportFilter {
-                    plan_id: Some(plan_id),
-                    unit_id: Some(unit),
-                    sent_only: !own_drafts,
-                    ..Default::default()
-                },
-                None,
-                i64::MAX - 1,
-            )?;
-            let count = |s: AssignmentState| views.iter().filter(|v| v.state == s).count() as i64;
-            let sent: std::collections::HashSet<_> = unit_reports
-                .iter()
-                .filter(|r| Workflow::parse(&r.workflow).is_some_and(Workflow::counts_as_reported))
-                .map(|r| r.assignment_id)
-                .collect();
+            let rows = assignments::list_all(c, &filter)?;
+            let standing = crate::service::assignments::with_state(c, &ctx, rows)?;
+            let mut rf = reports::ReportFilter::for_reader(reader);
+            rf.plan_id = Some(plan_id);
+            rf.unit_id = Some(unit);
+            let unit_reports = reports::list_all(c, &rf)?;
+            let count =
+                |s: AssignmentState| standing.iter().filter(|v| v.state == s).count() as i64;
+            // The figures are the unit's line of /stats/units, from the same standing.
             let figures = Figures {
-                assigned: views.len() as i64,
-                reported: views.iter().filter(|v| sent.contains(&v.id)).count() as i64,
+                assigned: standing.len() as i64,
+                reported: standing
+                    .iter()
+                    .filter(|v| v.sent_report_id.is_some())
+                    .count() as i64,
                 completed: count(AssignmentState::Completed),
                 not_applicable: count(AssignmentState::NotApplicable),
                 in_progress: count(AssignmentState::InProgress),
                 overdue: count(AssignmentState::Overdue),
             };
-            // What was done: the latest report of every completed assignment, in plan order.
+            // What was done: the sent report that settled each completed assignment, in plan
+            // order, as this reader sees it.
             let narrative: HashMap<_, &str> = unit_reports
                 .iter()
                 .map(|r| (r.id, r.narrative.as_str()))
                 .collect();
             let mut done_by_measure: HashMap<ItemId, String> = HashMap::new();
-            for v in views
+            for v in standing
                 .iter()
                 .filter(|v| v.state == AssignmentState::Completed)
             {
-                if let Some(text) = v.latest_report_id.and_then(|r| narrative.get(&r)) {
+                if let Some(text) = v.sent_report_id.and_then(|r| narrative.get(&r)) {
                     done_by_measure
-                        .entry(v.measure_id)
+                        .entry(v.row.measure_id)
                         .or_insert_with(|| text.trim().to_owned());
                 }
             }
@@ -1141,7 +1131,7 @@ pub async fn get_annual_report(
                 done,
                 problems: listed(|r| &r.problems),
                 next_steps: listed(|r| &r.next_steps),
-                rows: tables::export_table(c, plan_id, answers, own_drafts)?,
+                rows: tables::export_table(c, plan_id, answers, reader)?,
                 plan_title: plan.title,
                 date: today,
             })

@@ -2,17 +2,15 @@
 //! department system with `reports:submit`), accepted or returned by the office. Every submitted
 //! version is kept. Updates need `If-Match`; creation and submission honour `Idempotency-Key`.
 
-use super::assignments::visible as visible_assignment;
 use super::extract::{Caller, Json, Page, PageQuery, Query};
 use super::idempotency::{replayed, Idempotency};
 use crate::app::AppState;
-use crate::auth::{policy, Principal};
-use crate::db::AnyConnection;
-use crate::domain::assignment::Cycle;
+use crate::auth::policy;
 use crate::domain::ids::{AssignmentId, PlanId, ReportId, UnitId, UserId};
-use crate::domain::report::{ReportStatus, Step, Workflow};
+use crate::domain::report::{ReportStatus, Workflow};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{self, assignments, audit, reports};
+use crate::service;
+use crate::store::{self, reports};
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -158,21 +156,8 @@ pub struct ReportQuery {
     pub status: Option<ReportStatus>,
 }
 
-const MAX_TEXT: usize = 20_000;
-
-fn check_text(field: &str, text: &str) -> ApiResult<String> {
-    if text.chars().count() > MAX_TEXT {
-        return Err(ApiError::invalid(field, "must be at most 20000 characters"));
-    }
-    Ok(text.trim().to_owned())
-}
-
-fn etag(r: &reports::Report) -> String {
-    format!("\"{}.{}\"", r.id, r.version)
-}
-
 fn with_etag(status: StatusCode, r: reports::Report) -> HttpResponse {
-    let tag = etag(&r);
+    let tag = service::reports::etag(&r);
     HttpResponse::build(status)
         .insert_header((header::ETAG, tag))
         .json(ReportView::from(r))
@@ -209,71 +194,16 @@ impl Outcome {
     }
 }
 
-/// Refuses writes by the unit once the plan is no longer published (a closed plan is read-only).
-fn ensure_open(c: &mut AnyConnection, a: &assignments::Assignment) -> ApiResult<()> {
-    let state = crate::store::plans::find(c, a.plan_id)?
-        .map(|p| p.state)
-        .unwrap_or_default();
-    if state == "published" {
-        Ok(())
-    } else {
-        Err(ApiError::Conflict {
-            detail: "reports are written on published plans only".into(),
-            field: None,
-        })
-    }
-}
-
 fn if_match_header(req: &HttpRequest) -> Option<String> {
     req.headers()
         .get(header::IF_MATCH)
         .map(|v| v.to_str().unwrap_or("").to_owned())
 }
 
-/// The report, if the caller may read it (drafts: own unit only; sent: the office, the unit,
-/// the measure's lead unit). Otherwise "not found".
-fn readable(
-    c: &mut AnyConnection,
-    p: &Principal,
-    id: ReportId,
-) -> ApiResult<(reports::Report, assignments::Assignment)> {
-    let r = reports::find(c, id)?.ok_or_else(|| ApiError::NotFound(format!("no report {id}")))?;
-    let a = assignments::find(c, r.assignment_id)?
-        .ok_or_else(|| ApiError::internal("report without assignment"))?;
-    let leads = match p.unit_id {
-        Some(u) if u != r.unit_id => assignments::leads_of(c, a.measure_id)?.contains(&u),
-        _ => false,
-    };
-    if policy::read_report(p, r.unit_id, r.workflow == "draft", leads) {
-        Ok((r, a))
-    } else {
-        Err(ApiError::NotFound(format!("no report {id}")))
-    }
-}
-
-fn if_match(header: Option<&str>, current: &reports::Report) -> ApiResult<()> {
-    let Some(v) = header else {
-        return Err(ApiError::PreconditionRequired(
-            "send If-Match with the ETag of the version you edited".into(),
-        ));
-    };
-    if v.trim() == "*"
-        || v.split(',')
-            .any(|t| t.trim().trim_start_matches("W/") == etag(current))
-    {
-        Ok(())
-    } else {
-        Err(ApiError::PreconditionFailed(format!(
-            "the report has changed; its ETag is now {}",
-            etag(current)
-        )))
-    }
-}
-
-fn stale() -> ApiError {
-    ApiError::PreconditionFailed(
-        "the report changed while this request was processed; read it again".into(),
-    )
+fn view_json(r: &reports::Report) -> String {
+    serde_json::to_value(ReportView::from(r.clone()))
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// List reports the caller may see (the office: every sent report; a unit: its own, drafts
@@ -290,26 +220,18 @@ pub async fn list_reports(
     query: Query<ReportQuery>,
     page: Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<ReportView>>> {
-    let scope = policy::unit_scope(&caller)?;
-    if caller.role == crate::domain::role::Role::Service && !caller.has_scope("reports:read") {
-        return Err(ApiError::Forbidden(
-            "this token lacks the reports:read scope".into(),
-        ));
-    }
     let (limit, after) = page.0.parse()?;
     let Query(q) = query;
-    let f = reports::ReportFilter {
-        assignment_id: q.assignment_id.map(AssignmentId),
-        unit_id: q.unit_id.map(UnitId),
-        workflow: q.workflow.map(|w| w.as_str().to_owned()),
-        status: q.status.map(|s| s.as_str().to_owned()),
-        plan_id: q.plan_id.map(PlanId),
-        sent_only: scope.is_none(),
-        visible_to: scope,
-    };
+    let ctx = caller.ctx();
+    let mut f = reports::ReportFilter::for_reader(policy::report_reader(&caller)?);
+    f.assignment_id = q.assignment_id.map(AssignmentId);
+    f.unit_id = q.unit_id.map(UnitId);
+    f.workflow = q.workflow.map(|w| w.as_str().to_owned());
+    f.status = q.status.map(|s| s.as_str().to_owned());
+    f.plan_id = q.plan_id.map(PlanId);
     let rows = state
         .db
-        .run(move |c| Ok(reports::list(c, &f, after, limit)?))
+        .run(move |c| service::reports::list(c, &ctx, f, after, limit))
         .await?;
     Ok(web::Json(Page::map(
         store::Page::from_rows(rows, limit, |r| r.id.0),
@@ -340,76 +262,30 @@ pub async fn create_report(
     id: web::Path<i64>,
     body: Json<NewReportRequest>,
 ) -> ApiResult<HttpResponse> {
-    let scope = policy::unit_scope(&caller)?;
     let (assignment_id, Json(b)) = (AssignmentId(id.into_inner()), body);
     let idem = Idempotency::new(
         &req,
         caller.user_id,
         &serde_json::to_value(&b).unwrap_or_default(),
     )?;
-    let narrative = check_text("narrative", &b.narrative)?;
-    let problems = check_text("problems", &b.problems)?;
-    let next_steps = check_text("next_steps", &b.next_steps)?;
-    let (principal, actor) = (caller.principal.clone(), caller.actor());
+    let draft = service::reports::NewDraft {
+        period: b.period,
+        status: b.status,
+        text: service::reports::Text::parse(
+            Some(&b.narrative),
+            Some(&b.problems),
+            Some(&b.next_steps),
+        )?,
+    };
+    let ctx = caller.ctx();
     state
         .db
         .write(move |c| {
             if let Some((status, body)) = idem.replay(c)? {
                 return Ok(Outcome::Replayed(status, body));
             }
-            let a = visible_assignment(c, scope, assignment_id)?;
-            policy::write_report(&principal, a.unit_id)?;
-            ensure_open(c, &a)?;
-            let cycle = Cycle::parse(&a.cycle).unwrap_or(Cycle::Yearly);
-            let today = Utc::now().date_naive();
-            let period = match b.period.as_deref() {
-                Some(p) if cycle.accepts(p) => p.to_owned(),
-                Some(_) => {
-                    return Err(ApiError::invalid(
-                        "period",
-                        format!("is not a period of a {} cycle", cycle.as_str()),
-                    ))
-                }
-                None => cycle.period_of(today.min(a.due_date)),
-            };
-            if reports::find_for_period(c, assignment_id, &period)?.is_some() {
-                return Err(ApiError::Conflict {
-                    detail: format!("a report for {period} exists; edit it instead"),
-                    field: Some("period".into()),
-                });
-            }
-            let now = store::now();
-            let id = reports::insert(
-                c,
-                &reports::NewReport {
-                    assignment_id,
-                    unit_id: a.unit_id,
-                    period,
-                    status: b.status.as_str().into(),
-                    narrative,
-                    problems,
-                    next_steps,
-                    workflow: Workflow::Draft.as_str().into(),
-                    version: 1,
-                    created_by: Some(principal.user_id),
-                    updated_by: Some(principal.user_id),
-                    submitted_at: None,
-                    created_at: now,
-                    updated_at: now,
-                },
-            )?;
-            let r = reports::find(c, id)?.ok_or_else(|| ApiError::internal("report vanished"))?;
-            let view = serde_json::to_value(ReportView::from(r.clone())).unwrap_or_default();
-            audit::record(
-                c,
-                &actor,
-                "report.create",
-                "report",
-                Some(id.0),
-                None,
-                Some(&view),
-            )?;
-            idem.remember(c, StatusCode::CREATED, &view.to_string())?;
+            let r = service::reports::create(c, &ctx, assignment_id, draft)?;
+            idem.remember(c, StatusCode::CREATED, &view_json(&r))?;
             Ok(Outcome::Report(StatusCode::CREATED, Box::new(r)))
         })
         .await
@@ -431,10 +307,11 @@ pub async fn get_report(
     caller: Caller,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    policy::unit_scope(&caller)?;
-    let id = ReportId(id.into_inner());
-    let p = caller.principal.clone();
-    let (r, _) = state.db.run(move |c| readable(c, &p, id)).await?;
+    let (id, ctx) = (ReportId(id.into_inner()), caller.ctx());
+    let r = state
+        .db
+        .run(move |c| service::reports::get(c, &ctx, id))
+        .await?;
     Ok(with_etag(StatusCode::OK, r))
 }
 
@@ -463,70 +340,18 @@ pub async fn update_report(
     id: web::Path<i64>,
     body: Json<ReportUpdate>,
 ) -> ApiResult<HttpResponse> {
-    policy::unit_scope(&caller)?;
     let (id, Json(b)) = (ReportId(id.into_inner()), body);
-    let narrative = b
-        .narrative
-        .as_deref()
-        .map(|t| check_text("narrative", t))
-        .transpose()?;
-    let problems = b
-        .problems
-        .as_deref()
-        .map(|t| check_text("problems", t))
-        .transpose()?;
-    let next_steps = b
-        .next_steps
-        .as_deref()
-        .map(|t| check_text("next_steps", t))
-        .transpose()?;
-    let (principal, actor, header) = (
-        caller.principal.clone(),
-        caller.actor(),
-        if_match_header(&req),
-    );
-    state
+    let text = service::reports::Text::parse(
+        b.narrative.as_deref(),
+        b.problems.as_deref(),
+        b.next_steps.as_deref(),
+    )?;
+    let (ctx, header) = (caller.ctx(), if_match_header(&req));
+    let r = state
         .db
-        .write(move |c| {
-            let (r, a) = readable(c, &principal, id)?;
-            policy::write_report(&principal, r.unit_id)?;
-            ensure_open(c, &a)?;
-            if_match(header.as_deref(), &r)?;
-            let wf = Workflow::parse(&r.workflow).unwrap_or(Workflow::Draft);
-            wf.after(Step::Edit).map_err(|m| ApiError::Conflict {
-                detail: m,
-                field: Some("workflow".into()),
-            })?;
-            let text = reports::ReportText {
-                status: b
-                    .status
-                    .map(|s| s.as_str().to_owned())
-                    .unwrap_or(r.status.clone()),
-                narrative: narrative.unwrap_or(r.narrative.clone()),
-                problems: problems.unwrap_or(r.problems.clone()),
-                next_steps: next_steps.unwrap_or(r.next_steps.clone()),
-            };
-            if !reports::update_text(c, id, r.version, &text, principal.user_id, store::now())? {
-                return Err(stale());
-            }
-            let after =
-                reports::find(c, id)?.ok_or_else(|| ApiError::internal("report vanished"))?;
-            let j = |r: &reports::Report| {
-                serde_json::to_value(ReportView::from(r.clone())).unwrap_or_default()
-            };
-            audit::record(
-                c,
-                &actor,
-                "report.update",
-                "report",
-                Some(id.0),
-                Some(&j(&r)),
-                Some(&j(&after)),
-            )?;
-            Ok(after)
-        })
-        .await
-        .map(|r| with_etag(StatusCode::OK, r))
+        .run(move |c| service::reports::update(c, &ctx, id, header.as_deref(), b.status, text))
+        .await?;
+    Ok(with_etag(StatusCode::OK, r))
 }
 
 /// Submit a draft, or resubmit a returned report (the unit's manager, or a department system with
@@ -553,59 +378,18 @@ pub async fn submit_report(
     req: HttpRequest,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    policy::unit_scope(&caller)?;
     let id = ReportId(id.into_inner());
     let idem = Idempotency::new(&req, caller.user_id, &serde_json::Value::Null)?;
-    let (principal, actor, header) = (
-        caller.principal.clone(),
-        caller.actor(),
-        if_match_header(&req),
-    );
+    let (ctx, header) = (caller.ctx(), if_match_header(&req));
     state
         .db
         .write(move |c| {
             if let Some((status, body)) = idem.replay(c)? {
                 return Ok(Outcome::Replayed(status, body));
             }
-            let (r, a) = readable(c, &principal, id)?;
-            policy::submit_report(&principal, r.unit_id)?;
-            ensure_open(c, &a)?;
-            if header.is_some() {
-                if_match(header.as_deref(), &r)?;
-            }
-            let wf = Workflow::parse(&r.workflow).unwrap_or(Workflow::Draft);
-            let next = wf.after(Step::Submit).map_err(|m| ApiError::Conflict {
-                detail: m,
-                field: Some("workflow".into()),
-            })?;
-            let now = store::now();
-            if !reports::set_workflow(
-                c,
-                id,
-                r.version,
-                next.as_str(),
-                None,
-                principal.user_id,
-                true,
-                now,
-            )? {
-                return Err(stale());
-            }
-            let after =
-                reports::find(c, id)?.ok_or_else(|| ApiError::internal("report vanished"))?;
-            let revision = reports::insert_revision(c, &after, Some(principal.user_id), now)?;
-            let view = serde_json::to_value(ReportView::from(after.clone())).unwrap_or_default();
-            audit::record(
-                c,
-                &actor,
-                "report.submit",
-                "report",
-                Some(id.0),
-                Some(&serde_json::json!({"workflow": r.workflow})),
-                Some(&serde_json::json!({"workflow": next, "revision": revision})),
-            )?;
-            idem.remember(c, StatusCode::OK, &view.to_string())?;
-            Ok(Outcome::Report(StatusCode::OK, Box::new(after)))
+            let r = service::reports::submit(c, &ctx, id, header.as_deref())?;
+            idem.remember(c, StatusCode::OK, &view_json(&r))?;
+            Ok(Outcome::Report(StatusCode::OK, Box::new(r)))
         })
         .await
         .map(Outcome::respond)
@@ -615,53 +399,14 @@ async fn review(
     state: &AppState,
     caller: &Caller,
     id: i64,
-    step: Step,
-    reason: Option<String>,
+    decision: service::reports::Decision,
 ) -> ApiResult<HttpResponse> {
-    policy::review_reports(caller)?;
-    let id = ReportId(id);
-    let (principal, actor) = (caller.principal.clone(), caller.actor());
-    state
+    let (id, ctx) = (ReportId(id), caller.ctx());
+    let r = state
         .db
-        .write(move |c| {
-            let (r, _) = readable(c, &principal, id)?;
-            let wf = Workflow::parse(&r.workflow).unwrap_or(Workflow::Draft);
-            let next = wf.after(step).map_err(|m| ApiError::Conflict {
-                detail: m,
-                field: Some("workflow".into()),
-            })?;
-            if !reports::set_workflow(
-                c,
-                id,
-                r.version,
-                next.as_str(),
-                reason.as_deref(),
-                principal.user_id,
-                false,
-                store::now(),
-            )? {
-                return Err(stale());
-            }
-            let after =
-                reports::find(c, id)?.ok_or_else(|| ApiError::internal("report vanished"))?;
-            let action = if step == Step::Accept {
-                "report.accept"
-            } else {
-                "report.return"
-            };
-            audit::record(
-                c,
-                &actor,
-                action,
-                "report",
-                Some(id.0),
-                Some(&serde_json::json!({"workflow": r.workflow})),
-                Some(&serde_json::json!({"workflow": next, "reason": reason})),
-            )?;
-            Ok(after)
-        })
-        .await
-        .map(|r| with_etag(StatusCode::OK, r))
+        .run(move |c| service::reports::review(c, &ctx, id, decision))
+        .await?;
+    Ok(with_etag(StatusCode::OK, r))
 }
 
 /// Accept a submitted or resubmitted report (the office). Accepted reports are final.
@@ -680,7 +425,13 @@ pub async fn accept_report(
     caller: Caller,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    review(&state, &caller, id.into_inner(), Step::Accept, None).await
+    review(
+        &state,
+        &caller,
+        id.into_inner(),
+        service::reports::Decision::Accept,
+    )
+    .await
 }
 
 /// Return a submitted or resubmitted report to its unit with a reason (the office).
@@ -705,7 +456,13 @@ pub async fn return_report(
     if reason.is_empty() || reason.chars().count() > 2000 {
         return Err(ApiError::invalid("reason", "must be 1 to 2000 characters"));
     }
-    review(&state, &caller, id.into_inner(), Step::Return, Some(reason)).await
+    review(
+        &state,
+        &caller,
+        id.into_inner(),
+        service::reports::Decision::Return(reason),
+    )
+    .await
 }
 
 /// Every submitted version of a report, oldest first.
@@ -723,27 +480,24 @@ pub async fn list_revisions(
     caller: Caller,
     id: web::Path<i64>,
 ) -> ApiResult<web::Json<Vec<RevisionView>>> {
-    policy::unit_scope(&caller)?;
-    let id = ReportId(id.into_inner());
-    let p = caller.principal.clone();
+    let (id, ctx) = (ReportId(id.into_inner()), caller.ctx());
     let revs = state
         .db
-        .run(move |c| {
-            readable(c, &p, id)?;
-            Ok(reports::revisions(c, id)?)
-        })
+        .run(move |c| service::reports::revisions(c, &ctx, id))
         .await?;
-    Ok(web::Json(
-        revs.into_iter()
-            .map(|r| RevisionView {
+    revs.into_iter()
+        .map(|r| {
+            Ok(RevisionView {
                 revision: r.revision,
-                status: ReportStatus::parse(&r.status).unwrap_or(ReportStatus::NotStarted),
+                status: ReportStatus::parse(&r.status)
+                    .ok_or_else(|| ApiError::internal(format!("revision status {:?}", r.status)))?,
                 narrative: r.narrative,
                 problems: r.problems,
                 next_steps: r.next_steps,
                 submitted_by: r.submitted_by,
                 submitted_at: r.submitted_at.and_utc(),
             })
-            .collect(),
-    ))
+        })
+        .collect::<ApiResult<Vec<_>>>()
+        .map(web::Json)
 }

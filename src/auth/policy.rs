@@ -150,6 +150,24 @@ pub fn submit_report(p: &Principal, unit: UnitId) -> ApiResult<()> {
     }
 }
 
+/// How the caller reads reports ([`crate::store::reports::Reader`]): the office, viewers and
+/// admins every sent report; a unit's people, and its systems with `reports:read`, their own
+/// unit's reports (drafts included) and the sent reports on measures their unit leads.
+pub fn report_reader(p: &Principal) -> ApiResult<crate::store::reports::Reader> {
+    use crate::store::reports::Reader;
+    if is_office(p) {
+        return Ok(Reader::Office);
+    }
+    if !p.has_scope("reports:read") {
+        return Err(ApiError::Forbidden(
+            "this token lacks the reports:read scope".into(),
+        ));
+    }
+    p.unit_id
+        .map(Reader::Unit)
+        .ok_or_else(|| ApiError::Forbidden("the account belongs to no unit".into()))
+}
+
 /// May the caller read a report of `unit` in workflow state `draft`/other, given whether the
 /// caller's unit leads the measure? Drafts: own unit only. Sent reports: the office, the unit
 /// itself, and the measure's lead unit.

@@ -179,12 +179,18 @@ impl Db {
 
 /// Runs `f` in a transaction. On SQLite the transaction is `BEGIN IMMEDIATE`, so it takes the
 /// write lock up front and waits on the busy timeout instead of failing on a lock upgrade.
+/// Called inside a transaction, it runs `f` in a savepoint of it.
 pub fn write_tx<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut AnyConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    let nested = AnyConnection::transaction_manager_status_mut(conn)
+        .transaction_depth()?
+        .is_some();
     match conn {
+        // Inside a transaction already (a use case called by another): a savepoint.
+        _ if nested => AnyConnection::begin_transaction(conn)?,
         AnyConnection::Sqlite(c) => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
         }

@@ -76,18 +76,78 @@ pub struct Revision {
     pub submitted_at: NaiveDateTime,
 }
 
+/// Who reads reports: the one rule for which reports a reader sees and what of each.
+///
+/// A report's own unit sees it as it is now, drafts and unsent edits included. Everyone else
+/// allowed to read it sees only what was last sent — the latest revision, with the review state
+/// and dates the office set — and never a report that was not sent: not its text, its id, its
+/// status, nor a version or time that an unsent edit moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    /// The office, viewers and admins: every sent report.
+    Office,
+    /// A unit: its own reports, and the sent reports on the measures it leads.
+    Unit(UnitId),
+    /// A unit's own reports as the office sees them (what it sent), for its own figures.
+    Sent(UnitId),
+}
+
+impl Reader {
+    /// True when this reader sees the unit's working copy rather than what was sent.
+    pub fn sees_working_copy(self, owner: UnitId) -> bool {
+        matches!(self, Reader::Unit(u) if u == owner)
+    }
+}
+
 /// Filters of the report list.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct ReportFilter {
+    /// Who reads (decides which reports and what of them).
+    pub reader: Reader,
     pub assignment_id: Option<AssignmentId>,
     pub unit_id: Option<UnitId>,
     pub workflow: Option<String>,
+    /// Matched against what the reader sees (the sent status for others' reports).
     pub status: Option<String>,
     pub plan_id: Option<crate::domain::ids::PlanId>,
-    /// Hide drafts (for readers outside the unit).
-    pub sent_only: bool,
-    /// Only these units, or the assignments led by `lead_of` (lead-unit visibility).
-    pub visible_to: Option<UnitId>,
+}
+
+impl ReportFilter {
+    /// Every report this reader may see.
+    pub fn for_reader(reader: Reader) -> Self {
+        ReportFilter {
+            reader,
+            assignment_id: None,
+            unit_id: None,
+            workflow: None,
+            status: None,
+            plan_id: None,
+        }
+    }
+}
+
+/// A report as `reader` may see it: the working copy for its own unit, else what was last sent
+/// (`None` when it was never sent).
+fn present(r: Report, sent: Option<Revision>, reader: Reader) -> Option<Report> {
+    if reader.sees_working_copy(r.unit_id) {
+        return Some(r);
+    }
+    let rev = sent?;
+    let last_event = [r.submitted_at, r.reviewed_at]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(rev.submitted_at);
+    Some(Report {
+        status: rev.status,
+        narrative: rev.narrative,
+        problems: rev.problems,
+        next_steps: rev.next_steps,
+        version: rev.revision,
+        updated_by: rev.submitted_by,
+        updated_at: last_event,
+        ..r
+    })
 }
 
 /// Inserts a report and returns its id.
@@ -109,13 +169,27 @@ pub fn insert_many(c: &mut AnyConnection, rows: &[NewReport]) -> QueryResult<usi
     Ok(n)
 }
 
-/// The report with this id.
+/// The report with this id as stored (the working copy: for its own unit's writes).
 pub fn find(c: &mut AnyConnection, id: ReportId) -> QueryResult<Option<Report>> {
     reports::table
         .find(id)
         .select(Report::as_select())
         .first(c)
         .optional()
+}
+
+/// The report with this id as `reader` sees it ([`Reader`]); `None` when it does not exist or
+/// this reader cannot see it. Whether the reader may read the assignment's reports at all is
+/// the caller's check (the lead-unit rule is applied here).
+pub fn find_for(
+    c: &mut AnyConnection,
+    id: ReportId,
+    reader: Reader,
+) -> QueryResult<Option<Report>> {
+    let mut f = ReportFilter::for_reader(reader);
+    f.assignment_id = None;
+    let rows = list_where(c, &f, Some(id), None, 1)?;
+    Ok(rows.into_iter().next())
 }
 
 /// The report of an assignment for a period.
@@ -246,18 +320,72 @@ pub fn revisions(c: &mut AnyConnection, id: ReportId) -> QueryResult<Vec<Revisio
         .load(c)
 }
 
-/// Up to `limit + 1` reports after `after`, in id order.
+/// Up to `limit + 1` reports after `after`, in id order, as the filter's reader sees them.
 pub fn list(
     c: &mut AnyConnection,
     f: &ReportFilter,
     after: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<Report>> {
+    list_where(c, f, None, after, limit)
+}
+
+/// Every report matching the filter, as its reader sees them, read page by page.
+pub fn list_all(c: &mut AnyConnection, f: &ReportFilter) -> QueryResult<Vec<Report>> {
+    const PAGE: i64 = 1000;
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let mut rows = list_where(c, f, None, after, PAGE)?;
+        let more = rows.len() as i64 > PAGE;
+        rows.truncate(PAGE as usize);
+        after = rows.last().map(|r| r.id.0);
+        out.extend(rows);
+        if !more {
+            return Ok(out);
+        }
+    }
+}
+
+fn list_where(
+    c: &mut AnyConnection,
+    f: &ReportFilter,
+    only: Option<ReportId>,
+    after: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<Report>> {
     use crate::db::schema::assignments;
+    let rv = report_revisions::table.on(report_revisions::report_id.eq(reports::id).and(
+        report_revisions::revision
+            .nullable()
+            .eq(reports::sent_revision),
+    ));
     let mut q = reports::table
         .inner_join(assignments::table)
-        .select(Report::as_select())
+        .left_join(rv)
+        .select((Report::as_select(), Option::<Revision>::as_select()))
         .into_boxed();
+    let sent = reports::sent_revision.is_not_null();
+    q = match f.reader {
+        Reader::Office => q.filter(sent),
+        Reader::Sent(unit) => q.filter(sent).filter(reports::unit_id.eq(unit)),
+        Reader::Unit(unit) => {
+            // Its own reports, and sent reports on measures it leads.
+            let mine = diesel::alias!(assignments as led);
+            let led = mine
+                .filter(mine.field(assignments::unit_id).eq(unit))
+                .filter(mine.field(assignments::role).eq("lead"))
+                .select(mine.field(assignments::measure_id));
+            q.filter(
+                reports::unit_id
+                    .eq(unit)
+                    .or(assignments::measure_id.eq_any(led).and(sent)),
+            )
+        }
+    };
+    if let Some(id) = only {
+        q = q.filter(reports::id.eq(id));
+    }
     if let Some(a) = f.assignment_id {
         q = q.filter(reports::assignment_id.eq(a));
     }
@@ -271,44 +399,48 @@ pub fn list(
         q = q.filter(reports::workflow.eq(w.clone()));
     }
     if let Some(s) = &f.status {
-        q = q.filter(reports::status.eq(s.clone()));
-    }
-    if f.sent_only {
-        q = q.filter(reports::workflow.ne("draft"));
-    }
-    if let Some(unit) = f.visible_to {
-        // Its own reports (drafts included), and sent reports on measures it leads.
-        let mine = diesel::alias!(assignments as led);
-        let led = mine
-            .filter(mine.field(assignments::unit_id).eq(unit))
-            .filter(mine.field(assignments::role).eq("lead"))
-            .select(mine.field(assignments::measure_id));
-        q = q.filter(
-            reports::unit_id.eq(unit).or(assignments::measure_id
-                .eq_any(led)
-                .and(reports::workflow.ne("draft"))),
-        );
+        // The status the reader sees: its own working copy, or what was sent.
+        q = match f.reader {
+            Reader::Unit(unit) => q.filter(
+                reports::unit_id
+                    .eq(unit)
+                    .and(reports::status.eq(s.clone()))
+                    .or(reports::unit_id
+                        .ne(unit)
+                        .and(report_revisions::status.nullable().eq(s.clone()))),
+            ),
+            _ => q.filter(report_revisions::status.nullable().eq(s.clone())),
+        };
     }
     if let Some(a) = after {
         q = q.filter(reports::id.gt(ReportId(a)));
     }
-    q.order(reports::id.asc()).limit(limit + 1).load(c)
+    let rows: Vec<(Report, Option<Revision>)> =
+        q.order(reports::id.asc()).limit(limit + 1).load(c)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(r, rev)| present(r, rev, f.reader))
+        .collect())
 }
 
-/// The latest report (by update time) of each of these assignments.
-pub fn latest_of(c: &mut AnyConnection, ids: &[AssignmentId]) -> QueryResult<Vec<Report>> {
-    let mut all: Vec<Report> = Vec::new();
+/// The latest report (by update time) of each of these assignments, drafts included: for the
+/// assignments' own unit only.
+pub fn latest_ids(
+    c: &mut AnyConnection,
+    ids: &[AssignmentId],
+) -> QueryResult<Vec<(AssignmentId, ReportId)>> {
+    let mut all = Vec::new();
     for chunk in ids.chunks(500) {
-        let mut rows: Vec<Report> = reports::table
+        let mut rows: Vec<(AssignmentId, ReportId)> = reports::table
             .filter(reports::assignment_id.eq_any(chunk))
-            .select(Report::as_select())
+            .select((reports::assignment_id, reports::id))
             .order((
                 reports::assignment_id,
                 reports::updated_at.desc(),
                 reports::id.desc(),
             ))
             .load(c)?;
-        rows.dedup_by_key(|r| r.assignment_id);
+        rows.dedup_by_key(|r| r.0);
         all.extend(rows);
     }
     Ok(all)

@@ -332,7 +332,8 @@ async fn every_allowed_transition_works_and_every_refused_one_is_a_conflict() {
     assert_eq!(returned.status, 200, "{}", returned.raw);
     assert_eq!(returned.body["workflow"], "returned");
     assert_eq!(returned.body["return_reason"], "请补充具体数据。");
-    assert_eq!(returned.body["version"], 4);
+    // The office reads what was sent: its version is the revision it reads.
+    assert_eq!(returned.body["version"], 1);
     assert!(returned.body["reviewed_at"].is_string(), "{}", returned.raw);
     let seen = app.get(&path, a).await;
     assert_eq!(seen.body["workflow"], "returned");
@@ -370,8 +371,9 @@ async fn every_allowed_transition_works_and_every_refused_one_is_a_conflict() {
     assert_eq!(accepted.status, 200, "{}", accepted.raw);
     assert_eq!(accepted.body["workflow"], "accepted");
     assert_eq!(accepted.body["narrative"], "补充了数据");
-    let version = accepted.body["version"].as_i64().unwrap();
-    assert_eq!(version, 9);
+    // The office reads the third sent revision; the unit its working copy, version 9.
+    assert_eq!(accepted.body["version"], 3);
+    let version = 9;
 
     // Accepted is final: edit, submit, accept and return are all refused and change nothing.
     assert_refused(&edit(&f, id, a, json!({"narrative": "验收后再改"})).await);

@@ -1,0 +1,44 @@
+//! The use cases: one function per operation. Each takes the caller ([`Ctx`]) and input already
+//! parsed into domain types, runs in one transaction (its own, or the one its caller opened so
+//! that an idempotent replay is written with it), asks the policy whether the caller may act on
+//! this object, applies the domain rule, writes through [`crate::store`] (which keeps each
+//! assignment's standing with its data), records the audit entry, and returns a typed result or
+//! an [`crate::error::ApiError`]. Handlers in [`crate::api`] only parse, call and respond.
+
+pub mod assignments;
+pub mod reports;
+
+use crate::auth::Principal;
+use crate::store::audit::Actor;
+use chrono::{NaiveDate, NaiveDateTime};
+
+/// Who acts, for the audit trail, and when.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// The caller.
+    pub principal: Principal,
+    /// The audit actor (account, unit, request id).
+    pub actor: Actor,
+    /// The time the operation happens at (stored on what it writes).
+    pub now: NaiveDateTime,
+}
+
+impl Ctx {
+    /// The caller acting now.
+    pub fn new(principal: Principal, request_id: Option<String>) -> Self {
+        Ctx {
+            actor: Actor {
+                user_id: Some(principal.user_id),
+                unit_id: principal.unit_id,
+                request_id,
+            },
+            principal,
+            now: crate::store::now(),
+        }
+    }
+
+    /// The day it is now (UTC), the default of every "as of".
+    pub fn today(&self) -> NaiveDate {
+        self.now.date()
+    }
+}

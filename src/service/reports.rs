@@ -1,0 +1,370 @@
+//! Reports (完成情况): drafted by the assigned unit, sent by its manager or a department system
+//! with `reports:submit`, accepted or returned by the office. Every sent version is kept; what
+//! anyone but the unit reads is the last sent one ([`reports::Reader`]).
+
+use super::Ctx;
+use crate::auth::policy;
+use crate::db::{write_tx, AnyConnection};
+use crate::domain::ids::{AssignmentId, ReportId};
+use crate::domain::plan::PlanState;
+use crate::domain::report::{ReportStatus, Step, Workflow};
+use crate::error::{ApiError, ApiResult};
+use crate::store::{self, assignments, audit, reports};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+/// The longest text field, in characters.
+pub const MAX_TEXT: usize = 20_000;
+
+/// A report's text as the unit writes it, checked.
+#[derive(Debug, Clone, Default)]
+pub struct Text {
+    /// 工作措施及完成情况: what was done.
+    pub narrative: Option<String>,
+    /// 存在的问题: problems met.
+    pub problems: Option<String>,
+    /// 下一步打算: next steps.
+    pub next_steps: Option<String>,
+}
+
+impl Text {
+    /// Checks the lengths (naming the field) and trims.
+    pub fn parse(
+        narrative: Option<&str>,
+        problems: Option<&str>,
+        next_steps: Option<&str>,
+    ) -> ApiResult<Text> {
+        let check = |field: &str, t: Option<&str>| -> ApiResult<Option<String>> {
+            match t {
+                Some(t) if t.chars().count() > MAX_TEXT => Err(ApiError::invalid(
+                    field,
+                    format!("must be at most {MAX_TEXT} characters"),
+                )),
+                Some(t) => Ok(Some(t.trim().to_owned())),
+                None => Ok(None),
+            }
+        };
+        Ok(Text {
+            narrative: check("narrative", narrative)?,
+            problems: check("problems", problems)?,
+            next_steps: check("next_steps", next_steps)?,
+        })
+    }
+}
+
+/// A new draft.
+#[derive(Debug, Clone)]
+pub struct NewDraft {
+    /// The period; default the period of today, or of the due date once it has passed.
+    pub period: Option<String>,
+    /// How far the work is.
+    pub status: ReportStatus,
+    /// The text.
+    pub text: Text,
+}
+
+/// What the office decides about a sent report.
+#[derive(Debug, Clone)]
+pub enum Decision {
+    /// Accept it (final).
+    Accept,
+    /// Return it to the unit with a reason.
+    Return(String),
+}
+
+/// The report's `ETag` value for its own unit (its version).
+pub fn etag(r: &reports::Report) -> String {
+    format!("\"{}.{}\"", r.id, r.version)
+}
+
+/// What the audit trail keeps of a report's text: never the text itself (a draft is the unit's
+/// own until sent; a sent version is in the revisions), only a digest that proves which text it
+/// was, and the fields that are not text.
+fn audit_view(r: &reports::Report) -> serde_json::Value {
+    let mut h = Sha256::new();
+    for part in [&r.status, &r.narrative, &r.problems, &r.next_steps] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    let digest: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    json!({
+        "assignment_id": r.assignment_id,
+        "unit_id": r.unit_id,
+        "period": r.period,
+        "workflow": r.workflow,
+        "version": r.version,
+        "content_sha256": digest,
+    })
+}
+
+fn conflict(detail: impl Into<String>, field: &str) -> ApiError {
+    ApiError::Conflict {
+        detail: detail.into(),
+        field: Some(field.into()),
+    }
+}
+
+fn stale() -> ApiError {
+    ApiError::PreconditionFailed(
+        "the report changed while this request was processed; read it again".into(),
+    )
+}
+
+fn not_found(id: ReportId) -> ApiError {
+    ApiError::NotFound(format!("no report {id}"))
+}
+
+fn workflow_of(r: &reports::Report) -> ApiResult<Workflow> {
+    Workflow::parse(&r.workflow)
+        .ok_or_else(|| ApiError::internal(format!("report {} has workflow {:?}", r.id, r.workflow)))
+}
+
+/// Units write reports on published plans only (a closed plan is read-only).
+fn ensure_open(c: &mut AnyConnection, a: &assignments::Assignment) -> ApiResult<()> {
+    let plan = store::plans::find(c, a.plan_id)?
+        .ok_or_else(|| ApiError::internal("assignment without plan"))?;
+    if PlanState::parse(&plan.state) == Some(PlanState::Published) {
+        Ok(())
+    } else {
+        Err(ApiError::Conflict {
+            detail: "reports are written on published plans only".into(),
+            field: None,
+        })
+    }
+}
+
+/// `If-Match` against the unit's working copy: 428 without it, 412 when stale. Only strong
+/// validators match (a weak one, or `*`, does not name a version).
+pub fn check_if_match(header: Option<&str>, current: &reports::Report) -> ApiResult<()> {
+    let Some(v) = header else {
+        return Err(ApiError::PreconditionRequired(
+            "send If-Match with the ETag of the version you edited".into(),
+        ));
+    };
+    if v.split(',').any(|t| t.trim() == etag(current)) {
+        Ok(())
+    } else {
+        Err(ApiError::PreconditionFailed(format!(
+            "the report has changed; its ETag is now {}",
+            etag(current)
+        )))
+    }
+}
+
+/// The unit's own report, for its writes (the working copy); "not found" for anyone who may not
+/// see it, "forbidden" for who may see but not write.
+fn own_report(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    id: ReportId,
+    may_write: fn(&crate::auth::Principal, crate::domain::ids::UnitId) -> ApiResult<()>,
+) -> ApiResult<(reports::Report, assignments::Assignment)> {
+    let reader = policy::report_reader(&ctx.principal)?;
+    reports::find_for(c, id, reader)?.ok_or_else(|| not_found(id))?;
+    let r = reports::find(c, id)?.ok_or_else(|| not_found(id))?;
+    may_write(&ctx.principal, r.unit_id)?;
+    let a = assignments::find(c, r.assignment_id)?
+        .ok_or_else(|| ApiError::internal("report without assignment"))?;
+    Ok((r, a))
+}
+
+/// Reports the caller may see, one page, as the caller may see them.
+pub fn list(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    mut filter: reports::ReportFilter,
+    after: Option<i64>,
+    limit: i64,
+) -> ApiResult<Vec<reports::Report>> {
+    filter.reader = policy::report_reader(&ctx.principal)?;
+    Ok(reports::list(c, &filter, after, limit)?)
+}
+
+/// One report as the caller may see it.
+pub fn get(c: &mut AnyConnection, ctx: &Ctx, id: ReportId) -> ApiResult<reports::Report> {
+    let reader = policy::report_reader(&ctx.principal)?;
+    reports::find_for(c, id, reader)?.ok_or_else(|| not_found(id))
+}
+
+/// Every sent version of a report the caller may see, oldest first.
+pub fn revisions(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    id: ReportId,
+) -> ApiResult<Vec<reports::Revision>> {
+    get(c, ctx, id)?;
+    Ok(reports::revisions(c, id)?)
+}
+
+/// Starts a draft on an assignment of the caller's unit.
+pub fn create(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    assignment_id: AssignmentId,
+    draft: NewDraft,
+) -> ApiResult<reports::Report> {
+    write_tx(c, |c| {
+        let a = super::assignments::visible(c, &ctx.principal, assignment_id)?;
+        policy::write_report(&ctx.principal, a.unit_id)?;
+        ensure_open(c, &a)?;
+        let cycle = crate::domain::assignment::Cycle::parse(&a.cycle)
+            .ok_or_else(|| ApiError::internal(format!("assignment cycle {:?}", a.cycle)))?;
+        let period = match draft.period {
+            Some(p) if cycle.accepts(&p) => p,
+            Some(_) => {
+                return Err(ApiError::invalid(
+                    "period",
+                    format!("is not a period of a {} cycle", cycle.as_str()),
+                ))
+            }
+            None => cycle.period_of(ctx.today().min(a.due_date)),
+        };
+        if reports::find_for_period(c, assignment_id, &period)?.is_some() {
+            return Err(conflict(
+                format!("a report for {period} exists; edit it instead"),
+                "period",
+            ));
+        }
+        let id = reports::insert(
+            c,
+            &reports::NewReport {
+                assignment_id,
+                unit_id: a.unit_id,
+                period,
+                status: draft.status.as_str().into(),
+                narrative: draft.text.narrative.unwrap_or_default(),
+                problems: draft.text.problems.unwrap_or_default(),
+                next_steps: draft.text.next_steps.unwrap_or_default(),
+                workflow: Workflow::Draft.as_str().into(),
+                version: 1,
+                created_by: Some(ctx.principal.user_id),
+                updated_by: Some(ctx.principal.user_id),
+                submitted_at: None,
+                created_at: ctx.now,
+                updated_at: ctx.now,
+            },
+        )?;
+        let r = reports::find(c, id)?.ok_or_else(|| not_found(id))?;
+        audit::record(
+            c,
+            &ctx.actor,
+            "report.create",
+            "report",
+            Some(id.0),
+            None,
+            Some(&audit_view(&r)),
+        )?;
+        Ok(r)
+    })
+}
+
+/// Edits a draft or returned report of the caller's unit (`If-Match` required).
+pub fn update(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    id: ReportId,
+    if_match: Option<&str>,
+    status: Option<ReportStatus>,
+    text: Text,
+) -> ApiResult<reports::Report> {
+    write_tx(c, |c| {
+        let (r, a) = own_report(c, ctx, id, policy::write_report)?;
+        ensure_open(c, &a)?;
+        check_if_match(if_match, &r)?;
+        workflow_of(&r)?
+            .after(Step::Edit)
+            .map_err(|m| conflict(m, "workflow"))?;
+        let changes = reports::ReportText {
+            status: status.map_or(r.status.clone(), |s| s.as_str().to_owned()),
+            narrative: text.narrative.unwrap_or(r.narrative.clone()),
+            problems: text.problems.unwrap_or(r.problems.clone()),
+            next_steps: text.next_steps.unwrap_or(r.next_steps.clone()),
+        };
+        if !reports::update_text(c, id, r.version, &changes, ctx.principal.user_id, ctx.now)? {
+            return Err(stale());
+        }
+        let after = reports::find(c, id)?.ok_or_else(|| not_found(id))?;
+        audit::record(
+            c,
+            &ctx.actor,
+            "report.update",
+            "report",
+            Some(id.0),
+            Some(&audit_view(&r)),
+            Some(&audit_view(&after)),
+        )?;
+        Ok(after)
+    })
+}
+
+/// Sends a draft, or sends a returned report again; the text becomes a new immutable revision
+/// and the assignment's standing follows. `If-Match`, when given, must match.
+pub fn submit(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    id: ReportId,
+    if_match: Option<&str>,
+) -> ApiResult<reports::Report> {
+    write_tx(c, |c| {
+        let (r, a) = own_report(c, ctx, id, policy::submit_report)?;
+        ensure_open(c, &a)?;
+        if if_match.is_some() {
+            check_if_match(if_match, &r)?;
+        }
+        let before = workflow_of(&r)?;
+        let next = before
+            .after(Step::Submit)
+            .map_err(|m| conflict(m, "workflow"))?;
+        let by = ctx.principal.user_id;
+        if !reports::set_workflow(c, id, r.version, next.as_str(), None, by, true, ctx.now)? {
+            return Err(stale());
+        }
+        let after = reports::find(c, id)?.ok_or_else(|| not_found(id))?;
+        let revision = reports::insert_revision(c, &after, Some(by), ctx.now)?;
+        audit::record(
+            c,
+            &ctx.actor,
+            "report.submit",
+            "report",
+            Some(id.0),
+            Some(&json!({"workflow": before})),
+            Some(&json!({"workflow": next, "revision": revision})),
+        )?;
+        reports::find(c, id)?.ok_or_else(|| not_found(id))
+    })
+}
+
+/// The office accepts or returns a sent report.
+pub fn review(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    id: ReportId,
+    decision: Decision,
+) -> ApiResult<reports::Report> {
+    policy::review_reports(&ctx.principal)?;
+    write_tx(c, |c| {
+        let reader = policy::report_reader(&ctx.principal)?;
+        reports::find_for(c, id, reader)?.ok_or_else(|| not_found(id))?;
+        let r = reports::find(c, id)?.ok_or_else(|| not_found(id))?;
+        let (step, reason, action) = match &decision {
+            Decision::Accept => (Step::Accept, None, "report.accept"),
+            Decision::Return(why) => (Step::Return, Some(why.as_str()), "report.return"),
+        };
+        let before = workflow_of(&r)?;
+        let next = before.after(step).map_err(|m| conflict(m, "workflow"))?;
+        let by = ctx.principal.user_id;
+        if !reports::set_workflow(c, id, r.version, next.as_str(), reason, by, false, ctx.now)? {
+            return Err(stale());
+        }
+        audit::record(
+            c,
+            &ctx.actor,
+            action,
+            "report",
+            Some(id.0),
+            Some(&json!({"workflow": before})),
+            Some(&json!({"workflow": next, "reason": reason})),
+        )?;
+        reports::find_for(c, id, reader)?.ok_or_else(|| not_found(id))
+    })
+}
