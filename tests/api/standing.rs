@@ -1,0 +1,355 @@
+//! What leaves a unit and what every view agrees on: others read only what a unit sent, the
+//! audit trail keeps no draft text, every view reads one standing, and `as_of` is a point in
+//! time.
+
+use crate::helpers::*;
+use crate::review::{fixture, Fixture};
+use serde_json::{json, Value};
+
+const SENT: &str = "已完成下放审批权的调研。";
+const UNSENT: &str = "UNSENT-MARKER 尚未报送的修改";
+
+async fn draft(f: &Fixture, assignment: i64, token: &str, body: Value) -> i64 {
+    let r = f
+        .app
+        .post(&format!("/assignments/{assignment}/reports"), token, body)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    r.body["id"].as_i64().unwrap()
+}
+
+async fn act(f: &Fixture, report: i64, action: &str, token: &str, body: Value) -> Reply {
+    let r = f
+        .app
+        .post(&format!("/reports/{report}/{action}"), token, body)
+        .await;
+    assert_eq!(r.status, 200, "{action}: {}", r.raw);
+    r
+}
+
+async fn edit(f: &Fixture, report: i64, token: &str, body: Value) -> Reply {
+    let current = f.app.get(&format!("/reports/{report}"), token).await;
+    let etag = current.header("etag").unwrap();
+    let r = crate::review::send_with(
+        &f.app,
+        "PATCH",
+        &format!("/reports/{report}"),
+        token,
+        &[("If-Match", etag.as_str())],
+        Some(body),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    r
+}
+
+async fn csv(f: &Fixture, path: &str, token: &str) -> String {
+    let r =
+        crate::review::send_with(&f.app, "GET", path, token, &[("Accept", "text/csv")], None).await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    r.raw
+}
+
+/// Unit B (a participant) sends a report, the office returns it, and B edits it without
+/// sending it again.
+async fn returned_and_edited(f: &Fixture) -> i64 {
+    let id = draft(
+        f,
+        f.participant_assignment,
+        &f.manager_b,
+        json!({"status": "in_progress", "narrative": SENT}),
+    )
+    .await;
+    act(f, id, "submit", &f.manager_b, json!({})).await;
+    act(
+        f,
+        id,
+        "return",
+        &f.coordinator,
+        json!({"reason": "请补充数据。"}),
+    )
+    .await;
+    edit(
+        f,
+        id,
+        &f.manager_b,
+        json!({"narrative": UNSENT, "status": "completed", "problems": UNSENT}),
+    )
+    .await;
+    id
+}
+
+#[actix_rt::test]
+async fn others_read_a_returned_report_as_it_was_sent_not_as_its_unit_is_editing_it() {
+    let f = fixture().await;
+    let id = returned_and_edited(&f).await;
+    // The unit itself sees its edit.
+    let own = f.app.get(&format!("/reports/{id}"), &f.manager_b).await;
+    assert_eq!(own.body["narrative"], UNSENT);
+    // The office, the viewer and the lead unit see the sent revision, in every read.
+    for token in [&f.coordinator, &f.viewer, &f.manager_a] {
+        let one = f.app.get(&format!("/reports/{id}"), token).await;
+        assert_eq!(one.status, 200, "{}", one.raw);
+        assert_eq!(one.body["narrative"], SENT, "{}", one.raw);
+        assert_eq!(one.body["status"], "in_progress");
+        assert_eq!(one.body["workflow"], "returned");
+        assert_eq!(one.body["version"], 1);
+        let list = f
+            .app
+            .get(&format!("/reports?plan_id={}", f.plan), token)
+            .await;
+        assert_eq!(list.status, 200, "{}", list.raw);
+        assert!(!list.raw.contains("UNSENT-MARKER"), "{}", list.raw);
+        assert!(list.raw.contains(SENT), "{}", list.raw);
+        // Filtering by status matches what the reader sees, not the unsent edit.
+        let completed = f
+            .app
+            .get(
+                &format!("/reports?plan_id={}&status=completed", f.plan),
+                token,
+            )
+            .await;
+        assert_eq!(completed.body["items"], json!([]), "{}", completed.raw);
+    }
+    // The consolidated summary, as JSON and as CSV, and the unit's answers read by the office.
+    for path in [
+        format!("/plans/{}/summary", f.plan),
+        format!("/plans/{}/summary?unit={}", f.plan, f.unit_b),
+    ] {
+        let json = f.app.get(&path, &f.coordinator).await;
+        assert_eq!(json.status, 200, "{}", json.raw);
+        assert!(json.raw.contains(SENT), "{}", json.raw);
+        assert!(!json.raw.contains("UNSENT-MARKER"), "{}", json.raw);
+        let table = csv(&f, &path, &f.coordinator).await;
+        assert!(table.contains(SENT), "{table}");
+        assert!(!table.contains("UNSENT-MARKER"), "{table}");
+    }
+    // The office's view of the unit's inbox.
+    let inbox = f
+        .app
+        .get(&format!("/inbox?unit={}", f.unit_b), &f.coordinator)
+        .await;
+    assert_eq!(inbox.status, 200, "{}", inbox.raw);
+    assert!(!inbox.raw.contains("UNSENT-MARKER"), "{}", inbox.raw);
+    assert_eq!(inbox.body["returned_reports"][0]["narrative"], SENT);
+}
+
+#[actix_rt::test]
+async fn a_draft_never_sent_does_not_exist_for_anyone_but_its_unit() {
+    let f = fixture().await;
+    let id = draft(
+        &f,
+        f.participant_assignment,
+        &f.manager_b,
+        json!({"status": "completed", "narrative": UNSENT}),
+    )
+    .await;
+    for token in [&f.coordinator, &f.viewer, &f.manager_a] {
+        f.app
+            .get(&format!("/reports/{id}"), token)
+            .await
+            .assert_problem(404, "not-found");
+        let list = f.app.get("/reports", token).await;
+        assert!(!list.raw.contains("UNSENT-MARKER"), "{}", list.raw);
+        let assignment = f
+            .app
+            .get(&format!("/assignments/{}", f.participant_assignment), token)
+            .await;
+        assert_eq!(assignment.status, 200, "{}", assignment.raw);
+        assert_eq!(assignment.body["state"], "not_started");
+        assert_eq!(assignment.body["latest_report_id"], Value::Null);
+    }
+    // Its unit sees its draft as its latest report; the state waits for a sent answer.
+    let own = f
+        .app
+        .get(
+            &format!("/assignments/{}", f.participant_assignment),
+            &f.manager_b,
+        )
+        .await;
+    assert_eq!(own.body["latest_report_id"], id);
+    assert_eq!(own.body["state"], "not_started");
+}
+
+#[actix_rt::test]
+async fn the_audit_trail_keeps_no_report_text() {
+    let f = fixture().await;
+    let id = returned_and_edited(&f).await;
+    let audit = f
+        .app
+        .get(
+            &format!("/audit?entity_type=report&entity_id={id}"),
+            &f.coordinator,
+        )
+        .await;
+    assert_eq!(audit.status, 200, "{}", audit.raw);
+    let actions: Vec<&str> = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "report.create",
+        "report.submit",
+        "report.return",
+        "report.update",
+    ] {
+        assert!(actions.contains(&a), "{actions:?}");
+    }
+    assert!(!audit.raw.contains("UNSENT-MARKER"), "{}", audit.raw);
+    assert!(!audit.raw.contains(SENT), "{}", audit.raw);
+    assert!(audit.raw.contains("content_sha256"), "{}", audit.raw);
+    // The viewer's read of the whole trail is clean as well.
+    let all = f.app.get("/audit?limit=200", &f.viewer).await;
+    assert!(!all.raw.contains("UNSENT-MARKER"), "{}", all.raw);
+}
+
+#[actix_rt::test]
+async fn an_accepted_completion_stays_done_in_every_view_whatever_a_later_draft_says() {
+    let f = fixture().await;
+    let id = draft(
+        &f,
+        f.lead_assignment,
+        &f.manager_a,
+        json!({"status": "completed", "narrative": SENT}),
+    )
+    .await;
+    act(&f, id, "submit", &f.manager_a, json!({})).await;
+    act(&f, id, "accept", &f.coordinator, json!({})).await;
+    // A newer draft for the next period says "in progress".
+    draft(
+        &f,
+        f.lead_assignment,
+        &f.manager_a,
+        json!({"period": "2100", "status": "in_progress", "narrative": UNSENT}),
+    )
+    .await;
+    // Then the due date moves into the past.
+    let moved = f
+        .app
+        .post(
+            "/assignments/reschedule",
+            &f.coordinator,
+            json!({"assignment_ids": [f.lead_assignment], "due_date": "2020-06-30"}),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.raw);
+    for token in [&f.coordinator, &f.manager_a] {
+        let a = f
+            .app
+            .get(&format!("/assignments/{}", f.lead_assignment), token)
+            .await;
+        assert_eq!(a.body["state"], "completed", "{}", a.raw);
+    }
+    let overdue = f
+        .app
+        .get(&format!("/overdue?plan={}", f.plan), &f.coordinator)
+        .await;
+    assert!(overdue.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["assignment_id"] != f.lead_assignment));
+    let stats = f
+        .app
+        .get(&format!("/stats/units?plan={}", f.plan), &f.coordinator)
+        .await;
+    let line = stats.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == f.unit_a)
+        .unwrap()
+        .clone();
+    assert_eq!(line["completed"], 1, "{line}");
+    assert_eq!(line["overdue"], 0, "{line}");
+    // Done before the new due date moved? No: done on the day it was sent, after 2020-06-30.
+    assert_eq!(line["on_time_rate"], 0.0, "{line}");
+    let inbox = f.app.get("/inbox", &f.manager_a).await;
+    assert_eq!(inbox.body["overdue"], json!([]), "{}", inbox.raw);
+    let summary = f
+        .app
+        .get(
+            &format!("/plans/{}/summary?unit={}", f.plan, f.unit_a),
+            &f.coordinator,
+        )
+        .await;
+    assert!(summary.raw.contains(SENT), "{}", summary.raw);
+}
+
+#[actix_rt::test]
+async fn as_of_reads_the_demo_as_it_stood_at_the_end_of_that_day() {
+    let app = spawn_app_with(&[("DUBAN_DEMO", "true")]).await;
+    let admin = app.admin().await;
+    let units = app.get("/units?q=重庆市知识产权局", &admin).await;
+    let ipo = units.body["items"][0]["id"].as_i64().unwrap();
+    let line = |body: &Value| {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["id"] == ipo)
+            .cloned()
+    };
+    // Before the plan was published nothing was in force.
+    let before = app
+        .get("/stats/units?plan=1&as_of=2018-12-31", &admin)
+        .await;
+    assert_eq!(before.status, 200, "{}", before.raw);
+    assert_eq!(before.body["items"], json!([]));
+    // The day before the office's answers were sent, nothing was reported.
+    let eve = app
+        .get("/stats/units?plan=1&as_of=2019-11-25", &admin)
+        .await;
+    let l = line(&eve.body).unwrap();
+    assert_eq!(l["reported"], 0, "{l}");
+    assert_eq!(l["completed"], 0, "{l}");
+    assert_eq!(l["not_started"], 133, "{l}");
+    // The day they were sent, 132 answers count: 52 completed, 80 not applicable; one measure
+    // was left unanswered.
+    let day = app
+        .get("/stats/units?plan=1&as_of=2019-11-26", &admin)
+        .await;
+    let l = line(&day.body).unwrap();
+    assert_eq!(l["reported"], 132, "{l}");
+    assert_eq!(l["completed"], 52, "{l}");
+    assert_eq!(l["not_applicable"], 80, "{l}");
+    assert_eq!(l["not_started"], 1, "{l}");
+    // After the due date the one unanswered measure is 15 days late; nothing is later than that.
+    let after = app
+        .get("/stats/units?plan=1&as_of=2020-01-15", &admin)
+        .await;
+    let l = line(&after.body).unwrap();
+    assert_eq!(l["overdue"], 1, "{l}");
+    assert_eq!(l["average_days_late"], 15.0, "{l}");
+    assert_eq!(l["on_time_rate"], 0.9925, "{l}");
+    // An urge issued today is not counted on a day long past.
+    let overdue = app
+        .get(
+            &format!("/overdue?plan=1&unit={ipo}&as_of=2020-01-15"),
+            &admin,
+        )
+        .await;
+    let item = overdue.body["items"][0].clone();
+    let assignment = item["assignment_id"].as_i64().unwrap();
+    let urge = app
+        .post(
+            "/urges",
+            &admin,
+            json!({"unit_id": ipo, "assignment_ids": [assignment], "severity": "urge", "message": "请报送。"}),
+        )
+        .await;
+    assert_eq!(urge.status, 201, "{}", urge.raw);
+    let then = app
+        .get(
+            &format!("/overdue?plan=1&unit={ipo}&as_of=2020-01-15"),
+            &admin,
+        )
+        .await;
+    assert_eq!(then.body["items"][0]["urges_sent"], 0, "{}", then.raw);
+    let now = app
+        .get(&format!("/overdue?plan=1&unit={ipo}"), &admin)
+        .await;
+    assert_eq!(now.body["items"][0]["urges_sent"], 1, "{}", now.raw);
+}
