@@ -2,10 +2,14 @@
 //! due date and a reporting cycle; the periods a cycle asks reports for.
 
 use chrono::{Datelike, NaiveDate};
+use diesel::deserialize::FromSqlRow;
+use diesel::expression::AsExpression;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// The part a unit plays on a measure.
+#[derive(AsExpression, FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AssignmentRole {
@@ -14,6 +18,8 @@ pub enum AssignmentRole {
     /// 参加单位: contributes its own part.
     Participant,
 }
+
+crate::stored_as_text!(AssignmentRole);
 
 impl AssignmentRole {
     /// The stored name.
@@ -35,6 +41,8 @@ impl AssignmentRole {
 }
 
 /// How often a unit reports on an assignment.
+#[derive(AsExpression, FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Cycle {
@@ -49,6 +57,8 @@ pub enum Cycle {
     /// Every year.
     Yearly,
 }
+
+crate::stored_as_text!(Cycle);
 
 impl Cycle {
     /// Every cycle.
