@@ -222,7 +222,7 @@ pub fn import_table(
 ) -> ApiResult<ImportReport> {
     let plan =
         plans::find(c, plan_id)?.ok_or_else(|| ApiError::NotFound(format!("no plan {plan_id}")))?;
-    if PlanState::parse(&plan.state) != Some(PlanState::Draft) {
+    if plan.state != PlanState::Draft {
         return Err(ApiError::Conflict {
             detail: "tables are imported into draft plans only".into(),
             field: None,
@@ -307,7 +307,7 @@ pub fn import_table(
                     &plans::NewItem {
                         plan_id,
                         parent_id: None,
-                        level: "section",
+                        level: ItemLevel::Section,
                         code: &code,
                         number: &p.section.0,
                         title: &p.section.1,
@@ -338,7 +338,7 @@ pub fn import_table(
                     &plans::NewItem {
                         plan_id,
                         parent_id: Some(section_id),
-                        level: "task",
+                        level: ItemLevel::Task,
                         code: &code,
                         number: &p.task.0,
                         title: &p.task.1,
@@ -381,7 +381,7 @@ pub fn import_table(
             &plans::NewItem {
                 plan_id,
                 parent_id: Some(task_id),
-                level: "measure",
+                level: ItemLevel::Measure,
                 code: &code,
                 number: &p.measure.0,
                 title: &p.measure.1,
@@ -410,10 +410,10 @@ pub fn import_table(
                 plan_id,
                 measure_id,
                 unit_id: unit,
-                role: role.as_str().into(),
+                role,
                 via_group_id: via.map(GroupId),
                 due_date: opts.due_date,
-                cycle: opts.cycle.as_str().into(),
+                cycle: opts.cycle,
                 created_at: now,
                 updated_at: now,
             };
@@ -452,11 +452,11 @@ pub fn import_table(
                     assignment_id: a.id,
                     unit_id: answering,
                     period: period.clone(),
-                    status: ReportStatus::from_answer(text).as_str().into(),
+                    status: ReportStatus::from_answer(text),
                     narrative: text.to_owned(),
                     problems: String::new(),
                     next_steps: String::new(),
-                    workflow: Workflow::Submitted.as_str().into(),
+                    workflow: Workflow::Submitted,
                     version: 1,
                     created_by: opts.by,
                     updated_by: opts.by,
@@ -503,7 +503,7 @@ pub fn export_table(
     };
     let all_reports = reports::list(c, &filter, None, i64::MAX - 1)?;
     let assignment_ids: Vec<AssignmentId> = all_reports.iter().map(|r| r.assignment_id).collect();
-    let measure_of: HashMap<AssignmentId, (ItemId, String)> =
+    let measure_of: HashMap<AssignmentId, (ItemId, AssignmentRole)> =
         assignments::measures_of(c, &assignment_ids)?
             .into_iter()
             .map(|(a, m, role)| (a, (m, role)))
@@ -516,7 +516,7 @@ pub fn export_table(
     for r in &all_reports {
         if let Some((m, role)) = measure_of.get(&r.assignment_id) {
             texts.entry(*m).or_default().push((
-                role != "lead",
+                *role != AssignmentRole::Lead,
                 names.get(&r.unit_id).cloned().unwrap_or_default(),
                 r.updated_at,
                 r.narrative.clone(),
@@ -524,7 +524,7 @@ pub fn export_table(
         }
     }
     let mut rows = Vec::new();
-    for m in items.iter().filter(|i| i.level == "measure") {
+    for m in items.iter().filter(|i| i.level == ItemLevel::Measure) {
         let task = m
             .parent_id
             .and_then(|p| by_id.get(&p))

@@ -7,7 +7,7 @@ use crate::auth::policy;
 use crate::db::AnyConnection;
 use crate::domain::assignment::{derive_state, AssignmentRole, AssignmentState, Cycle};
 use crate::domain::ids::{AssignmentId, GroupId, ItemId, PlanId, ReportId, UnitId};
-use crate::domain::report::{ReportStatus, Workflow};
+use crate::domain::plan::{ItemLevel, PlanState};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{self, assignments, audit, groups, plans, reports, units};
 use actix_web::{delete, get, patch, post, web, HttpResponse};
@@ -143,21 +143,16 @@ pub fn views(
         .into_iter()
         .map(|a| {
             let report = latest.get(&a.id);
-            let rs = report.and_then(|r| {
-                Some((
-                    ReportStatus::parse(&r.status)?,
-                    Workflow::parse(&r.workflow)?,
-                ))
-            });
+            let rs = report.map(|r| (r.status, r.workflow));
             AssignmentView {
                 id: a.id,
                 plan_id: a.plan_id,
                 measure_id: a.measure_id,
                 unit_id: a.unit_id,
-                role: AssignmentRole::parse(&a.role).unwrap_or(AssignmentRole::Participant),
+                role: a.role,
                 via_group_id: a.via_group_id,
                 due_date: a.due_date,
-                cycle: Cycle::parse(&a.cycle).unwrap_or(Cycle::Yearly),
+                cycle: a.cycle,
                 state: derive_state(rs, a.due_date, today),
                 latest_report_id: report.map(|r| r.id),
                 created_at: a.created_at.and_utc(),
@@ -177,10 +172,8 @@ pub fn visible(
     let ok = match scope {
         None => true,
         Some(u) => {
-            let plan = plans::find(c, a.plan_id)?
-                .map(|p| p.state)
-                .unwrap_or_default();
-            plan != "draft"
+            let plan = plans::find(c, a.plan_id)?.map(|p| p.state);
+            plan != Some(PlanState::Draft)
                 && (a.unit_id == u || assignments::leads_of(c, a.measure_id)?.contains(&u))
         }
     };
@@ -214,11 +207,11 @@ pub async fn list_assignments(
                 plan_id: q.plan_id.map(PlanId),
                 measure_id: q.measure_id.map(ItemId),
                 unit_id: q.unit_id.map(UnitId),
-                role: q.role.map(|r| r.as_str().to_owned()),
+                role: q.role,
                 plan_states: None,
             };
             if let Some(own) = scope {
-                f.plan_states = Some(vec!["published", "closed"]);
+                f.plan_states = Some(vec![PlanState::Published, PlanState::Closed]);
                 let leads_measure = match f.measure_id {
                     Some(m) => assignments::leads_of(c, m)?.contains(&own),
                     None => false,
@@ -336,9 +329,9 @@ pub async fn assign_measure(
     let result = state
         .db
         .write(move |c| {
-            let m = plans::find_item(c, measure_id)?.filter(|m| m.level == "measure").ok_or_else(|| ApiError::NotFound(format!("no measure {measure_id}")))?;
+            let m = plans::find_item(c, measure_id)?.filter(|m| m.level == ItemLevel::Measure).ok_or_else(|| ApiError::NotFound(format!("no measure {measure_id}")))?;
             let plan = plans::find(c, m.plan_id)?.ok_or_else(|| ApiError::internal("measure without plan"))?;
-            if plan.state == "closed" {
+            if plan.state == PlanState::Closed {
                 return Err(ApiError::Conflict { detail: "a closed plan cannot change".into(), field: None });
             }
             let due = match b.due_date {
@@ -360,8 +353,8 @@ pub async fn assign_measure(
                         continue;
                     }
                     rows.push(assignments::NewAssignment {
-                        plan_id: m.plan_id, measure_id, unit_id: *unit, role: role.as_str().into(), via_group_id: *via,
-                        due_date: due, cycle: cycle.as_str().into(), created_at: now, updated_at: now,
+                        plan_id: m.plan_id, measure_id, unit_id: *unit, role, via_group_id: *via,
+                        due_date: due, cycle, created_at: now, updated_at: now,
                     });
                 }
             }
@@ -402,11 +395,8 @@ pub async fn update_assignment(
             let a = assignments::find(c, id)?
                 .ok_or_else(|| ApiError::NotFound(format!("no assignment {id}")))?;
             let due = b.due_date.unwrap_or(a.due_date);
-            let cycle = b
-                .cycle
-                .map(|c| c.as_str().to_owned())
-                .unwrap_or(a.cycle.clone());
-            assignments::reschedule(c, id, due, &cycle, store::now())?;
+            let cycle = b.cycle.unwrap_or(a.cycle);
+            assignments::reschedule(c, id, due, cycle, store::now())?;
             let before = serde_json::json!({"due_date": a.due_date, "cycle": a.cycle});
             let after = serde_json::json!({"due_date": due, "cycle": cycle});
             audit::record(
@@ -456,11 +446,8 @@ pub async fn reschedule_assignments(
                 let a = assignments::find(c, *id)?.ok_or_else(|| {
                     ApiError::invalid(format!("assignment_ids[{i}]"), "no such assignment")
                 })?;
-                let cycle = b
-                    .cycle
-                    .map(|c| c.as_str().to_owned())
-                    .unwrap_or(a.cycle.clone());
-                assignments::reschedule(c, *id, b.due_date, &cycle, now)?;
+                let cycle = b.cycle.unwrap_or(a.cycle);
+                assignments::reschedule(c, *id, b.due_date, cycle, now)?;
                 let before = serde_json::json!({"due_date": a.due_date, "cycle": a.cycle});
                 let after = serde_json::json!({"due_date": b.due_date, "cycle": cycle});
                 audit::record(

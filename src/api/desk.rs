@@ -224,10 +224,7 @@ pub struct InboxQuery {
 
 fn item(r: DeskRow, as_of: NaiveDate, overdue: bool) -> DeskItem {
     let days = (as_of - r.deadline).num_days();
-    let last = match (
-        r.last_workflow.as_deref().and_then(Workflow::parse),
-        r.last_status.as_deref().and_then(ReportStatus::parse),
-    ) {
+    let last = match (r.last_workflow, r.last_status) {
         (Some(workflow), Some(status)) => Some(LastReport { workflow, status }),
         _ => None,
     };
@@ -253,9 +250,9 @@ fn item(r: DeskRow, as_of: NaiveDate, overdue: bool) -> DeskItem {
         },
         unit_id: UnitId(r.unit_id),
         unit_name: r.unit_name,
-        role: AssignmentRole::parse(&r.role).unwrap_or(AssignmentRole::Participant),
+        role: r.role,
         due_date: r.due_date,
-        cycle: Cycle::parse(&r.cycle).unwrap_or(Cycle::Yearly),
+        cycle: r.cycle,
         deadline: r.deadline,
         days_overdue: days,
         severity: overdue.then(|| Severity::for_days_overdue(days)),
@@ -353,7 +350,7 @@ pub async fn list_overdue(
     let f = DeskFilter {
         plan_id: q.plan,
         unit_id: unit,
-        role: q.role.map(|r| r.as_str().into()),
+        role: q.role,
         section: q.section,
         source: q.source,
     };
@@ -407,7 +404,7 @@ pub async fn list_due_soon(
     let f = DeskFilter {
         plan_id: q.plan,
         unit_id: unit,
-        role: q.role.map(|r| r.as_str().into()),
+        role: q.role,
         section: q.section,
         source: q.source,
     };
@@ -595,7 +592,7 @@ pub async fn get_inbox(
             let due = desk::due_soon(c, as_of, soon, &f, None, 99)?;
             let rf = reports::ReportFilter {
                 unit_id: Some(UnitId(unit)),
-                workflow: Some("returned".into()),
+                workflow: Some(Workflow::Returned),
                 ..Default::default()
             };
             let returned = reports::list(c, &rf, None, 99)?;

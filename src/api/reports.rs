@@ -8,8 +8,8 @@ use super::idempotency::{replayed, Idempotency};
 use crate::app::AppState;
 use crate::auth::{policy, Principal};
 use crate::db::AnyConnection;
-use crate::domain::assignment::Cycle;
 use crate::domain::ids::{AssignmentId, PlanId, ReportId, UnitId, UserId};
+use crate::domain::plan::PlanState;
 use crate::domain::report::{ReportStatus, Step, Workflow};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{self, assignments, audit, reports};
@@ -65,11 +65,11 @@ impl From<reports::Report> for ReportView {
             assignment_id: r.assignment_id,
             unit_id: r.unit_id,
             period: r.period,
-            status: ReportStatus::parse(&r.status).unwrap_or(ReportStatus::NotStarted),
+            status: r.status,
             narrative: r.narrative,
             problems: r.problems,
             next_steps: r.next_steps,
-            workflow: Workflow::parse(&r.workflow).unwrap_or(Workflow::Draft),
+            workflow: r.workflow,
             return_reason: r.return_reason,
             version: r.version,
             submitted_at: r.submitted_at.map(|t| t.and_utc()),
@@ -211,10 +211,8 @@ impl Outcome {
 
 /// Refuses writes by the unit once the plan is no longer published (a closed plan is read-only).
 fn ensure_open(c: &mut AnyConnection, a: &assignments::Assignment) -> ApiResult<()> {
-    let state = crate::store::plans::find(c, a.plan_id)?
-        .map(|p| p.state)
-        .unwrap_or_default();
-    if state == "published" {
+    let state = crate::store::plans::find(c, a.plan_id)?.map(|p| p.state);
+    if state == Some(PlanState::Published) {
         Ok(())
     } else {
         Err(ApiError::Conflict {
@@ -244,7 +242,7 @@ fn readable(
         Some(u) if u != r.unit_id => assignments::leads_of(c, a.measure_id)?.contains(&u),
         _ => false,
     };
-    if policy::read_report(p, r.unit_id, r.workflow == "draft", leads) {
+    if policy::read_report(p, r.unit_id, r.workflow == Workflow::Draft, leads) {
         Ok((r, a))
     } else {
         Err(ApiError::NotFound(format!("no report {id}")))
@@ -301,8 +299,8 @@ pub async fn list_reports(
     let f = reports::ReportFilter {
         assignment_id: q.assignment_id.map(AssignmentId),
         unit_id: q.unit_id.map(UnitId),
-        workflow: q.workflow.map(|w| w.as_str().to_owned()),
-        status: q.status.map(|s| s.as_str().to_owned()),
+        workflow: q.workflow,
+        status: q.status,
         plan_id: q.plan_id.map(PlanId),
         sent_only: scope.is_none(),
         visible_to: scope,
@@ -360,7 +358,7 @@ pub async fn create_report(
             let a = visible_assignment(c, scope, assignment_id)?;
             policy::write_report(&principal, a.unit_id)?;
             ensure_open(c, &a)?;
-            let cycle = Cycle::parse(&a.cycle).unwrap_or(Cycle::Yearly);
+            let cycle = a.cycle;
             let today = Utc::now().date_naive();
             let period = match b.period.as_deref() {
                 Some(p) if cycle.accepts(p) => p.to_owned(),
@@ -385,11 +383,11 @@ pub async fn create_report(
                     assignment_id,
                     unit_id: a.unit_id,
                     period,
-                    status: b.status.as_str().into(),
+                    status: b.status,
                     narrative,
                     problems,
                     next_steps,
-                    workflow: Workflow::Draft.as_str().into(),
+                    workflow: Workflow::Draft,
                     version: 1,
                     created_by: Some(principal.user_id),
                     updated_by: Some(principal.user_id),
@@ -492,16 +490,14 @@ pub async fn update_report(
             policy::write_report(&principal, r.unit_id)?;
             ensure_open(c, &a)?;
             if_match(header.as_deref(), &r)?;
-            let wf = Workflow::parse(&r.workflow).unwrap_or(Workflow::Draft);
-            wf.after(Step::Edit).map_err(|m| ApiError::Conflict {
-                detail: m,
-                field: Some("workflow".into()),
-            })?;
+            r.workflow
+                .after(Step::Edit)
+                .map_err(|m| ApiError::Conflict {
+                    detail: m,
+                    field: Some("workflow".into()),
+                })?;
             let text = reports::ReportText {
-                status: b
-                    .status
-                    .map(|s| s.as_str().to_owned())
-                    .unwrap_or(r.status.clone()),
+                status: b.status.unwrap_or(r.status),
                 narrative: narrative.unwrap_or(r.narrative.clone()),
                 problems: problems.unwrap_or(r.problems.clone()),
                 next_steps: next_steps.unwrap_or(r.next_steps.clone()),
@@ -573,22 +569,15 @@ pub async fn submit_report(
             if header.is_some() {
                 if_match(header.as_deref(), &r)?;
             }
-            let wf = Workflow::parse(&r.workflow).unwrap_or(Workflow::Draft);
-            let next = wf.after(Step::Submit).map_err(|m| ApiError::Conflict {
-                detail: m,
-                field: Some("workflow".into()),
-            })?;
+            let next = r
+                .workflow
+                .after(Step::Submit)
+                .map_err(|m| ApiError::Conflict {
+                    detail: m,
+                    field: Some("workflow".into()),
+                })?;
             let now = store::now();
-            if !reports::set_workflow(
-                c,
-                id,
-                r.version,
-                next.as_str(),
-                None,
-                principal.user_id,
-                true,
-                now,
-            )? {
+            if !reports::set_workflow(c, id, r.version, next, None, principal.user_id, true, now)? {
                 return Err(stale());
             }
             let after =
@@ -625,8 +614,7 @@ async fn review(
         .db
         .write(move |c| {
             let (r, _) = readable(c, &principal, id)?;
-            let wf = Workflow::parse(&r.workflow).unwrap_or(Workflow::Draft);
-            let next = wf.after(step).map_err(|m| ApiError::Conflict {
+            let next = r.workflow.after(step).map_err(|m| ApiError::Conflict {
                 detail: m,
                 field: Some("workflow".into()),
             })?;
@@ -634,7 +622,7 @@ async fn review(
                 c,
                 id,
                 r.version,
-                next.as_str(),
+                next,
                 reason.as_deref(),
                 principal.user_id,
                 false,
@@ -737,7 +725,7 @@ pub async fn list_revisions(
         revs.into_iter()
             .map(|r| RevisionView {
                 revision: r.revision,
-                status: ReportStatus::parse(&r.status).unwrap_or(ReportStatus::NotStarted),
+                status: r.status,
                 narrative: r.narrative,
                 problems: r.problems,
                 next_steps: r.next_steps,

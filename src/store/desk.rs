@@ -4,9 +4,12 @@
 //! The overdue rule of [`crate::domain::desk`] is written once, as [`OverdueRule`], and used by
 //! the overdue list and by every statistic, so their totals agree.
 
+use crate::db::text::{sql_list, sql_literal};
 use crate::db::{AnyConnection, MultiBackend};
-use crate::domain::assignment::Cycle;
+use crate::domain::assignment::{AssignmentRole, Cycle};
 use crate::domain::desk::last_ended_period;
+use crate::domain::plan::PlanState;
+use crate::domain::report::{ReportStatus, Workflow};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::query_builder::BoxedSqlQuery;
@@ -66,7 +69,20 @@ impl Sql {
     }
 }
 
-const SENT: &str = "('submitted', 'resubmitted', 'accepted')";
+/// `('submitted', 'resubmitted', 'accepted')`: the workflows of a sent report.
+fn sent() -> String {
+    sql_list(&Workflow::SENT)
+}
+
+/// `('completed', 'not_applicable')`: the statuses of a done report.
+fn done() -> String {
+    sql_list(&ReportStatus::DONE)
+}
+
+/// `'published'`: the state of a plan whose assignments count.
+fn published() -> String {
+    sql_literal(PlanState::Published)
+}
 
 /// The per-assignment facts statistics read, as three `LEFT JOIN`s onto `a` (assignments), each
 /// over as few reports as it needs: `rs` (some report; `sent` when one was sent), `rd` (a sent
@@ -80,12 +96,17 @@ fn report_summary(sql: &mut Sql, periods: &[(Cycle, String)], plan: Option<i64>)
         }
         None => String::new(),
     };
+    let (sent, done) = (sent(), done());
+    let (completed, not_applicable) = (
+        sql_literal(ReportStatus::Completed),
+        sql_literal(ReportStatus::NotApplicable),
+    );
     let mut joins = format!(
-        " LEFT JOIN (SELECT r.assignment_id, MAX(CASE WHEN r.workflow IN {SENT} THEN 1 ELSE 0 END) AS sent \
+        " LEFT JOIN (SELECT r.assignment_id, MAX(CASE WHEN r.workflow IN {sent} THEN 1 ELSE 0 END) AS sent \
          FROM reports r{scope} GROUP BY r.assignment_id) rs ON rs.assignment_id = a.id \
-         LEFT JOIN (SELECT r.assignment_id, MAX(CASE WHEN r.status = 'completed' THEN 1 ELSE 0 END) AS done_c, \
-         MAX(CASE WHEN r.status = 'not_applicable' THEN 1 ELSE 0 END) AS done_na, MIN(r.submitted_at) AS done_at \
-         FROM reports r WHERE r.status IN ('completed', 'not_applicable') AND r.workflow IN {SENT} \
+         LEFT JOIN (SELECT r.assignment_id, MAX(CASE WHEN r.status = {completed} THEN 1 ELSE 0 END) AS done_c, \
+         MAX(CASE WHEN r.status = {not_applicable} THEN 1 ELSE 0 END) AS done_na, MIN(r.submitted_at) AS done_at \
+         FROM reports r WHERE r.status IN {done} AND r.workflow IN {sent} \
          GROUP BY r.assignment_id) rd ON rd.assignment_id = a.id"
     );
     if !periods.is_empty() {
@@ -100,7 +121,7 @@ fn report_summary(sql: &mut Sql, periods: &[(Cycle, String)], plan: Option<i64>)
             labels.push(p);
         }
         joins.push_str(&format!(
-            " LEFT JOIN (SELECT r.assignment_id, {} FROM reports r WHERE r.workflow IN {SENT} AND r.period IN ({}) \
+            " LEFT JOIN (SELECT r.assignment_id, {} FROM reports r WHERE r.workflow IN {sent} AND r.period IN ({}) \
              GROUP BY r.assignment_id) rp ON rp.assignment_id = a.id",
             cols.join(", "),
             labels.join(", ")
@@ -145,9 +166,10 @@ impl Evidence {
 /// The joins of [`Evidence::Joins`]: `dn` holds the assignments with a sent completed or
 /// not-applicable report, `pm` the sent report of the period each assignment's cycle waits for.
 fn evidence_joins(sql: &mut Sql, periods: &[(Cycle, String)]) -> String {
+    let (sent, done) = (sent(), done());
     let mut joins = format!(
-        " LEFT JOIN (SELECT DISTINCT r.assignment_id FROM reports r WHERE r.workflow IN {SENT} \
-         AND r.status IN ('completed', 'not_applicable')) dn ON dn.assignment_id = a.id"
+        " LEFT JOIN (SELECT DISTINCT r.assignment_id FROM reports r WHERE r.workflow IN {sent} \
+         AND r.status IN {done}) dn ON dn.assignment_id = a.id"
     );
     if !periods.is_empty() {
         let mut labels = Vec::new();
@@ -159,7 +181,7 @@ fn evidence_joins(sql: &mut Sql, periods: &[(Cycle, String)]) -> String {
         }
         case.push_str(" END)");
         joins.push_str(&format!(
-            " LEFT JOIN (SELECT r.assignment_id, r.period FROM reports r WHERE r.workflow IN {SENT} \
+            " LEFT JOIN (SELECT r.assignment_id, r.period FROM reports r WHERE r.workflow IN {sent} \
              AND r.period IN ({})) pm ON pm.assignment_id = a.id AND pm.period = {case}",
             labels.join(", ")
         ));
@@ -229,7 +251,7 @@ fn date_of(c: &AnyConnection, expr: &str) -> String {
 pub struct DeskFilter {
     pub plan_id: Option<i64>,
     pub unit_id: Option<i64>,
-    pub role: Option<String>,
+    pub role: Option<AssignmentRole>,
     /// A section's code, e.g. `2`.
     pub section: Option<String>,
     /// A 文号.
@@ -245,8 +267,8 @@ fn push_filters(sql: &mut Sql, f: &DeskFilter) {
         let x = sql.param(Bind::Int(u));
         sql.push(&format!(" AND a.unit_id = {x}"));
     }
-    if let Some(r) = &f.role {
-        let x = sql.param(Bind::Text(r.clone()));
+    if let Some(r) = f.role {
+        let x = sql.param(Bind::Text(r.as_str().into()));
         sql.push(&format!(" AND a.role = {x}"));
     }
     if let Some(s) = &f.section {
@@ -284,17 +306,17 @@ pub struct DeskRow {
     #[diesel(sql_type = Text)]
     pub unit_name: String,
     #[diesel(sql_type = Text)]
-    pub role: String,
+    pub role: AssignmentRole,
     #[diesel(sql_type = Date)]
     pub due_date: NaiveDate,
     #[diesel(sql_type = Text)]
-    pub cycle: String,
+    pub cycle: Cycle,
     #[diesel(sql_type = Date)]
     pub deadline: NaiveDate,
     #[diesel(sql_type = Nullable<Text>)]
-    pub last_workflow: Option<String>,
+    pub last_workflow: Option<Workflow>,
     #[diesel(sql_type = Nullable<Text>)]
-    pub last_status: Option<String>,
+    pub last_status: Option<ReportStatus>,
     #[diesel(sql_type = BigInt)]
     pub urges: i64,
 }
@@ -319,8 +341,10 @@ pub fn overdue(
     sql.push(&format!(
         "WITH o AS MATERIALIZED (SELECT a.id AS assignment_id, a.plan_id, a.measure_id, a.unit_id, a.role, \
          a.due_date, a.cycle, {} AS deadline FROM assignments a JOIN plans p ON p.id = a.plan_id{joins} \
-         WHERE p.state = 'published' AND {}",
-        rule.deadline, rule.condition
+         WHERE p.state = {} AND {}",
+        rule.deadline,
+        published(),
+        rule.condition
     ));
     push_filters(&mut sql, f);
     sql.push(") SELECT * FROM (SELECT * FROM o WHERE 1 = 1");
@@ -378,7 +402,8 @@ pub fn due_soon(
     sql.push(&format!(
         "SELECT a.id AS assignment_id, a.plan_id, a.measure_id, a.unit_id, a.role, a.due_date, a.cycle, \
          a.due_date AS deadline FROM assignments a JOIN plans p ON p.id = a.plan_id{joins} \
-         WHERE p.state = 'published' AND a.due_date >= {a} AND a.due_date <= {b} AND {}",
+         WHERE p.state = {} AND a.due_date >= {a} AND a.due_date <= {b} AND {}",
+        published(),
         Evidence::Joins.not_done()
     ));
     push_filters(&mut sql, f);
@@ -489,8 +514,9 @@ pub fn stats(
          FROM assignments a JOIN plans p ON p.id = a.plan_id JOIN plan_items i ON i.id = a.measure_id \
          JOIN units u ON u.id = a.unit_id{joins} \
          {summary} \
-         WHERE p.state = 'published'",
+         WHERE p.state = {published}",
         cond = rule.condition,
+        published = published(),
     ));
     push_filters(&mut sql, f);
     sql.push(&format!(
@@ -521,11 +547,12 @@ pub fn done_by_month(c: &mut AnyConnection, f: &DeskFilter) -> QueryResult<Vec<M
         AnyConnection::Pg(_) => "to_char(rd.done_at, 'YYYY-MM')",
         AnyConnection::Sqlite(_) => "strftime('%Y-%m', rd.done_at)",
     };
+    let (sent, done, published) = (sent(), done(), published());
     sql.push(&format!(
         "SELECT {month} AS month, COUNT(*) AS done FROM assignments a JOIN plans p ON p.id = a.plan_id \
          JOIN (SELECT r.assignment_id, MIN(r.submitted_at) AS done_at FROM reports r \
-         WHERE r.status IN ('completed', 'not_applicable') AND r.workflow IN {SENT} GROUP BY r.assignment_id) rd \
-         ON rd.assignment_id = a.id WHERE p.state = 'published'"
+         WHERE r.status IN {done} AND r.workflow IN {sent} GROUP BY r.assignment_id) rd \
+         ON rd.assignment_id = a.id WHERE p.state = {published}"
     ));
     push_filters(&mut sql, f);
     sql.push(&format!(" GROUP BY {month} ORDER BY 1"));

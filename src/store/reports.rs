@@ -2,7 +2,9 @@
 
 use crate::db::schema::{report_revisions, reports};
 use crate::db::AnyConnection;
+use crate::domain::assignment::AssignmentRole;
 use crate::domain::ids::{AssignmentId, ReportId, UnitId, UserId};
+use crate::domain::report::{ReportStatus, Workflow};
 use crate::on_backend;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -15,11 +17,11 @@ pub struct Report {
     pub assignment_id: AssignmentId,
     pub unit_id: UnitId,
     pub period: String,
-    pub status: String,
+    pub status: ReportStatus,
     pub narrative: String,
     pub problems: String,
     pub next_steps: String,
-    pub workflow: String,
+    pub workflow: Workflow,
     pub return_reason: Option<String>,
     pub version: i32,
     pub created_by: Option<UserId>,
@@ -38,11 +40,11 @@ pub struct NewReport {
     pub assignment_id: AssignmentId,
     pub unit_id: UnitId,
     pub period: String,
-    pub status: String,
+    pub status: ReportStatus,
     pub narrative: String,
     pub problems: String,
     pub next_steps: String,
-    pub workflow: String,
+    pub workflow: Workflow,
     pub version: i32,
     pub created_by: Option<UserId>,
     pub updated_by: Option<UserId>,
@@ -55,7 +57,7 @@ pub struct NewReport {
 #[derive(Debug, Clone, AsChangeset)]
 #[diesel(table_name = reports)]
 pub struct ReportText {
-    pub status: String,
+    pub status: ReportStatus,
     pub narrative: String,
     pub problems: String,
     pub next_steps: String,
@@ -68,7 +70,7 @@ pub struct Revision {
     pub id: i64,
     pub report_id: ReportId,
     pub revision: i32,
-    pub status: String,
+    pub status: ReportStatus,
     pub narrative: String,
     pub problems: String,
     pub next_steps: String,
@@ -81,8 +83,8 @@ pub struct Revision {
 pub struct ReportFilter {
     pub assignment_id: Option<AssignmentId>,
     pub unit_id: Option<UnitId>,
-    pub workflow: Option<String>,
-    pub status: Option<String>,
+    pub workflow: Option<Workflow>,
+    pub status: Option<ReportStatus>,
     pub plan_id: Option<crate::domain::ids::PlanId>,
     /// Hide drafts (for readers outside the unit).
     pub sent_only: bool,
@@ -162,7 +164,7 @@ pub fn set_workflow(
     c: &mut AnyConnection,
     id: ReportId,
     version: i32,
-    workflow: &str,
+    workflow: Workflow,
     reason: Option<&str>,
     by: UserId,
     submitted: bool,
@@ -214,7 +216,7 @@ pub fn insert_revision(
         .values((
             report_revisions::report_id.eq(r.id),
             report_revisions::revision.eq(next),
-            report_revisions::status.eq(&r.status),
+            report_revisions::status.eq(r.status),
             report_revisions::narrative.eq(&r.narrative),
             report_revisions::problems.eq(&r.problems),
             report_revisions::next_steps.eq(&r.next_steps),
@@ -255,26 +257,26 @@ pub fn list(
     if let Some(p) = f.plan_id {
         q = q.filter(assignments::plan_id.eq(p));
     }
-    if let Some(w) = &f.workflow {
-        q = q.filter(reports::workflow.eq(w.clone()));
+    if let Some(w) = f.workflow {
+        q = q.filter(reports::workflow.eq(w));
     }
-    if let Some(s) = &f.status {
-        q = q.filter(reports::status.eq(s.clone()));
+    if let Some(s) = f.status {
+        q = q.filter(reports::status.eq(s));
     }
     if f.sent_only {
-        q = q.filter(reports::workflow.ne("draft"));
+        q = q.filter(reports::workflow.ne(Workflow::Draft));
     }
     if let Some(unit) = f.visible_to {
         // Its own reports (drafts included), and sent reports on measures it leads.
         let mine = diesel::alias!(assignments as led);
         let led = mine
             .filter(mine.field(assignments::unit_id).eq(unit))
-            .filter(mine.field(assignments::role).eq("lead"))
+            .filter(mine.field(assignments::role).eq(AssignmentRole::Lead))
             .select(mine.field(assignments::measure_id));
         q = q.filter(
             reports::unit_id.eq(unit).or(assignments::measure_id
                 .eq_any(led)
-                .and(reports::workflow.ne("draft"))),
+                .and(reports::workflow.ne(Workflow::Draft))),
         );
     }
     if let Some(a) = after {
