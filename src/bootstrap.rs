@@ -89,7 +89,7 @@ pub fn ensure_account(c: &mut AnyConnection, spec: &AccountSpec) -> Result<Ensur
                         username: &username,
                         display_name: &display,
                         unit_id,
-                        role: spec.role.as_str(),
+                        role: spec.role,
                         scopes: &scopes,
                         active: true,
                         password_hash: &hash,

@@ -272,6 +272,17 @@ impl From<diesel::result::Error> for ApiError {
             E::DatabaseError(_, ref info) if is_busy(info.message()) => {
                 ApiError::Unavailable(info.message().to_owned())
             }
+            E::DeserializationError(e) => {
+                // diesel wraps the value's own error ("unknown Workflow stored: …") as the source.
+                let mut cause = e.to_string();
+                let mut next = e.source();
+                while let Some(inner) = next {
+                    cause.push_str(": ");
+                    cause.push_str(&inner.to_string());
+                    next = inner.source();
+                }
+                ApiError::Internal(cause)
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

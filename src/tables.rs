@@ -225,7 +225,7 @@ pub fn import_table(
 ) -> ApiResult<ImportReport> {
     let plan =
         plans::find(c, plan_id)?.ok_or_else(|| ApiError::NotFound(format!("no plan {plan_id}")))?;
-    if PlanState::parse(&plan.state) != Some(PlanState::Draft) {
+    if plan.state != PlanState::Draft {
         return Err(ApiError::Conflict {
             detail: "tables are imported into draft plans only".into(),
             field: None,
@@ -310,7 +310,7 @@ pub fn import_table(
                     &plans::NewItem {
                         plan_id,
                         parent_id: None,
-                        level: "section",
+                        level: ItemLevel::Section,
                         code: &code,
                         number: &p.section.0,
                         title: &p.section.1,
@@ -341,7 +341,7 @@ pub fn import_table(
                     &plans::NewItem {
                         plan_id,
                         parent_id: Some(section_id),
-                        level: "task",
+                        level: ItemLevel::Task,
                         code: &code,
                         number: &p.task.0,
                         title: &p.task.1,
@@ -384,7 +384,7 @@ pub fn import_table(
             &plans::NewItem {
                 plan_id,
                 parent_id: Some(task_id),
-                level: "measure",
+                level: ItemLevel::Measure,
                 code: &code,
                 number: &p.measure.0,
                 title: &p.measure.1,
@@ -413,10 +413,10 @@ pub fn import_table(
                 plan_id,
                 measure_id,
                 unit_id: unit,
-                role: role.as_str().into(),
+                role,
                 via_group_id: via.map(GroupId),
                 due_date: opts.due_date,
-                cycle: opts.cycle.as_str().into(),
+                cycle: opts.cycle,
                 created_at: now,
                 updated_at: now,
             };
@@ -455,11 +455,11 @@ pub fn import_table(
                     assignment_id: a.id,
                     unit_id: answering,
                     period: period.clone(),
-                    status: ReportStatus::from_answer(text).as_str().into(),
+                    status: ReportStatus::from_answer(text),
                     narrative: text.to_owned(),
                     problems: String::new(),
                     next_steps: String::new(),
-                    workflow: Workflow::Submitted.as_str().into(),
+                    workflow: Workflow::Submitted,
                     version: 1,
                     created_by: opts.by,
                     updated_by: opts.by,
@@ -504,7 +504,7 @@ pub fn export_table(
     };
     let all_reports = reports::list_all(c, &filter)?;
     let assignment_ids: Vec<AssignmentId> = all_reports.iter().map(|r| r.assignment_id).collect();
-    let measure_of: HashMap<AssignmentId, (ItemId, String)> =
+    let measure_of: HashMap<AssignmentId, (ItemId, AssignmentRole)> =
         assignments::measures_of(c, &assignment_ids)?
             .into_iter()
             .map(|(a, m, role)| (a, (m, role)))
@@ -517,7 +517,7 @@ pub fn export_table(
     for r in &all_reports {
         if let Some((m, role)) = measure_of.get(&r.assignment_id) {
             texts.entry(*m).or_default().push((
-                role != "lead",
+                *role != AssignmentRole::Lead,
                 names.get(&r.unit_id).cloned().unwrap_or_default(),
                 r.updated_at,
                 r.narrative.clone(),
@@ -525,7 +525,7 @@ pub fn export_table(
         }
     }
     let mut rows = Vec::new();
-    for m in items.iter().filter(|i| i.level == "measure") {
+    for m in items.iter().filter(|i| i.level == ItemLevel::Measure) {
         let task = m
             .parent_id
             .and_then(|p| by_id.get(&p))

@@ -7,6 +7,7 @@ use crate::auth::policy;
 use crate::db::AnyConnection;
 use crate::domain::assignment::{AssignmentRole, AssignmentState, Cycle};
 use crate::domain::ids::{AssignmentId, GroupId, ItemId, PlanId, ReportId, UnitId};
+use crate::domain::plan::{ItemLevel, PlanState};
 use crate::error::{ApiError, ApiResult};
 use crate::service::{self, Ctx};
 use crate::store::{self, assignments, audit, groups, plans, units};
@@ -137,18 +138,15 @@ pub fn views(
         .into_iter()
         .map(|x| {
             let a = x.row;
-            let corrupt = |what: &str, v: &str| {
-                ApiError::internal(format!("assignment {} has {what} {v:?}", a.id))
-            };
             Ok(AssignmentView {
                 id: a.id,
                 plan_id: a.plan_id,
                 measure_id: a.measure_id,
                 unit_id: a.unit_id,
-                role: AssignmentRole::parse(&a.role).ok_or_else(|| corrupt("role", &a.role))?,
+                role: a.role,
                 via_group_id: a.via_group_id,
                 due_date: a.due_date,
-                cycle: Cycle::parse(&a.cycle).ok_or_else(|| corrupt("cycle", &a.cycle))?,
+                cycle: a.cycle,
                 state: x.state,
                 latest_report_id: x.latest_report_id,
                 created_at: a.created_at.and_utc(),
@@ -181,11 +179,11 @@ pub async fn list_assignments(
                 plan_id: q.plan_id.map(PlanId),
                 measure_id: q.measure_id.map(ItemId),
                 unit_id: q.unit_id.map(UnitId),
-                role: q.role.map(|r| r.as_str().to_owned()),
+                role: q.role,
                 plan_states: None,
             };
             if let Some(own) = scope {
-                f.plan_states = Some(vec!["published", "closed"]);
+                f.plan_states = Some(vec![PlanState::Published, PlanState::Closed]);
                 let leads_measure = match f.measure_id {
                     Some(m) => assignments::leads_of(c, m)?.contains(&own),
                     None => false,
@@ -303,9 +301,9 @@ pub async fn assign_measure(
     let result = state
         .db
         .write(move |c| {
-            let m = plans::find_item(c, measure_id)?.filter(|m| m.level == "measure").ok_or_else(|| ApiError::NotFound(format!("no measure {measure_id}")))?;
+            let m = plans::find_item(c, measure_id)?.filter(|m| m.level == ItemLevel::Measure).ok_or_else(|| ApiError::NotFound(format!("no measure {measure_id}")))?;
             let plan = plans::find(c, m.plan_id)?.ok_or_else(|| ApiError::internal("measure without plan"))?;
-            if plan.state == "closed" {
+            if plan.state == PlanState::Closed {
                 return Err(ApiError::Conflict { detail: "a closed plan cannot change".into(), field: None });
             }
             let due = match b.due_date {
@@ -327,8 +325,8 @@ pub async fn assign_measure(
                         continue;
                     }
                     rows.push(assignments::NewAssignment {
-                        plan_id: m.plan_id, measure_id, unit_id: *unit, role: role.as_str().into(), via_group_id: *via,
-                        due_date: due, cycle: cycle.as_str().into(), created_at: now, updated_at: now,
+                        plan_id: m.plan_id, measure_id, unit_id: *unit, role, via_group_id: *via,
+                        due_date: due, cycle, created_at: now, updated_at: now,
                     });
                 }
             }
@@ -370,11 +368,8 @@ pub async fn update_assignment(
             let a = assignments::find(c, id)?
                 .ok_or_else(|| ApiError::NotFound(format!("no assignment {id}")))?;
             let due = b.due_date.unwrap_or(a.due_date);
-            let cycle = b
-                .cycle
-                .map(|c| c.as_str().to_owned())
-                .unwrap_or(a.cycle.clone());
-            assignments::reschedule(c, id, due, &cycle, store::now())?;
+            let cycle = b.cycle.unwrap_or(a.cycle);
+            assignments::reschedule(c, id, due, cycle, store::now())?;
             let before = serde_json::json!({"due_date": a.due_date, "cycle": a.cycle});
             let after = serde_json::json!({"due_date": due, "cycle": cycle});
             audit::record(
@@ -424,11 +419,8 @@ pub async fn reschedule_assignments(
                 let a = assignments::find(c, *id)?.ok_or_else(|| {
                     ApiError::invalid(format!("assignment_ids[{i}]"), "no such assignment")
                 })?;
-                let cycle = b
-                    .cycle
-                    .map(|c| c.as_str().to_owned())
-                    .unwrap_or(a.cycle.clone());
-                assignments::reschedule(c, *id, b.due_date, &cycle, now)?;
+                let cycle = b.cycle.unwrap_or(a.cycle);
+                assignments::reschedule(c, *id, b.due_date, cycle, now)?;
                 let before = serde_json::json!({"due_date": a.due_date, "cycle": a.cycle});
                 let after = serde_json::json!({"due_date": b.due_date, "cycle": cycle});
                 audit::record(

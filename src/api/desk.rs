@@ -234,21 +234,15 @@ pub struct InboxQuery {
     pub as_of: Option<NaiveDate>,
 }
 
-fn item(r: DeskRow, as_of: NaiveDate) -> ApiResult<DeskItem> {
-    let corrupt =
-        |what: &str, v: &str| ApiError::internal(format!("stored {what} {v:?} is unknown"));
-    let phase = crate::store::standing::phase_of(&r.phase)?;
-    let state = state_on(phase, Some(r.deadline), as_of);
+fn item(r: DeskRow, as_of: NaiveDate) -> DeskItem {
+    let state = state_on(r.phase, Some(r.deadline), as_of);
     let overdue = state == AssignmentState::Overdue;
     let days = (as_of - r.deadline).num_days();
-    let last_report = match (&r.sent_workflow, &r.sent_status) {
-        (Some(w), Some(s)) => Some(LastReport {
-            workflow: Workflow::parse(w).ok_or_else(|| corrupt("workflow", w))?,
-            status: ReportStatus::parse(s).ok_or_else(|| corrupt("status", s))?,
-        }),
+    let last_report = match (r.sent_workflow, r.sent_status) {
+        (Some(workflow), Some(status)) => Some(LastReport { workflow, status }),
         _ => None,
     };
-    Ok(DeskItem {
+    DeskItem {
         assignment_id: AssignmentId(r.assignment_id),
         plan_id: PlanId(r.plan_id),
         measure: MeasureRef {
@@ -262,9 +256,9 @@ fn item(r: DeskRow, as_of: NaiveDate) -> ApiResult<DeskItem> {
         },
         unit_id: UnitId(r.unit_id),
         unit_name: r.unit_name,
-        role: AssignmentRole::parse(&r.role).ok_or_else(|| corrupt("role", &r.role))?,
+        role: r.role,
         due_date: r.due_date,
-        cycle: Cycle::parse(&r.cycle).ok_or_else(|| corrupt("cycle", &r.cycle))?,
+        cycle: r.cycle,
         deadline: r.deadline,
         days_overdue: days,
         severity: overdue.then(|| Severity::for_days_overdue(days)),
@@ -273,7 +267,7 @@ fn item(r: DeskRow, as_of: NaiveDate) -> ApiResult<DeskItem> {
         last_report,
         returned: r.returned,
         urges_sent: i64::from(r.urges),
-    })
+    }
 }
 
 fn encode_key(deadline: NaiveDate, id: i64) -> String {
@@ -301,13 +295,13 @@ fn page_args(p: &PageQuery) -> ApiResult<(i64, Option<(NaiveDate, i64)>)> {
     Ok((limit, after))
 }
 
-fn desk_page(rows: Vec<DeskRow>, limit: i64, as_of: NaiveDate) -> ApiResult<Page<DeskItem>> {
+fn desk_page(rows: Vec<DeskRow>, limit: i64, as_of: NaiveDate) -> Page<DeskItem> {
     let more = rows.len() as i64 > limit;
     let items: Vec<DeskItem> = rows
         .into_iter()
         .take(limit as usize)
         .map(|r| item(r, as_of))
-        .collect::<ApiResult<_>>()?;
+        .collect();
     let next_cursor = if more {
         items
             .last()
@@ -315,7 +309,7 @@ fn desk_page(rows: Vec<DeskRow>, limit: i64, as_of: NaiveDate) -> ApiResult<Page
     } else {
         None
     };
-    Ok(Page { items, next_cursor })
+    Page { items, next_cursor }
 }
 
 /// The unit filter a caller may use: the office any (or none), a unit only its own.
@@ -364,7 +358,7 @@ pub async fn list_overdue(
     let f = DeskFilter {
         plan_id: q.plan,
         unit_id: unit,
-        role: q.role.map(|r| r.as_str().into()),
+        role: q.role,
         section: q.section,
         source: q.source,
     };
@@ -372,7 +366,7 @@ pub async fn list_overdue(
         .db
         .run(move |c| Ok(desk::overdue(c, as_of, today(), &f, range, after, limit)?))
         .await?;
-    Ok(web::Json(desk_page(rows, limit, as_of)?))
+    Ok(web::Json(desk_page(rows, limit, as_of)))
 }
 
 fn parse_within(s: &str) -> ApiResult<u64> {
@@ -418,7 +412,7 @@ pub async fn list_due_soon(
     let f = DeskFilter {
         plan_id: q.plan,
         unit_id: unit,
-        role: q.role.map(|r| r.as_str().into()),
+        role: q.role,
         section: q.section,
         source: q.source,
     };
@@ -426,7 +420,7 @@ pub async fn list_due_soon(
         .db
         .run(move |c| Ok(desk::due_soon(c, as_of, to, today(), &f, after, limit)?))
         .await?;
-    Ok(web::Json(desk_page(rows, limit, as_of)?))
+    Ok(web::Json(desk_page(rows, limit, as_of)))
 }
 
 fn stat_item(r: StatRow) -> StatItem {
@@ -610,7 +604,7 @@ pub async fn get_inbox(
             let due = desk::due_soon(c, as_of, soon, today(), &f, None, 99)?;
             let mut rf = reports::ReportFilter::for_reader(reader);
             rf.unit_id = Some(UnitId(unit));
-            rf.workflow = Some(Workflow::Returned.as_str().into());
+            rf.workflow = Some(Workflow::Returned);
             let returned = reports::list(c, &rf, None, 99)?;
             let uf = urges::UrgeFilter {
                 unit_id: Some(UnitId(unit)),
@@ -624,14 +618,8 @@ pub async fn get_inbox(
         .await?;
     Ok(web::Json(Inbox {
         unit_id: UnitId(unit),
-        overdue: overdue
-            .into_iter()
-            .map(|r| item(r, as_of))
-            .collect::<ApiResult<_>>()?,
-        due_soon: due
-            .into_iter()
-            .map(|r| item(r, as_of))
-            .collect::<ApiResult<_>>()?,
+        overdue: overdue.into_iter().map(|r| item(r, as_of)).collect(),
+        due_soon: due.into_iter().map(|r| item(r, as_of)).collect(),
         returned_reports: returned.into_iter().map(ReportView::from).collect(),
         open_urges: open,
     }))

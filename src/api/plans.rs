@@ -50,7 +50,7 @@ impl From<plans::Plan> for PlanView {
             title: p.title,
             year: p.year,
             issuing_unit_id: p.issuing_unit_id,
-            state: PlanState::parse(&p.state).unwrap_or(PlanState::Draft),
+            state: p.state,
             created_at: p.created_at.and_utc(),
             published_at: p.published_at.map(|t| t.and_utc()),
             closed_at: p.closed_at.map(|t| t.and_utc()),
@@ -227,7 +227,7 @@ fn load_plan(c: &mut AnyConnection, id: PlanId) -> ApiResult<plans::Plan> {
 /// A plan the caller may see: units never see drafts.
 fn visible_plan(c: &mut AnyConnection, caller: &Caller, id: PlanId) -> ApiResult<plans::Plan> {
     let plan = load_plan(c, id)?;
-    if !policy::is_office(caller) && plan.state == "draft" {
+    if !policy::is_office(caller) && plan.state == PlanState::Draft {
         return Err(ApiError::NotFound(format!("no plan {id}")));
     }
     Ok(plan)
@@ -275,13 +275,13 @@ pub async fn list_plans(
     policy::unit_scope(&caller)?;
     let (limit, after) = page.0.parse()?;
     let Query(q) = query;
-    let mut states: Vec<&str> = if policy::is_office(&caller) {
-        vec!["draft", "published", "closed"]
+    let mut states: Vec<PlanState> = if policy::is_office(&caller) {
+        PlanState::ALL.to_vec()
     } else {
-        vec!["published", "closed"]
+        vec![PlanState::Published, PlanState::Closed]
     };
     if let Some(s) = q.state {
-        states.retain(|x| *x == s.as_str());
+        states.retain(|x| *x == s);
     }
     let rows = state
         .db
@@ -415,7 +415,7 @@ async fn transition(
                 detail: m.into(),
                 field: Some("state".into()),
             })?;
-            plans::set_state(c, id, next.as_str(), store::now())?;
+            plans::set_state(c, id, next, store::now())?;
             let after = PlanView::from(load_plan(c, id)?);
             audit::record(
                 c,
@@ -481,7 +481,7 @@ fn item_view(
     sources: &HashMap<ItemId, Vec<(SourceId, String)>>,
     counts: &HashMap<ItemId, i64>,
 ) -> ItemView {
-    let level = ItemLevel::parse(&i.level).unwrap_or(ItemLevel::Measure);
+    let level = i.level;
     let measure = level == ItemLevel::Measure;
     ItemView {
         id: i.id,
@@ -604,7 +604,7 @@ pub async fn list_measures(
             };
             let rows: Vec<ItemView> = items
                 .iter()
-                .filter(|i| i.level == "measure")
+                .filter(|i| i.level == ItemLevel::Measure)
                 .filter(|i| after.is_none_or(|a| i64::from(i.position) > a))
                 .filter(|i| {
                     q.section
@@ -678,7 +678,7 @@ pub async fn create_item(
         .db
         .write(move |c| {
             let plan = load_plan(c, plan_id)?;
-            if plan.state == "closed" {
+            if plan.state == PlanState::Closed {
                 return Err(ApiError::Conflict {
                     detail: "a closed plan cannot change".into(),
                     field: None,
@@ -697,7 +697,7 @@ pub async fn create_item(
                 }
                 (Some(level), Some(pid)) => {
                     let p = plans::find_item(c, pid)?
-                        .filter(|p| p.plan_id == plan_id && p.level == level.as_str());
+                        .filter(|p| p.plan_id == plan_id && p.level == level);
                     Some(p.ok_or_else(|| {
                         ApiError::invalid(
                             "parent_id",
@@ -734,7 +734,7 @@ pub async fn create_item(
                 &plans::NewItem {
                     plan_id,
                     parent_id: parent.as_ref().map(|p| p.id),
-                    level: b.level.as_str(),
+                    level: b.level,
                     code: &code,
                     number: &number,
                     title: &title,
@@ -801,7 +801,7 @@ pub async fn update_item(
         .write(move |c| {
             let item = plans::find_item(c, id)?
                 .ok_or_else(|| ApiError::NotFound(format!("no item {id}")))?;
-            if load_plan(c, item.plan_id)?.state == "closed" {
+            if load_plan(c, item.plan_id)?.state == PlanState::Closed {
                 return Err(ApiError::Conflict {
                     detail: "a closed plan cannot change".into(),
                     field: None,
@@ -809,7 +809,7 @@ pub async fn update_item(
             }
             let sources = plans::sources_by_measure(c, item.plan_id)?;
             let before = item_view(&item, &sources, &HashMap::new());
-            let measure = item.level == "measure";
+            let measure = item.level == ItemLevel::Measure;
             if !measure
                 && (b.sources.is_some() || b.lead_units.is_some() || b.participant_units.is_some())
             {
@@ -1106,7 +1106,7 @@ pub async fn get_annual_report(
             let by_id: HashMap<ItemId, &plans::Item> = items.iter().map(|i| (i.id, i)).collect();
             let parent = |i: &plans::Item| i.parent_id.and_then(|p| by_id.get(&p).copied());
             let mut done = Vec::new();
-            for m in items.iter().filter(|i| i.level == "measure") {
+            for m in items.iter().filter(|i| i.level == ItemLevel::Measure) {
                 if let Some(text) = done_by_measure.remove(&m.id) {
                     let section = parent(m).and_then(parent);
                     done.push(Done {

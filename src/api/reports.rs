@@ -63,11 +63,11 @@ impl From<reports::Report> for ReportView {
             assignment_id: r.assignment_id,
             unit_id: r.unit_id,
             period: r.period,
-            status: ReportStatus::parse(&r.status).unwrap_or(ReportStatus::NotStarted),
+            status: r.status,
             narrative: r.narrative,
             problems: r.problems,
             next_steps: r.next_steps,
-            workflow: Workflow::parse(&r.workflow).unwrap_or(Workflow::Draft),
+            workflow: r.workflow,
             return_reason: r.return_reason,
             version: r.version,
             submitted_at: r.submitted_at.map(|t| t.and_utc()),
@@ -226,8 +226,8 @@ pub async fn list_reports(
     let mut f = reports::ReportFilter::for_reader(policy::report_reader(&caller)?);
     f.assignment_id = q.assignment_id.map(AssignmentId);
     f.unit_id = q.unit_id.map(UnitId);
-    f.workflow = q.workflow.map(|w| w.as_str().to_owned());
-    f.status = q.status.map(|s| s.as_str().to_owned());
+    f.workflow = q.workflow;
+    f.status = q.status;
     f.plan_id = q.plan_id.map(PlanId);
     let rows = state
         .db
@@ -489,8 +489,7 @@ pub async fn list_revisions(
         .map(|r| {
             Ok(RevisionView {
                 revision: r.revision,
-                status: ReportStatus::parse(&r.status)
-                    .ok_or_else(|| ApiError::internal(format!("revision status {:?}", r.status)))?,
+                status: r.status,
                 narrative: r.narrative,
                 problems: r.problems,
                 next_steps: r.next_steps,

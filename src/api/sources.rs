@@ -5,7 +5,7 @@ use super::extract::{Caller, Json, Page, PageQuery, Query};
 use crate::app::AppState;
 use crate::auth::policy;
 use crate::domain::ids::{ItemId, PlanId, SourceId};
-use crate::domain::plan::ItemLevel;
+use crate::domain::plan::{ItemLevel, PlanState};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{self, assignments, audit, plans};
 use actix_web::{get, post, web, HttpResponse};
@@ -199,7 +199,7 @@ pub async fn get_source(
                 .ok_or_else(|| ApiError::NotFound(format!("no source {id}")))?;
             let rows: Vec<_> = plans::measures_citing(c, id)?
                 .into_iter()
-                .filter(|(_, p)| office || p.state != "draft")
+                .filter(|(_, p)| office || p.state != PlanState::Draft)
                 .collect();
             let ids: Vec<ItemId> = rows.iter().map(|(m, _)| m.id).collect();
             let progress: HashMap<ItemId, assignments::Progress> =

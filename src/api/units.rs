@@ -41,7 +41,7 @@ impl UnitView {
     fn new(u: units::Unit, aliases: Vec<String>) -> Self {
         UnitView {
             id: u.id,
-            kind: UnitKind::parse(&u.kind).unwrap_or(UnitKind::Other),
+            kind: u.kind,
             name: u.name,
             short_name: u.short_name,
             active: u.active,
@@ -245,7 +245,7 @@ pub async fn create_unit(
                 &units::NewUnit {
                     name: &main,
                     short_name: short.as_deref(),
-                    kind: b.kind.as_str(),
+                    kind: b.kind,
                     active: true,
                     created_at: now,
                     updated_at: now,
@@ -318,7 +318,7 @@ pub async fn update_unit(
             let changes = units::UnitChanges {
                 name: new_name,
                 short_name: short,
-                kind: b.kind.map(|k| k.as_str().to_owned()),
+                kind: b.kind,
                 active: b.active,
                 updated_at: Some(store::now()),
             };

@@ -95,7 +95,7 @@ pub fn views(c: &mut AnyConnection, rows: Vec<urges::Urge>) -> ApiResult<Vec<Urg
         .map(|u| UrgeView {
             id: u.id,
             unit_id: u.unit_id,
-            severity: Severity::parse(&u.severity).unwrap_or(Severity::Reminder),
+            severity: u.severity,
             message: u.message,
             reply_by: u.reply_by,
             automatic: u.automatic,
@@ -176,7 +176,7 @@ pub async fn create_urge(
             }
             let new = urges::NewUrge {
                 unit_id: b.unit_id,
-                severity: b.severity.as_str().into(),
+                severity: b.severity,
                 message,
                 reply_by: b.reply_by,
                 automatic: false,
@@ -226,7 +226,7 @@ pub async fn list_urges(
     let f = urges::UrgeFilter {
         unit_id,
         assignment_id: q.assignment_id.map(AssignmentId),
-        severity: q.severity.map(|s| s.as_str().into()),
+        severity: q.severity,
         open: q.open,
     };
     let page = state

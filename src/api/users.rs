@@ -342,7 +342,7 @@ pub async fn create_user(
                     username: &username,
                     display_name: &display,
                     unit_id,
-                    role: role.as_str(),
+                    role,
                     scopes: &scopes,
                     active: true,
                     password_hash: &hash,
@@ -433,7 +433,7 @@ pub async fn update_user(
                 &users::UserChanges {
                     display_name: display,
                     unit_id: b.unit_id.map(Some),
-                    role: b.role.map(|r| r.as_str().to_owned()),
+                    role: b.role,
                     scopes,
                     active: b.active,
                     updated_at: Some(now),

@@ -5,6 +5,7 @@
 
 pub mod migrations;
 pub mod schema;
+pub mod text;
 
 use crate::config::DatabaseUrl;
 use crate::error::ApiResult;

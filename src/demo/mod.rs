@@ -6,6 +6,7 @@ use crate::auth::token::random_token;
 use crate::bootstrap::{ensure_account, AccountSpec};
 use crate::db::{write_tx, AnyConnection};
 use crate::domain::assignment::Cycle;
+use crate::domain::plan::PlanState;
 use crate::domain::role::Role;
 use crate::domain::table;
 use crate::domain::unit::UnitKind;
@@ -81,7 +82,7 @@ fn ensure_units(c: &mut AnyConnection) -> Result<(), String> {
                 &units::NewUnit {
                     name,
                     short_name: Some(short.as_str()).filter(|s| !s.is_empty()),
-                    kind: kind.as_str(),
+                    kind,
                     active: true,
                     created_at: now,
                     updated_at: now,
@@ -140,8 +141,7 @@ fn ensure_units(c: &mut AnyConnection) -> Result<(), String> {
 /// Loads the 2019 plan through the importer, with the Intellectual Property Office's answers as
 /// its submitted reports, and publishes it. Does nothing when a plan already exists.
 fn ensure_plan(c: &mut AnyConnection) -> Result<(), String> {
-    let existing = plans::list(c, None, &["draft", "published", "closed"], None, 1)
-        .map_err(|e| e.to_string())?;
+    let existing = plans::list(c, None, &PlanState::ALL, None, 1).map_err(|e| e.to_string())?;
     if !existing.is_empty() {
         return Ok(());
     }
@@ -169,7 +169,7 @@ fn ensure_plan(c: &mut AnyConnection) -> Result<(), String> {
             made_at: Some(start),
         };
         let report = import_table(c, plan, &rows, &opts)?;
-        plans::set_state(c, plan, "published", start)?;
+        plans::set_state(c, plan, PlanState::Published, start)?;
         Ok::<_, ApiError>(report)
     })
     .map_err(|e| format!("demo plan: {e}"))?;

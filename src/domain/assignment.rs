@@ -2,10 +2,14 @@
 //! due date and a reporting cycle; the periods a cycle asks reports for.
 
 use chrono::{Datelike, NaiveDate};
+use diesel::deserialize::FromSqlRow;
+use diesel::expression::AsExpression;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// The part a unit plays on a measure.
+#[derive(AsExpression, FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AssignmentRole {
@@ -14,6 +18,8 @@ pub enum AssignmentRole {
     /// 参加单位: contributes its own part.
     Participant,
 }
+
+crate::stored_as_text!(AssignmentRole);
 
 impl AssignmentRole {
     /// The stored name.
@@ -35,6 +41,8 @@ impl AssignmentRole {
 }
 
 /// How often a unit reports on an assignment.
+#[derive(AsExpression, FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Cycle {
@@ -49,6 +57,8 @@ pub enum Cycle {
     /// Every year.
     Yearly,
 }
+
+crate::stored_as_text!(Cycle);
 
 impl Cycle {
     /// Every cycle.
@@ -128,7 +138,11 @@ mod tests {
     }
 }
 
-/// Where an assignment stands, derived from its reports and the date.
+/// Where an assignment stands on a day, read from its standing
+/// ([`crate::domain::standing::Standing::state`]). Stored as the standing's phase (every state
+/// but overdue, which depends on the day).
+#[derive(AsExpression, FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AssignmentState {
@@ -144,74 +158,32 @@ pub enum AssignmentState {
     Overdue,
 }
 
-/// The derived state: a sent report (submitted, resubmitted or accepted) that says completed or
-/// not applicable settles it; otherwise past the due date it is overdue; otherwise a draft, a
-/// returned report or an in-progress report means in progress.
-pub fn derive_state(
-    latest: Option<(
-        crate::domain::report::ReportStatus,
-        crate::domain::report::Workflow,
-    )>,
-    due: NaiveDate,
-    today: NaiveDate,
-) -> AssignmentState {
-    use crate::domain::report::ReportStatus as S;
-    if let Some((status, wf)) = latest {
-        if wf.counts_as_reported() {
-            match status {
-                S::Completed => return AssignmentState::Completed,
-                S::NotApplicable => return AssignmentState::NotApplicable,
-                _ => {}
-            }
+crate::stored_as_text!(AssignmentState);
+
+impl AssignmentState {
+    /// Every state.
+    pub const ALL: [AssignmentState; 5] = [
+        AssignmentState::NotStarted,
+        AssignmentState::InProgress,
+        AssignmentState::Completed,
+        AssignmentState::NotApplicable,
+        AssignmentState::Overdue,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssignmentState::NotStarted => "not_started",
+            AssignmentState::InProgress => "in_progress",
+            AssignmentState::Completed => "completed",
+            AssignmentState::NotApplicable => "not_applicable",
+            AssignmentState::Overdue => "overdue",
         }
     }
-    if due < today {
-        return AssignmentState::Overdue;
-    }
-    match latest {
-        Some((S::NotStarted, wf)) if wf.counts_as_reported() => AssignmentState::NotStarted,
-        Some(_) => AssignmentState::InProgress,
-        None => AssignmentState::NotStarted,
-    }
-}
 
-#[cfg(test)]
-mod state_tests {
-    use super::*;
-    use crate::domain::report::{ReportStatus as S, Workflow as W};
-
-    fn d(day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(2019, 12, day).unwrap()
-    }
-
-    #[test]
-    fn states_follow_the_documented_rule() {
-        assert_eq!(derive_state(None, d(31), d(1)), AssignmentState::NotStarted);
-        assert_eq!(derive_state(None, d(1), d(2)), AssignmentState::Overdue);
-        assert_eq!(
-            derive_state(Some((S::Completed, W::Draft)), d(31), d(1)),
-            AssignmentState::InProgress
-        );
-        assert_eq!(
-            derive_state(Some((S::Completed, W::Draft)), d(1), d(2)),
-            AssignmentState::Overdue
-        );
-        assert_eq!(
-            derive_state(Some((S::Completed, W::Submitted)), d(1), d(2)),
-            AssignmentState::Completed
-        );
-        assert_eq!(
-            derive_state(Some((S::NotApplicable, W::Accepted)), d(1), d(2)),
-            AssignmentState::NotApplicable
-        );
-        assert_eq!(
-            derive_state(Some((S::Completed, W::Returned)), d(1), d(2)),
-            AssignmentState::Overdue
-        );
-        assert_eq!(
-            derive_state(Some((S::InProgress, W::Submitted)), d(31), d(1)),
-            AssignmentState::InProgress
-        );
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
     }
 }
 

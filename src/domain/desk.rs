@@ -15,10 +15,14 @@
 
 use crate::domain::assignment::{AssignmentState, Cycle};
 use chrono::{Datelike, Days, NaiveDate};
+use diesel::deserialize::FromSqlRow;
+use diesel::expression::AsExpression;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// How hard the office chases (提醒 → 催办 → 督办).
+#[derive(AsExpression, FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
@@ -29,6 +33,8 @@ pub enum Severity {
     /// 督办: supervision.
     Supervise,
 }
+
+crate::stored_as_text!(Severity);
 
 impl Severity {
     /// Every severity, rising.
@@ -63,6 +69,44 @@ impl Severity {
             Severity::Reminder => 1,
             Severity::Urge => 8,
             Severity::Supervise => 31,
+        }
+    }
+}
+
+/// Which automatic reminder was sent about an assignment (the reminder log's `kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum ReminderKind {
+    /// A few days before the due date: a reminder (提醒).
+    BeforeDue,
+    /// After the due date: an urge (催办).
+    AfterDue,
+}
+
+crate::stored_as_text!(ReminderKind);
+
+impl ReminderKind {
+    /// Every kind.
+    pub const ALL: [ReminderKind; 2] = [ReminderKind::BeforeDue, ReminderKind::AfterDue];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReminderKind::BeforeDue => "before_due",
+            ReminderKind::AfterDue => "after_due",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// The severity of the urge that carries reminders of this kind.
+    pub fn severity(self) -> Severity {
+        match self {
+            ReminderKind::BeforeDue => Severity::Reminder,
+            ReminderKind::AfterDue => Severity::Urge,
         }
     }
 }

@@ -1,9 +1,13 @@
 //! Plans (年度计划), their task tree, and the numbering the office's tables use.
 
+use diesel::deserialize::FromSqlRow;
+use diesel::expression::AsExpression;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// The life of a plan: drafted, published to the units, closed at the end.
+#[derive(AsExpression, FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PlanState {
@@ -15,7 +19,12 @@ pub enum PlanState {
     Closed,
 }
 
+crate::stored_as_text!(PlanState);
+
 impl PlanState {
+    /// Every state.
+    pub const ALL: [PlanState; 3] = [PlanState::Draft, PlanState::Published, PlanState::Closed];
+
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -27,9 +36,7 @@ impl PlanState {
 
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Self> {
-        [PlanState::Draft, PlanState::Published, PlanState::Closed]
-            .into_iter()
-            .find(|p| p.as_str() == s)
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
     }
 
     /// The state after publishing, if allowed.
@@ -55,6 +62,8 @@ impl PlanState {
 }
 
 /// The three levels of the task tree.
+#[derive(AsExpression, FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemLevel {
@@ -65,6 +74,8 @@ pub enum ItemLevel {
     /// （1）具体措施
     Measure,
 }
+
+crate::stored_as_text!(ItemLevel);
 
 impl ItemLevel {
     /// The stored name.

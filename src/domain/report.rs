@@ -1,10 +1,14 @@
 //! Completion reports (完成情况): what a unit says about an assignment for one period, and the
 //! review workflow draft → submitted → accepted | returned → resubmitted → …
 
+use diesel::deserialize::FromSqlRow;
+use diesel::expression::AsExpression;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// How far the work is, in the unit's own words.
+#[derive(AsExpression, FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportStatus {
@@ -18,6 +22,8 @@ pub enum ReportStatus {
     NotApplicable,
 }
 
+crate::stored_as_text!(ReportStatus);
+
 impl ReportStatus {
     /// Every status.
     pub const ALL: [ReportStatus; 4] = [
@@ -26,6 +32,9 @@ impl ReportStatus {
         ReportStatus::Completed,
         ReportStatus::NotApplicable,
     ];
+
+    /// The statuses that settle an assignment once sent: done, or not applicable.
+    pub const DONE: [ReportStatus; 2] = [ReportStatus::Completed, ReportStatus::NotApplicable];
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
@@ -57,6 +66,8 @@ impl ReportStatus {
 }
 
 /// Where a report is in review.
+#[derive(AsExpression, FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Workflow {
@@ -71,6 +82,8 @@ pub enum Workflow {
     /// Accepted by the office; final.
     Accepted,
 }
+
+crate::stored_as_text!(Workflow);
 
 /// A step of the workflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +104,13 @@ impl Workflow {
         Workflow::Draft,
         Workflow::Submitted,
         Workflow::Returned,
+        Workflow::Resubmitted,
+        Workflow::Accepted,
+    ];
+
+    /// The states in which a report counts as the unit's answer: sent and not sent back.
+    pub const SENT: [Workflow; 3] = [
+        Workflow::Submitted,
         Workflow::Resubmitted,
         Workflow::Accepted,
     ];
@@ -141,10 +161,7 @@ impl Workflow {
 
     /// True when it counts as the unit's answer: sent and not sent back.
     pub fn counts_as_reported(self) -> bool {
-        matches!(
-            self,
-            Workflow::Submitted | Workflow::Resubmitted | Workflow::Accepted
-        )
+        Self::SENT.contains(&self)
     }
 }
 

@@ -1,9 +1,13 @@
 //! Roles and the scopes a department system's service account may hold.
 
+use diesel::deserialize::FromSqlRow;
+use diesel::expression::AsExpression;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// What an account may do, before the caller's unit narrows it.
+#[derive(AsExpression, FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -20,6 +24,8 @@ pub enum Role {
     /// A department system, authenticated with client credentials, bound to one unit.
     Service,
 }
+
+crate::stored_as_text!(Role);
 
 impl Role {
     /// Every role, in order of rising reach.

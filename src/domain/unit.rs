@@ -1,9 +1,13 @@
 //! Units (单位) and their kinds.
 
+use diesel::deserialize::FromSqlRow;
+use diesel::expression::AsExpression;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// What sort of body a unit is.
+#[derive(AsExpression, FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UnitKind {
@@ -20,6 +24,8 @@ pub enum UnitKind {
     /// Anything else (research institutes, associations, …).
     Other,
 }
+
+crate::stored_as_text!(UnitKind);
 
 impl UnitKind {
     /// Every kind.

@@ -7,8 +7,7 @@
 //! so several workers can run at once.
 
 use crate::db::{write_tx, Db};
-use crate::domain::assignment::Cycle;
-use crate::domain::desk::Severity;
+use crate::domain::desk::ReminderKind;
 use crate::domain::ids::{AssignmentId, UnitId};
 use crate::error::ApiError;
 use crate::store::{self, urges};
@@ -31,7 +30,7 @@ const BATCH: i64 = 500;
 
 fn batch(
     c: &mut crate::db::AnyConnection,
-    kind: &str,
+    kind: ReminderKind,
     from: NaiveDate,
     to: NaiveDate,
     today: NaiveDate,
@@ -44,8 +43,7 @@ fn batch(
         }
         let mut by_unit: BTreeMap<i64, Vec<(i64, NaiveDate)>> = BTreeMap::new();
         for a in &claimed {
-            let cycle = Cycle::parse(&a.cycle).unwrap_or(Cycle::Yearly);
-            if urges::log_once(c, a.id, &cycle.period_of(a.due_date), kind, now)? {
+            if urges::log_once(c, a.id, &a.cycle.period_of(a.due_date), kind, now)? {
                 by_unit
                     .entry(a.unit_id)
                     .or_default()
@@ -56,31 +54,25 @@ fn batch(
         let mut sent = 0;
         for (unit, list) in by_unit {
             let earliest = list.iter().map(|x| x.1).min().unwrap_or(today);
-            let (severity, message) = if kind == "before_due" {
-                (
-                    Severity::Reminder,
-                    format!(
-                        "提醒：贵单位有{}项任务将于{}前到期，请按时报送完成情况。",
-                        list.len(),
-                        earliest
-                    ),
-                )
-            } else {
-                (
-                    Severity::Urge,
-                    format!(
-                        "催办：贵单位有{}项任务已超过完成时限（最早{}），请尽快报送完成情况。",
-                        list.len(),
-                        earliest
-                    ),
-                )
+            let severity = kind.severity();
+            let message = match kind {
+                ReminderKind::BeforeDue => format!(
+                    "提醒：贵单位有{}项任务将于{}前到期，请按时报送完成情况。",
+                    list.len(),
+                    earliest
+                ),
+                ReminderKind::AfterDue => format!(
+                    "催办：贵单位有{}项任务已超过完成时限（最早{}），请尽快报送完成情况。",
+                    list.len(),
+                    earliest
+                ),
             };
             let ids: Vec<AssignmentId> = list.iter().map(|x| AssignmentId(x.0)).collect();
             let urge = urges::insert(
                 c,
                 &urges::NewUrge {
                     unit_id: UnitId(unit),
-                    severity: severity.as_str().into(),
+                    severity,
                     message,
                     reply_by: today.checked_add_days(Days::new(7)),
                     automatic: true,
@@ -107,7 +99,7 @@ pub fn run_once(db: &Db, today: NaiveDate, days_before: u64) -> Result<PassSumma
         .checked_add_days(Days::new(days_before))
         .unwrap_or(today);
     loop {
-        let (claimed, n, issued) = batch(&mut c, "before_due", today, soon, today)?;
+        let (claimed, n, issued) = batch(&mut c, ReminderKind::BeforeDue, today, soon, today)?;
         s.reminded += n;
         s.urges_issued += issued;
         if claimed == 0 {
@@ -117,7 +109,8 @@ pub fn run_once(db: &Db, today: NaiveDate, days_before: u64) -> Result<PassSumma
     let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
     let long_ago = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(today);
     loop {
-        let (claimed, n, issued) = batch(&mut c, "after_due", long_ago, yesterday, today)?;
+        let (claimed, n, issued) =
+            batch(&mut c, ReminderKind::AfterDue, long_ago, yesterday, today)?;
         s.urged += n;
         s.urges_issued += issued;
         if claimed == 0 {

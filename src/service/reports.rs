@@ -82,7 +82,7 @@ pub fn etag(r: &reports::Report) -> String {
 /// was, and the fields that are not text.
 fn audit_view(r: &reports::Report) -> serde_json::Value {
     let mut h = Sha256::new();
-    for part in [&r.status, &r.narrative, &r.problems, &r.next_steps] {
+    for part in [r.status.as_str(), &r.narrative, &r.problems, &r.next_steps] {
         h.update(part.as_bytes());
         h.update([0u8]);
     }
@@ -114,16 +114,11 @@ fn not_found(id: ReportId) -> ApiError {
     ApiError::NotFound(format!("no report {id}"))
 }
 
-fn workflow_of(r: &reports::Report) -> ApiResult<Workflow> {
-    Workflow::parse(&r.workflow)
-        .ok_or_else(|| ApiError::internal(format!("report {} has workflow {:?}", r.id, r.workflow)))
-}
-
 /// Units write reports on published plans only (a closed plan is read-only).
 fn ensure_open(c: &mut AnyConnection, a: &assignments::Assignment) -> ApiResult<()> {
     let plan = store::plans::find(c, a.plan_id)?
         .ok_or_else(|| ApiError::internal("assignment without plan"))?;
-    if PlanState::parse(&plan.state) == Some(PlanState::Published) {
+    if plan.state == PlanState::Published {
         Ok(())
     } else {
         Err(ApiError::Conflict {
@@ -207,8 +202,7 @@ pub fn create(
         let a = super::assignments::visible(c, &ctx.principal, assignment_id)?;
         policy::write_report(&ctx.principal, a.unit_id)?;
         ensure_open(c, &a)?;
-        let cycle = crate::domain::assignment::Cycle::parse(&a.cycle)
-            .ok_or_else(|| ApiError::internal(format!("assignment cycle {:?}", a.cycle)))?;
+        let cycle = a.cycle;
         let period = match draft.period {
             Some(p) if cycle.accepts(&p) => p,
             Some(_) => {
@@ -231,11 +225,11 @@ pub fn create(
                 assignment_id,
                 unit_id: a.unit_id,
                 period,
-                status: draft.status.as_str().into(),
+                status: draft.status,
                 narrative: draft.text.narrative.unwrap_or_default(),
                 problems: draft.text.problems.unwrap_or_default(),
                 next_steps: draft.text.next_steps.unwrap_or_default(),
-                workflow: Workflow::Draft.as_str().into(),
+                workflow: Workflow::Draft,
                 version: 1,
                 created_by: Some(ctx.principal.user_id),
                 updated_by: Some(ctx.principal.user_id),
@@ -271,11 +265,11 @@ pub fn update(
         let (r, a) = own_report(c, ctx, id, policy::write_report)?;
         ensure_open(c, &a)?;
         check_if_match(if_match, &r)?;
-        workflow_of(&r)?
+        r.workflow
             .after(Step::Edit)
             .map_err(|m| conflict(m, "workflow"))?;
         let changes = reports::ReportText {
-            status: status.map_or(r.status.clone(), |s| s.as_str().to_owned()),
+            status: status.unwrap_or(r.status),
             narrative: text.narrative.unwrap_or(r.narrative.clone()),
             problems: text.problems.unwrap_or(r.problems.clone()),
             next_steps: text.next_steps.unwrap_or(r.next_steps.clone()),
@@ -311,12 +305,12 @@ pub fn submit(
         if if_match.is_some() {
             check_if_match(if_match, &r)?;
         }
-        let before = workflow_of(&r)?;
+        let before = r.workflow;
         let next = before
             .after(Step::Submit)
             .map_err(|m| conflict(m, "workflow"))?;
         let by = ctx.principal.user_id;
-        if !reports::set_workflow(c, id, r.version, next.as_str(), None, by, true, ctx.now)? {
+        if !reports::set_workflow(c, id, r.version, next, None, by, true, ctx.now)? {
             return Err(stale());
         }
         let after = reports::find(c, id)?.ok_or_else(|| not_found(id))?;
@@ -350,10 +344,10 @@ pub fn review(
             Decision::Accept => (Step::Accept, None, "report.accept"),
             Decision::Return(why) => (Step::Return, Some(why.as_str()), "report.return"),
         };
-        let before = workflow_of(&r)?;
+        let before = r.workflow;
         let next = before.after(step).map_err(|m| conflict(m, "workflow"))?;
         let by = ctx.principal.user_id;
-        if !reports::set_workflow(c, id, r.version, next.as_str(), reason, by, false, ctx.now)? {
+        if !reports::set_workflow(c, id, r.version, next, reason, by, false, ctx.now)? {
             return Err(stale());
         }
         audit::record(

@@ -2,8 +2,10 @@
 
 use crate::db::schema::{assignments, reports, units};
 use crate::db::AnyConnection;
-use crate::domain::assignment::Cycle;
+use crate::domain::assignment::{AssignmentRole, Cycle};
 use crate::domain::ids::{AssignmentId, GroupId, ItemId, PlanId, UnitId};
+use crate::domain::plan::PlanState;
+use crate::domain::report::{ReportStatus, Workflow};
 use crate::domain::standing::Terms;
 use crate::on_backend;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -17,10 +19,10 @@ pub struct Assignment {
     pub plan_id: PlanId,
     pub measure_id: ItemId,
     pub unit_id: UnitId,
-    pub role: String,
+    pub role: AssignmentRole,
     pub via_group_id: Option<GroupId>,
     pub due_date: NaiveDate,
-    pub cycle: String,
+    pub cycle: Cycle,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -32,10 +34,10 @@ pub struct NewAssignment {
     pub plan_id: PlanId,
     pub measure_id: ItemId,
     pub unit_id: UnitId,
-    pub role: String,
+    pub role: AssignmentRole,
     pub via_group_id: Option<GroupId>,
     pub due_date: NaiveDate,
-    pub cycle: String,
+    pub cycle: Cycle,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -46,9 +48,9 @@ pub struct AssignmentFilter {
     pub plan_id: Option<PlanId>,
     pub measure_id: Option<ItemId>,
     pub unit_id: Option<UnitId>,
-    pub role: Option<String>,
+    pub role: Option<AssignmentRole>,
     /// Only plans in these states (units never see drafts).
-    pub plan_states: Option<Vec<&'static str>>,
+    pub plan_states: Option<Vec<PlanState>>,
 }
 
 /// Inserts assignments in batches, each with its first standing.
@@ -59,26 +61,18 @@ pub fn insert_many(c: &mut AnyConnection, rows: &[NewAssignment]) -> QueryResult
             .values(chunk)
             .returning(assignments::id)
             .get_results(c))?;
-        let initial = ids
+        let initial: Vec<_> = ids
             .iter()
             .zip(chunk)
             .map(|(id, a)| {
-                let cycle = Cycle::parse(&a.cycle).ok_or_else(|| {
-                    diesel::result::Error::SerializationError(
-                        format!("unknown cycle {:?}", a.cycle).into(),
-                    )
-                })?;
-                Ok((
-                    *id,
-                    Terms {
-                        cycle,
-                        due_date: a.due_date,
-                        assigned_on: a.created_at.date(),
-                    },
-                    a.created_at,
-                ))
+                let terms = Terms {
+                    cycle: a.cycle,
+                    due_date: a.due_date,
+                    assigned_on: a.created_at.date(),
+                };
+                (*id, terms, a.created_at)
             })
-            .collect::<QueryResult<Vec<_>>>()?;
+            .collect();
         super::standing::insert_initial(c, &initial)?;
         n += ids.len();
     }
@@ -98,7 +92,7 @@ pub fn find(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<Option<Assig
 pub fn units_of_measure(
     c: &mut AnyConnection,
     measure: ItemId,
-) -> QueryResult<Vec<(UnitId, String)>> {
+) -> QueryResult<Vec<(UnitId, AssignmentRole)>> {
     assignments::table
         .filter(assignments::measure_id.eq(measure))
         .select((assignments::unit_id, assignments::role))
@@ -140,8 +134,8 @@ pub fn list(
     if let Some(u) = f.unit_id {
         q = q.filter(assignments::unit_id.eq(u));
     }
-    if let Some(r) = &f.role {
-        q = q.filter(assignments::role.eq(r.clone()));
+    if let Some(r) = f.role {
+        q = q.filter(assignments::role.eq(r));
     }
     if let Some(states) = &f.plan_states {
         q = q.filter(plans::state.eq_any(states.clone()));
@@ -174,7 +168,7 @@ pub fn reschedule(
     c: &mut AnyConnection,
     id: AssignmentId,
     due: NaiveDate,
-    cycle: &str,
+    cycle: Cycle,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     let n = diesel::update(assignments::table.find(id))
@@ -208,7 +202,7 @@ pub fn delete_unreported(c: &mut AnyConnection, id: AssignmentId) -> QueryResult
 pub fn leads_of(c: &mut AnyConnection, measure: ItemId) -> QueryResult<Vec<UnitId>> {
     assignments::table
         .filter(assignments::measure_id.eq(measure))
-        .filter(assignments::role.eq("lead"))
+        .filter(assignments::role.eq(AssignmentRole::Lead))
         .select(assignments::unit_id)
         .load(c)
 }
@@ -234,10 +228,10 @@ pub fn unit_names(c: &mut AnyConnection, ids: &[UnitId]) -> QueryResult<Vec<(Uni
 pub fn measures_of(
     c: &mut AnyConnection,
     ids: &[AssignmentId],
-) -> QueryResult<Vec<(AssignmentId, ItemId, String)>> {
+) -> QueryResult<Vec<(AssignmentId, ItemId, AssignmentRole)>> {
     let mut out = Vec::new();
     for chunk in ids.chunks(500) {
-        let rows: Vec<(AssignmentId, ItemId, String)> = assignments::table
+        let rows: Vec<(AssignmentId, ItemId, AssignmentRole)> = assignments::table
             .filter(assignments::id.eq_any(chunk))
             .select((assignments::id, assignments::measure_id, assignments::role))
             .load(c)?;
@@ -270,10 +264,10 @@ pub fn progress_of_measures(
         .group_by(assignments::measure_id)
         .select((assignments::measure_id, diesel::dsl::count_star()))
         .load(c)?;
-    let sent: Vec<(ItemId, String, i64)> = reports::table
+    let sent: Vec<(ItemId, ReportStatus, i64)> = reports::table
         .inner_join(assignments::table)
         .filter(assignments::measure_id.eq_any(measures))
-        .filter(reports::workflow.eq_any(["submitted", "resubmitted", "accepted"]))
+        .filter(reports::workflow.eq_any(Workflow::SENT))
         .group_by((assignments::measure_id, reports::status))
         .select((
             assignments::measure_id,
@@ -284,17 +278,17 @@ pub fn progress_of_measures(
     Ok(assigned
         .into_iter()
         .map(|(m, n)| {
-            let count = |f: &dyn Fn(&str) -> bool| {
+            let count = |f: &dyn Fn(ReportStatus) -> bool| {
                 sent.iter()
-                    .filter(|(x, s, _)| *x == m && f(s))
+                    .filter(|(x, s, _)| *x == m && f(*s))
                     .map(|(_, _, k)| k)
                     .sum::<i64>()
             };
             let progress = Progress {
                 assigned: n,
                 reported: count(&|_| true),
-                completed: count(&|s| s == "completed"),
-                not_applicable: count(&|s| s == "not_applicable"),
+                completed: count(&|s| s == ReportStatus::Completed),
+                not_applicable: count(&|s| s == ReportStatus::NotApplicable),
             };
             (m, progress)
         })

@@ -6,7 +6,10 @@
 //! [`crate::domain::standing`], which stores what they decide (deadline, phase, days done
 //! late), so the SQL only compares stored values with the day: overdue is `deadline < day`.
 
+use crate::db::text::sql_literal;
 use crate::db::{AnyConnection, MultiBackend};
+use crate::domain::assignment::{AssignmentRole, AssignmentState, Cycle};
+use crate::domain::report::{ReportStatus, Workflow};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::query_builder::BoxedSqlQuery;
@@ -81,7 +84,7 @@ fn days_between(c: &AnyConnection, later: &str, earlier: &str) -> String {
 pub struct DeskFilter {
     pub plan_id: Option<i64>,
     pub unit_id: Option<i64>,
-    pub role: Option<String>,
+    pub role: Option<AssignmentRole>,
     /// A section's code, e.g. `2`.
     pub section: Option<String>,
     /// A 文号.
@@ -97,8 +100,8 @@ fn push_filters(sql: &mut Sql, f: &DeskFilter) {
         let x = sql.param(Bind::Int(u));
         sql.push(&format!(" AND a.unit_id = {x}"));
     }
-    if let Some(r) = &f.role {
-        let x = sql.param(Bind::Text(r.clone()));
+    if let Some(r) = f.role {
+        let x = sql.param(Bind::Text(r.as_str().into()));
         sql.push(&format!(" AND a.role = {x}"));
     }
     if let Some(s) = &f.section {
@@ -154,22 +157,22 @@ pub struct DeskRow {
     #[diesel(sql_type = Text)]
     pub unit_name: String,
     #[diesel(sql_type = Text)]
-    pub role: String,
+    pub role: AssignmentRole,
     #[diesel(sql_type = Text)]
-    pub cycle: String,
+    pub cycle: Cycle,
     /// The standing's due date and deadline (`due_date` when done).
     #[diesel(sql_type = Date)]
     pub due_date: NaiveDate,
     #[diesel(sql_type = Date)]
     pub deadline: NaiveDate,
     #[diesel(sql_type = Nullable<Text>)]
-    pub sent_workflow: Option<String>,
+    pub sent_workflow: Option<Workflow>,
     #[diesel(sql_type = Nullable<Text>)]
-    pub sent_status: Option<String>,
+    pub sent_status: Option<ReportStatus>,
     #[diesel(sql_type = Bool)]
     pub returned: bool,
     #[diesel(sql_type = Text)]
-    pub phase: String,
+    pub phase: AssignmentState,
     #[diesel(sql_type = Integer)]
     pub urges: i32,
 }
@@ -334,8 +337,12 @@ pub fn stats(
             "sd.id, sd.doc_number",
         ),
     };
-    let phase =
-        |p: &str| format!("SUM(CASE WHEN s.phase = '{p}' AND NOT {overdue} THEN 1 ELSE 0 END)");
+    let phase = |p: AssignmentState| {
+        format!(
+            "SUM(CASE WHEN s.phase = {} AND NOT {overdue} THEN 1 ELSE 0 END)",
+            sql_literal(p)
+        )
+    };
     let from = from.replacen(" WHERE ", &format!("{joins} WHERE "), 1);
     sql.push(&format!(
         "SELECT {key}, COUNT(*) AS assigned, \
@@ -349,10 +356,10 @@ pub fn stats(
          SUM(CASE WHEN s.done_late_days IS NOT NULL OR {overdue} THEN 1 ELSE 0 END) AS late, \
          SUM(COALESCE(s.done_late_days, 0) + CASE WHEN {overdue} THEN {overdue_days} ELSE 0 END) AS days_late\
          {from}",
-        phase("not_started"),
-        phase("in_progress"),
-        phase("completed"),
-        phase("not_applicable"),
+        phase(AssignmentState::NotStarted),
+        phase(AssignmentState::InProgress),
+        phase(AssignmentState::Completed),
+        phase(AssignmentState::NotApplicable),
     ));
     push_filters(&mut sql, f);
     sql.push(&format!(

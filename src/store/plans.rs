@@ -3,6 +3,7 @@
 use crate::db::schema::{measure_sources, plan_items, plans, source_documents};
 use crate::db::AnyConnection;
 use crate::domain::ids::{ItemId, PlanId, SourceId, UnitId};
+use crate::domain::plan::{ItemLevel, PlanState};
 use crate::on_backend;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -16,7 +17,7 @@ pub struct Plan {
     pub title: String,
     pub year: i32,
     pub issuing_unit_id: Option<UnitId>,
-    pub state: String,
+    pub state: PlanState,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub published_at: Option<NaiveDateTime>,
@@ -30,7 +31,7 @@ pub struct Item {
     pub id: ItemId,
     pub plan_id: PlanId,
     pub parent_id: Option<ItemId>,
-    pub level: String,
+    pub level: ItemLevel,
     pub code: String,
     pub number: String,
     pub title: String,
@@ -47,7 +48,7 @@ pub struct Item {
 pub struct NewItem<'a> {
     pub plan_id: PlanId,
     pub parent_id: Option<ItemId>,
-    pub level: &'a str,
+    pub level: ItemLevel,
     pub code: &'a str,
     pub number: &'a str,
     pub title: &'a str,
@@ -81,7 +82,7 @@ pub fn insert(
         plans::title.eq(title),
         plans::year.eq(year),
         plans::issuing_unit_id.eq(issuer),
-        plans::state.eq("draft"),
+        plans::state.eq(PlanState::Draft),
         plans::created_at.eq(now),
         plans::updated_at.eq(now),
     );
@@ -104,7 +105,7 @@ pub fn find(c: &mut AnyConnection, id: PlanId) -> QueryResult<Option<Plan>> {
 pub fn list(
     c: &mut AnyConnection,
     year: Option<i32>,
-    states: &[&str],
+    states: &[PlanState],
     after: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<Plan>> {
@@ -142,26 +143,26 @@ pub fn update(
 pub fn set_state(
     c: &mut AnyConnection,
     id: PlanId,
-    state: &str,
+    state: PlanState,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     let target = plans::table.find(id);
     match state {
-        "published" => diesel::update(target)
+        PlanState::Published => diesel::update(target)
             .set((
                 plans::state.eq(state),
                 plans::published_at.eq(now),
                 plans::updated_at.eq(now),
             ))
             .execute(c),
-        "closed" => diesel::update(target)
+        PlanState::Closed => diesel::update(target)
             .set((
                 plans::state.eq(state),
                 plans::closed_at.eq(now),
                 plans::updated_at.eq(now),
             ))
             .execute(c),
-        _ => diesel::update(target)
+        PlanState::Draft => diesel::update(target)
             .set((plans::state.eq(state), plans::updated_at.eq(now)))
             .execute(c),
     }

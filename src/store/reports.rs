@@ -3,6 +3,7 @@
 use crate::db::schema::{report_revisions, reports};
 use crate::db::AnyConnection;
 use crate::domain::ids::{AssignmentId, ReportId, UnitId, UserId};
+use crate::domain::report::{ReportStatus, Workflow};
 use crate::on_backend;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -15,11 +16,11 @@ pub struct Report {
     pub assignment_id: AssignmentId,
     pub unit_id: UnitId,
     pub period: String,
-    pub status: String,
+    pub status: ReportStatus,
     pub narrative: String,
     pub problems: String,
     pub next_steps: String,
-    pub workflow: String,
+    pub workflow: Workflow,
     pub return_reason: Option<String>,
     pub version: i32,
     pub created_by: Option<UserId>,
@@ -38,11 +39,11 @@ pub struct NewReport {
     pub assignment_id: AssignmentId,
     pub unit_id: UnitId,
     pub period: String,
-    pub status: String,
+    pub status: ReportStatus,
     pub narrative: String,
     pub problems: String,
     pub next_steps: String,
-    pub workflow: String,
+    pub workflow: Workflow,
     pub version: i32,
     pub created_by: Option<UserId>,
     pub updated_by: Option<UserId>,
@@ -55,7 +56,7 @@ pub struct NewReport {
 #[derive(Debug, Clone, AsChangeset)]
 #[diesel(table_name = reports)]
 pub struct ReportText {
-    pub status: String,
+    pub status: ReportStatus,
     pub narrative: String,
     pub problems: String,
     pub next_steps: String,
@@ -68,7 +69,7 @@ pub struct Revision {
     pub id: i64,
     pub report_id: ReportId,
     pub revision: i32,
-    pub status: String,
+    pub status: ReportStatus,
     pub narrative: String,
     pub problems: String,
     pub next_steps: String,
@@ -106,9 +107,9 @@ pub struct ReportFilter {
     pub reader: Reader,
     pub assignment_id: Option<AssignmentId>,
     pub unit_id: Option<UnitId>,
-    pub workflow: Option<String>,
+    pub workflow: Option<Workflow>,
     /// Matched against what the reader sees (the sent status for others' reports).
-    pub status: Option<String>,
+    pub status: Option<ReportStatus>,
     pub plan_id: Option<crate::domain::ids::PlanId>,
 }
 
@@ -237,7 +238,7 @@ pub fn set_workflow(
     c: &mut AnyConnection,
     id: ReportId,
     version: i32,
-    workflow: &str,
+    workflow: Workflow,
     reason: Option<&str>,
     by: UserId,
     submitted: bool,
@@ -296,7 +297,7 @@ pub fn insert_revision(
         .values((
             report_revisions::report_id.eq(r.id),
             report_revisions::revision.eq(next),
-            report_revisions::status.eq(&r.status),
+            report_revisions::status.eq(r.status),
             report_revisions::narrative.eq(&r.narrative),
             report_revisions::problems.eq(&r.problems),
             report_revisions::next_steps.eq(&r.next_steps),
@@ -395,8 +396,8 @@ fn list_where(
     if let Some(p) = f.plan_id {
         q = q.filter(assignments::plan_id.eq(p));
     }
-    if let Some(w) = &f.workflow {
-        q = q.filter(reports::workflow.eq(w.clone()));
+    if let Some(w) = f.workflow {
+        q = q.filter(reports::workflow.eq(w));
     }
     if let Some(s) = &f.status {
         // The status the reader sees: its own working copy, or what was sent.

@@ -20,16 +20,16 @@ struct Row {
     assignment_id: AssignmentId,
     due_date: NaiveDate,
     deadline: Option<NaiveDate>,
-    done: Option<String>,
+    done: Option<ReportStatus>,
     done_at: Option<NaiveDateTime>,
     last_sent_period: Option<String>,
     sent_report_id: Option<ReportId>,
-    sent_status: Option<String>,
-    sent_workflow: Option<String>,
+    sent_status: Option<ReportStatus>,
+    sent_workflow: Option<Workflow>,
     sent_at: Option<NaiveDateTime>,
     returned: bool,
     urges: i32,
-    phase: String,
+    phase: AssignmentState,
     done_late_days: Option<i32>,
 }
 
@@ -40,73 +40,36 @@ struct NewRow {
     valid_from: NaiveDateTime,
     due_date: NaiveDate,
     deadline: Option<NaiveDate>,
-    done: Option<&'static str>,
+    done: Option<ReportStatus>,
     done_at: Option<NaiveDateTime>,
     last_sent_period: Option<String>,
     sent_report_id: Option<ReportId>,
-    sent_status: Option<&'static str>,
-    sent_workflow: Option<&'static str>,
+    sent_status: Option<ReportStatus>,
+    sent_workflow: Option<Workflow>,
     sent_at: Option<NaiveDateTime>,
     returned: bool,
     urges: i32,
-    phase: &'static str,
+    phase: AssignmentState,
     done_late_days: Option<i32>,
 }
 
-fn corrupt(what: &str, value: &str) -> diesel::result::Error {
-    diesel::result::Error::DeserializationError(
-        format!("assignment_standings: unknown {what} {value:?}").into(),
-    )
-}
-
-fn status(what: &str, v: Option<String>) -> QueryResult<Option<ReportStatus>> {
-    v.map(|s| ReportStatus::parse(&s).ok_or_else(|| corrupt(what, &s)))
-        .transpose()
-}
-
-/// The stored name of a phase (an [`AssignmentState`] other than overdue).
-pub fn phase_name(p: AssignmentState) -> &'static str {
-    match p {
-        AssignmentState::NotStarted => "not_started",
-        AssignmentState::InProgress => "in_progress",
-        AssignmentState::Completed => "completed",
-        AssignmentState::NotApplicable => "not_applicable",
-        AssignmentState::Overdue => "overdue",
-    }
-}
-
-pub fn phase_of(s: &str) -> QueryResult<AssignmentState> {
-    [
-        AssignmentState::NotStarted,
-        AssignmentState::InProgress,
-        AssignmentState::Completed,
-        AssignmentState::NotApplicable,
-    ]
-    .into_iter()
-    .find(|p| phase_name(*p) == s)
-    .ok_or_else(|| corrupt("phase", s))
-}
-
 impl Row {
-    fn standing(self) -> QueryResult<Standing> {
-        Ok(Standing {
+    fn standing(self) -> Standing {
+        Standing {
             due_date: self.due_date,
             deadline: self.deadline,
-            done: status("done", self.done)?,
+            done: self.done,
             done_at: self.done_at,
             last_sent_period: self.last_sent_period,
             sent_report_id: self.sent_report_id,
-            sent_status: status("sent_status", self.sent_status)?,
-            sent_workflow: self
-                .sent_workflow
-                .map(|w| Workflow::parse(&w).ok_or_else(|| corrupt("sent_workflow", &w)))
-                .transpose()?,
+            sent_status: self.sent_status,
+            sent_workflow: self.sent_workflow,
             sent_at: self.sent_at,
             returned: self.returned,
             urges: self.urges,
-            phase: phase_of(&self.phase)?,
+            phase: self.phase,
             done_late_days: self.done_late_days,
-        })
+        }
     }
 }
 
@@ -116,16 +79,16 @@ fn new_row(id: AssignmentId, s: &Standing, from: NaiveDateTime) -> NewRow {
         valid_from: from,
         due_date: s.due_date,
         deadline: s.deadline,
-        done: s.done.map(ReportStatus::as_str),
+        done: s.done,
         done_at: s.done_at,
         last_sent_period: s.last_sent_period.clone(),
         sent_report_id: s.sent_report_id,
-        sent_status: s.sent_status.map(ReportStatus::as_str),
-        sent_workflow: s.sent_workflow.map(Workflow::as_str),
+        sent_status: s.sent_status,
+        sent_workflow: s.sent_workflow,
         sent_at: s.sent_at,
         returned: s.returned,
         urges: s.urges,
-        phase: phase_name(s.phase),
+        phase: s.phase,
         done_late_days: s.done_late_days,
     }
 }
@@ -162,9 +125,8 @@ pub fn current(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<Option<St
         .filter(st::valid_to.is_null())
         .select(Row::as_select())
         .first(c)
-        .optional()?
-        .map(Row::standing)
-        .transpose()
+        .optional()
+        .map(|r| r.map(Row::standing))
 }
 
 /// The standing of each of these assignments as it was at the end of `day` (today: the
@@ -184,7 +146,7 @@ pub fn as_of(
             .select(Row::as_select())
             .load(c)?;
         for r in rows {
-            out.insert(r.assignment_id, r.standing()?);
+            out.insert(r.assignment_id, r.standing());
         }
     }
     Ok(out)
@@ -192,7 +154,7 @@ pub fn as_of(
 
 /// What the standing of an assignment is computed from.
 fn terms_of(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<Terms> {
-    let (due_date, cycle, created): (NaiveDate, String, NaiveDateTime) = assignments::table
+    let (due_date, cycle, created): (NaiveDate, Cycle, NaiveDateTime) = assignments::table
         .find(id)
         .select((
             assignments::due_date,
@@ -201,14 +163,20 @@ fn terms_of(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<Terms> {
         ))
         .first(c)?;
     Ok(Terms {
-        cycle: Cycle::parse(&cycle).ok_or_else(|| corrupt("cycle", &cycle))?,
+        cycle,
         due_date,
         assigned_on: created.date(),
     })
 }
 
 fn facts_of(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<Vec<ReportFact>> {
-    let rows: Vec<(ReportId, String, String, String, Option<NaiveDateTime>)> = reports::table
+    let rows: Vec<(
+        ReportId,
+        String,
+        ReportStatus,
+        Workflow,
+        Option<NaiveDateTime>,
+    )> = reports::table
         .filter(reports::assignment_id.eq(id))
         .select((
             reports::id,
@@ -218,18 +186,16 @@ fn facts_of(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<Vec<ReportFa
             reports::submitted_at,
         ))
         .load(c)?;
-    rows.into_iter()
-        .map(|(id, period, status, workflow, submitted_at)| {
-            Ok(ReportFact {
-                id,
-                period,
-                status: ReportStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
-                workflow: Workflow::parse(&workflow)
-                    .ok_or_else(|| corrupt("workflow", &workflow))?,
-                submitted_at,
-            })
+    Ok(rows
+        .into_iter()
+        .map(|(id, period, status, workflow, submitted_at)| ReportFact {
+            id,
+            period,
+            status,
+            workflow,
+            submitted_at,
         })
-        .collect()
+        .collect())
 }
 
 fn urges_of(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<i32> {

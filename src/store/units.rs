@@ -16,7 +16,7 @@ pub struct Unit {
     pub id: UnitId,
     pub name: String,
     pub short_name: Option<String>,
-    pub kind: String,
+    pub kind: UnitKind,
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -28,7 +28,7 @@ pub struct Unit {
 pub struct NewUnit<'a> {
     pub name: &'a str,
     pub short_name: Option<&'a str>,
-    pub kind: &'a str,
+    pub kind: UnitKind,
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -40,7 +40,7 @@ pub struct NewUnit<'a> {
 pub struct UnitChanges {
     pub name: Option<String>,
     pub short_name: Option<Option<String>>,
-    pub kind: Option<String>,
+    pub kind: Option<UnitKind>,
     pub active: Option<bool>,
     pub updated_at: Option<NaiveDateTime>,
 }
@@ -153,7 +153,7 @@ pub fn list(
 ) -> QueryResult<Vec<Unit>> {
     let mut q = units::table.select(Unit::as_select()).into_boxed();
     if let Some(kind) = f.kind {
-        q = q.filter(units::kind.eq(kind.as_str()));
+        q = q.filter(units::kind.eq(kind));
     }
     if let Some(active) = f.active {
         q = q.filter(units::active.eq(active));

@@ -1,8 +1,13 @@
 //! Urges (提醒 / 催办 / 督办) and the reminder log.
 
 use crate::db::schema::{reminder_log, urge_assignments, urges};
+use crate::db::text::{sql_list, sql_literal};
 use crate::db::{AnyConnection, MultiBackend};
+use crate::domain::assignment::Cycle;
+use crate::domain::desk::{ReminderKind, Severity};
 use crate::domain::ids::{AssignmentId, UnitId, UserId};
+use crate::domain::plan::PlanState;
+use crate::domain::report::{ReportStatus, Workflow};
 use crate::on_backend;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -15,7 +20,7 @@ use std::collections::HashMap;
 pub struct Urge {
     pub id: i64,
     pub unit_id: UnitId,
-    pub severity: String,
+    pub severity: Severity,
     pub message: String,
     pub reply_by: Option<NaiveDate>,
     pub automatic: bool,
@@ -33,7 +38,7 @@ pub struct Urge {
 #[diesel(table_name = urges)]
 pub struct NewUrge {
     pub unit_id: UnitId,
-    pub severity: String,
+    pub severity: Severity,
     pub message: String,
     pub reply_by: Option<NaiveDate>,
     pub automatic: bool,
@@ -46,7 +51,7 @@ pub struct NewUrge {
 pub struct UrgeFilter {
     pub unit_id: Option<UnitId>,
     pub assignment_id: Option<AssignmentId>,
-    pub severity: Option<String>,
+    pub severity: Option<Severity>,
     /// Only urges not yet replied to.
     pub open: Option<bool>,
 }
@@ -122,8 +127,8 @@ pub fn list(
             .select(urge_assignments::urge_id);
         q = q.filter(urges::id.eq_any(of));
     }
-    if let Some(s) = &f.severity {
-        q = q.filter(urges::severity.eq(s.clone()));
+    if let Some(s) = f.severity {
+        q = q.filter(urges::severity.eq(s));
     }
     match f.open {
         Some(true) => q = q.filter(urges::replied_at.is_null()),
@@ -184,7 +189,7 @@ pub struct Candidate {
     #[diesel(sql_type = Date)]
     pub due_date: NaiveDate,
     #[diesel(sql_type = Text)]
-    pub cycle: String,
+    pub cycle: Cycle,
 }
 
 /// Claims up to `limit` assignments of published plans, not done, due between `from` and `to`
@@ -192,7 +197,7 @@ pub struct Candidate {
 /// `FOR UPDATE SKIP LOCKED`, so concurrent workers take different rows.
 pub fn claim(
     c: &mut AnyConnection,
-    kind: &str,
+    kind: ReminderKind,
     from: NaiveDate,
     to: NaiveDate,
     limit: i64,
@@ -201,11 +206,14 @@ pub fn claim(
         AnyConnection::Pg(_) => (" FOR UPDATE OF a SKIP LOCKED", '$'),
         AnyConnection::Sqlite(_) => ("", '?'),
     };
+    let published = sql_literal(PlanState::Published);
+    let sent = sql_list(&Workflow::SENT);
+    let done = sql_list(&ReportStatus::DONE);
     let sql = format!(
         "SELECT a.id, a.unit_id, a.due_date, a.cycle FROM assignments a JOIN plans p ON p.id = a.plan_id \
-         WHERE p.state = 'published' AND a.due_date >= {m}1 AND a.due_date <= {m}2 \
+         WHERE p.state = {published} AND a.due_date >= {m}1 AND a.due_date <= {m}2 \
          AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.assignment_id = a.id \
-             AND r.workflow IN ('submitted', 'resubmitted', 'accepted') AND r.status IN ('completed', 'not_applicable')) \
+             AND r.workflow IN {sent} AND r.status IN {done}) \
          AND NOT EXISTS (SELECT 1 FROM reminder_log l WHERE l.assignment_id = a.id AND l.kind = {m}3) \
          ORDER BY a.id LIMIT {m}4{lock}"
     );
@@ -213,7 +221,7 @@ pub fn claim(
         .into_boxed::<MultiBackend>()
         .bind::<Date, _>(from)
         .bind::<Date, _>(to)
-        .bind::<Text, _>(kind.to_owned())
+        .bind::<Text, _>(kind)
         .bind::<BigInt, _>(limit)
         .load(c)
 }
@@ -223,7 +231,7 @@ pub fn log_once(
     c: &mut AnyConnection,
     assignment: i64,
     period: &str,
-    kind: &str,
+    kind: ReminderKind,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let row = (
@@ -243,7 +251,7 @@ pub fn log_once(
 pub fn attach_log(
     c: &mut AnyConnection,
     assignments: &[i64],
-    kind: &str,
+    kind: ReminderKind,
     urge: i64,
 ) -> QueryResult<usize> {
     diesel::update(

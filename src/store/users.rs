@@ -16,7 +16,7 @@ pub struct User {
     pub username: String,
     pub display_name: String,
     pub unit_id: Option<UnitId>,
-    pub role: String,
+    pub role: Role,
     pub scopes: String,
     pub active: bool,
     pub password_hash: String,
@@ -29,10 +29,9 @@ pub struct User {
 }
 
 impl User {
-    /// The account's role (the column is constrained to valid names; an unreadable value is
-    /// treated as the read-only viewer).
+    /// The account's role.
     pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::Viewer)
+        self.role
     }
 }
 
@@ -43,7 +42,7 @@ pub struct NewUser<'a> {
     pub username: &'a str,
     pub display_name: &'a str,
     pub unit_id: Option<UnitId>,
-    pub role: &'a str,
+    pub role: Role,
     pub scopes: &'a str,
     pub active: bool,
     pub password_hash: &'a str,
@@ -58,7 +57,7 @@ pub struct NewUser<'a> {
 pub struct UserChanges {
     pub display_name: Option<String>,
     pub unit_id: Option<Option<UnitId>>,
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub scopes: Option<String>,
     pub active: Option<bool>,
     pub updated_at: Option<NaiveDateTime>,
@@ -161,7 +160,7 @@ pub fn record_failed_login(
 /// Active admins other than `except`: an admin cannot demote or deactivate the last one.
 pub fn count_other_active_admins(c: &mut AnyConnection, except: UserId) -> QueryResult<i64> {
     users::table
-        .filter(users::role.eq(Role::Admin.as_str()))
+        .filter(users::role.eq(Role::Admin))
         .filter(users::active.eq(true))
         .filter(users::id.ne(except))
         .count()
@@ -186,7 +185,7 @@ pub fn list(
         q = q.filter(users::unit_id.eq(unit));
     }
     if let Some(role) = f.role {
-        q = q.filter(users::role.eq(role.as_str()));
+        q = q.filter(users::role.eq(role));
     }
     if let Some(active) = f.active {
         q = q.filter(users::active.eq(active));

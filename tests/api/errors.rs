@@ -168,3 +168,47 @@ async fn database_errors_never_leak_sql() {
         assert!(!text.contains(word), "{word} leaked: {}", r.raw);
     }
 }
+
+/// Stores `value` in `table.column` of row `id`, past the column's CHECK constraint (dropped on
+/// PostgreSQL, ignored on SQLite), as a damaged or newer database might hold it.
+fn store_unknown_value(app: &TestApp, table: &str, column: &str, id: i64, value: &str) {
+    use diesel::connection::SimpleConnection;
+    let mut c = app.state.db.get().unwrap();
+    let update = format!("UPDATE {table} SET {column} = '{value}' WHERE id = {id};");
+    let sql = if app.db.is_postgres() {
+        format!("ALTER TABLE {table} DROP CONSTRAINT {table}_{column}_check; {update}")
+    } else {
+        format!(
+            "PRAGMA ignore_check_constraints = ON; {update} PRAGMA ignore_check_constraints = OFF;"
+        )
+    };
+    c.batch_execute(&sql).unwrap();
+}
+
+#[actix_rt::test]
+async fn an_unknown_stored_role_is_a_500_not_a_viewer() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (id, _) = app.account("zhang.wei", "coordinator", None).await;
+    store_unknown_value(&app, "users", "role", id, "superuser");
+    let r = app.get(&format!("/users/{id}"), &admin).await;
+    r.assert_problem(500, "internal");
+    assert!(!r.raw.contains("superuser"), "cause leaked: {}", r.raw);
+    let r = app.login_reply("zhang.wei", PASSWORD).await;
+    r.assert_problem(500, "internal");
+    assert!(r.body["access_token"].is_null());
+}
+
+#[actix_rt::test]
+async fn an_unknown_stored_unit_kind_is_a_500_not_other() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let id = app.unit("市民政局").await;
+    store_unknown_value(&app, "units", "kind", id, "ministry");
+    app.get(&format!("/units/{id}"), &admin)
+        .await
+        .assert_problem(500, "internal");
+    app.get("/units", &admin)
+        .await
+        .assert_problem(500, "internal");
+}
