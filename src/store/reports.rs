@@ -405,12 +405,12 @@ fn list_where(
             Reader::Unit(unit) => q.filter(
                 reports::unit_id
                     .eq(unit)
-                    .and(reports::status.eq(s.clone()))
+                    .and(reports::status.eq(*s))
                     .or(reports::unit_id
                         .ne(unit)
-                        .and(report_revisions::status.nullable().eq(s.clone()))),
+                        .and(report_revisions::status.nullable().eq(*s))),
             ),
-            _ => q.filter(report_revisions::status.nullable().eq(s.clone())),
+            _ => q.filter(report_revisions::status.nullable().eq(*s)),
         };
     }
     if let Some(a) = after {
