@@ -866,7 +866,7 @@ fn accepts(req: &HttpRequest) -> String {
 fn answers_for(caller: &Caller, unit: Option<UnitId>) -> ApiResult<(Answers, bool)> {
     let scope = policy::unit_scope(caller)?;
     // The answers are report text: a department system needs reports:read, as for /reports.
-    if !caller.has_scope("reports:read") {
+    if !caller.has_scope(crate::domain::scope::Scope::ReportsRead) {
         return Err(ApiError::Forbidden(
             "this token lacks the reports:read scope".into(),
         ));

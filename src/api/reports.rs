@@ -291,7 +291,9 @@ pub async fn list_reports(
     page: Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<ReportView>>> {
     let scope = policy::unit_scope(&caller)?;
-    if caller.role == crate::domain::role::Role::Service && !caller.has_scope("reports:read") {
+    if caller.role == crate::domain::role::Role::Service
+        && !caller.has_scope(crate::domain::scope::Scope::ReportsRead)
+    {
         return Err(ApiError::Forbidden(
             "this token lacks the reports:read scope".into(),
         ));

@@ -16,4 +16,5 @@ mod ops;
 mod review;
 mod roles;
 mod schema;
+mod sessions;
 mod workflow;
