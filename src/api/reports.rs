@@ -4,7 +4,7 @@
 
 use super::assignments::visible as visible_assignment;
 use super::extract::{Caller, Json, Page, PageQuery, Query};
-use super::idempotency::{replayed, Idempotency};
+use super::idempotency::{replayed, Answer, Idempotency, WriteOnce};
 use crate::app::AppState;
 use crate::auth::{policy, Principal};
 use crate::db::AnyConnection;
@@ -355,10 +355,7 @@ pub async fn create_report(
     let (principal, actor) = (caller.principal.clone(), caller.actor());
     state
         .db
-        .write(move |c| {
-            if let Some((status, body)) = idem.replay(c)? {
-                return Ok(Outcome::Replayed(status, body));
-            }
+        .write_once(idem, Outcome::Replayed, move |c| {
             let a = visible_assignment(c, scope, assignment_id)?;
             policy::write_report(&principal, a.unit_id)?;
             ensure_open(c, &a)?;
@@ -411,8 +408,8 @@ pub async fn create_report(
                 None,
                 Some(&view),
             )?;
-            idem.remember(c, StatusCode::CREATED, &view.to_string())?;
-            Ok(Outcome::Report(StatusCode::CREATED, Box::new(r)))
+            let report = Outcome::Report(StatusCode::CREATED, Box::new(r));
+            Ok(Answer::new(StatusCode::CREATED, view.to_string(), report))
         })
         .await
         .map(Outcome::respond)
@@ -565,10 +562,7 @@ pub async fn submit_report(
     );
     state
         .db
-        .write(move |c| {
-            if let Some((status, body)) = idem.replay(c)? {
-                return Ok(Outcome::Replayed(status, body));
-            }
+        .write_once(idem, Outcome::Replayed, move |c| {
             let (r, a) = readable(c, &principal, id)?;
             policy::submit_report(&principal, r.unit_id)?;
             ensure_open(c, &a)?;
@@ -606,8 +600,8 @@ pub async fn submit_report(
                 Some(&serde_json::json!({"workflow": r.workflow})),
                 Some(&serde_json::json!({"workflow": next, "revision": revision})),
             )?;
-            idem.remember(c, StatusCode::OK, &view.to_string())?;
-            Ok(Outcome::Report(StatusCode::OK, Box::new(after)))
+            let report = Outcome::Report(StatusCode::OK, Box::new(after));
+            Ok(Answer::new(StatusCode::OK, view.to_string(), report))
         })
         .await
         .map(Outcome::respond)

@@ -234,6 +234,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// `Idempotency-Key`s whose first request is still running.
+    idempotency_locks (user_id, key) {
+        user_id -> BigInt,
+        key -> Text,
+        request_hash -> Text,
+        owner -> Text,
+        locked_until -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     /// Answers remembered per caller and `Idempotency-Key`.
     idempotency_keys (user_id, key) {
         user_id -> BigInt,
@@ -320,6 +332,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     reports,
     report_revisions,
     idempotency_keys,
+    idempotency_locks,
     urges,
     urge_assignments,
     reminder_log,

@@ -1,1 +1,2 @@
+DROP TABLE idempotency_locks;
 DROP TABLE sessions;
