@@ -94,6 +94,12 @@ pub enum ApiError {
         retry_after_secs: u64,
         detail: String,
     },
+    /// A request with the same `Idempotency-Key` is still running; try again after this many
+    /// seconds.
+    InProgress {
+        retry_after_secs: u64,
+        detail: String,
+    },
     /// The database is unreachable or the pool is exhausted.
     Unavailable(String),
     /// Anything else: logged with its cause, answered opaquely.
@@ -127,6 +133,7 @@ impl ApiError {
                 ("unsupported-media-type", "Unsupported media type")
             }
             ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many attempts"),
+            ApiError::InProgress { .. } => ("in-progress", "The same request is in progress"),
             ApiError::Unavailable(_) => ("unavailable", "The service is unavailable"),
             ApiError::Internal(_) => ("internal", "Internal error"),
         }
@@ -162,6 +169,10 @@ impl ApiError {
                 vec![],
             ),
             ApiError::TooManyRequests {
+                detail,
+                retry_after_secs,
+            }
+            | ApiError::InProgress {
                 detail,
                 retry_after_secs,
             } => (
@@ -218,6 +229,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::InProgress { .. } => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -233,6 +245,9 @@ impl ResponseError for ApiError {
         res.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
         match self {
             ApiError::TooManyRequests {
+                retry_after_secs, ..
+            }
+            | ApiError::InProgress {
                 retry_after_secs, ..
             } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));

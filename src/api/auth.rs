@@ -255,7 +255,7 @@ pub async fn get_me(state: web::Data<AppState>, p: Principal) -> ApiResult<web::
     Ok(web::Json(Me {
         user: UserView::from(user),
         unit_name: unit.map(|u| u.name),
-        token_scopes: p.scopes,
+        token_scopes: p.scopes.names(),
     }))
 }
 

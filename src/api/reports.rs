@@ -3,7 +3,7 @@
 //! version is kept. Updates need `If-Match`; creation and submission honour `Idempotency-Key`.
 
 use super::extract::{Caller, Json, Page, PageQuery, Query};
-use super::idempotency::{replayed, Idempotency};
+use super::idempotency::{replayed, Answer, Idempotency, WriteOnce};
 use crate::app::AppState;
 use crate::auth::policy;
 use crate::domain::ids::{AssignmentId, PlanId, ReportId, UnitId, UserId};
@@ -280,13 +280,11 @@ pub async fn create_report(
     let ctx = caller.ctx();
     state
         .db
-        .write(move |c| {
-            if let Some((status, body)) = idem.replay(c)? {
-                return Ok(Outcome::Replayed(status, body));
-            }
+        .write_once(idem, Outcome::Replayed, move |c| {
             let r = service::reports::create(c, &ctx, assignment_id, draft)?;
-            idem.remember(c, StatusCode::CREATED, &view_json(&r))?;
-            Ok(Outcome::Report(StatusCode::CREATED, Box::new(r)))
+            let body = view_json(&r);
+            let report = Outcome::Report(StatusCode::CREATED, Box::new(r));
+            Ok(Answer::new(StatusCode::CREATED, body, report))
         })
         .await
         .map(Outcome::respond)
@@ -383,13 +381,11 @@ pub async fn submit_report(
     let (ctx, header) = (caller.ctx(), if_match_header(&req));
     state
         .db
-        .write(move |c| {
-            if let Some((status, body)) = idem.replay(c)? {
-                return Ok(Outcome::Replayed(status, body));
-            }
+        .write_once(idem, Outcome::Replayed, move |c| {
             let r = service::reports::submit(c, &ctx, id, header.as_deref())?;
-            idem.remember(c, StatusCode::OK, &view_json(&r))?;
-            Ok(Outcome::Report(StatusCode::OK, Box::new(r)))
+            let body = view_json(&r);
+            let report = Outcome::Report(StatusCode::OK, Box::new(r));
+            Ok(Answer::new(StatusCode::OK, body, report))
         })
         .await
         .map(Outcome::respond)

@@ -123,7 +123,7 @@ fn answer_for(p: &Principal, unit: UnitId) -> ApiResult<()> {
     let own = p.unit_id == Some(unit);
     match p.role {
         Role::UnitManager | Role::UnitReporter if own => Ok(()),
-        Role::Service if own && p.has_scope("urges:reply") => Ok(()),
+        Role::Service if own && p.has_scope(crate::domain::scope::Scope::UrgesReply) => Ok(()),
         _ => Err(ApiError::Forbidden(
             "only the urged unit answers an urge".into(),
         )),

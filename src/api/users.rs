@@ -9,7 +9,8 @@ use crate::auth::{password, token::random_token};
 use crate::db::AnyConnection;
 use crate::domain::account::{check_password, parse_display_name, parse_username};
 use crate::domain::ids::{UnitId, UserId};
-use crate::domain::role::{parse_scopes, Role, DEFAULT_SERVICE_SCOPES};
+use crate::domain::role::Role;
+use crate::domain::scope::{Scope, ScopeSet};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::store::{self, audit, sessions, units, users};
 use actix_web::{get, patch, post, put, web, HttpResponse};
@@ -52,7 +53,7 @@ impl From<users::User> for UserView {
         UserView {
             id: u.id,
             role: u.role(),
-            scopes: u.scopes.split_whitespace().map(str::to_owned).collect(),
+            scopes: u.scopes.names(),
             username: u.username,
             display_name: u.display_name,
             unit_id: u.unit_id,
@@ -152,10 +153,15 @@ fn to_json(v: &UserView) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or_default()
 }
 
+/// Parses the requested scopes into their stored form; an unknown one is a 422 on `scopes`.
 fn scopes_of(raw: &[String]) -> ApiResult<String> {
-    parse_scopes(&raw.join(" "))
-        .map(|s| s.join(" "))
-        .map_err(|bad| ApiError::invalid("scopes", format!("unknown scope {bad:?}")))
+    raw.iter()
+        .map(|name| {
+            Scope::parse(name.trim())
+                .ok_or_else(|| ApiError::invalid("scopes", format!("unknown scope {name:?}")))
+        })
+        .collect::<ApiResult<ScopeSet>>()
+        .map(|set| set.to_string())
 }
 
 /// The account, if the caller may see it; otherwise "not found", so ids reveal nothing.
@@ -297,7 +303,7 @@ pub async fn create_user(
         (Role::Service, None, scopes) => {
             let scopes = match scopes {
                 Some(s) => scopes_of(&s)?,
-                None => DEFAULT_SERVICE_SCOPES.join(" "),
+                None => ScopeSet::from_iter(Scope::DEFAULT).to_string(),
             };
             (random_token(), scopes, true)
         }

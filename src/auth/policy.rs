@@ -3,6 +3,7 @@
 use super::Principal;
 use crate::domain::ids::UnitId;
 use crate::domain::role::Role;
+use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult};
 
 fn deny(what: &str) -> ApiError {
@@ -21,7 +22,7 @@ pub enum UserVisibility {
 /// Anyone signed in may read the unit directory (plans name units); service accounts need
 /// `assignments:read`.
 pub fn read_units(p: &Principal) -> ApiResult<()> {
-    if p.has_scope("assignments:read") {
+    if p.has_scope(Scope::AssignmentsRead) {
         Ok(())
     } else {
         Err(deny("read units without the assignments:read scope"))
@@ -107,7 +108,7 @@ pub fn unit_scope(p: &Principal) -> ApiResult<Option<UnitId>> {
     if is_office(p) {
         return Ok(None);
     }
-    if !p.has_scope("assignments:read") && !p.has_scope("reports:read") {
+    if !p.has_scope(Scope::AssignmentsRead) && !p.has_scope(Scope::ReportsRead) {
         return Err(deny("read assignments without the assignments:read scope"));
     }
     p.unit_id
@@ -121,7 +122,7 @@ pub fn write_report(p: &Principal, unit: UnitId) -> ApiResult<()> {
     let own = p.unit_id == Some(unit);
     match p.role {
         Role::UnitReporter | Role::UnitManager if own => Ok(()),
-        Role::Service if own && p.has_scope("reports:write") => Ok(()),
+        Role::Service if own && p.has_scope(Scope::ReportsWrite) => Ok(()),
         Role::Service if own => Err(ApiError::Forbidden(
             "this token lacks the reports:write scope".into(),
         )),
@@ -137,7 +138,7 @@ pub fn submit_report(p: &Principal, unit: UnitId) -> ApiResult<()> {
     let own = p.unit_id == Some(unit);
     match p.role {
         Role::UnitManager if own => Ok(()),
-        Role::Service if own && p.has_scope("reports:submit") => Ok(()),
+        Role::Service if own && p.has_scope(Scope::ReportsSubmit) => Ok(()),
         Role::Service if own => Err(ApiError::Forbidden(
             "this token lacks the reports:submit scope".into(),
         )),
@@ -158,7 +159,7 @@ pub fn report_reader(p: &Principal) -> ApiResult<crate::store::reports::Reader> 
     if is_office(p) {
         return Ok(Reader::Office);
     }
-    if !p.has_scope("reports:read") {
+    if !p.has_scope(crate::domain::scope::Scope::ReportsRead) {
         return Err(ApiError::Forbidden(
             "this token lacks the reports:read scope".into(),
         ));
@@ -177,17 +178,19 @@ pub fn read_report(
     is_draft: bool,
     caller_leads_measure: bool,
 ) -> bool {
-    let own = p.unit_id == Some(unit) && (p.role != Role::Service || p.has_scope("reports:read"));
+    let own =
+        p.unit_id == Some(unit) && (p.role != Role::Service || p.has_scope(Scope::ReportsRead));
     if is_draft {
         return own && p.role != Role::Viewer;
     }
-    own || is_office(p) || (caller_leads_measure && p.has_scope("reports:read"))
+    own || is_office(p) || (caller_leads_measure && p.has_scope(Scope::ReportsRead))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::ids::UserId;
+    use crate::domain::scope::ScopeSet;
 
     fn who(role: Role, unit: Option<i64>) -> Principal {
         Principal {
@@ -195,7 +198,7 @@ mod tests {
             username: "x".into(),
             role,
             unit_id: unit.map(UnitId),
-            scopes: vec![],
+            scopes: ScopeSet::empty(),
         }
     }
 
@@ -237,7 +240,7 @@ mod tests {
     fn a_service_without_scope_cannot_read_units() {
         let mut s = who(Role::Service, Some(1));
         assert!(read_units(&s).is_err());
-        s.scopes = vec!["assignments:read".into()];
+        s.scopes = ScopeSet::from_iter([Scope::AssignmentsRead]);
         assert!(read_units(&s).is_ok());
     }
 }

@@ -1,17 +1,25 @@
 //! The authenticated caller as an extractor: a handler that takes a [`Principal`] requires a
-//! valid bearer token for an active account.
+//! valid bearer token for an active account in a live session.
+//!
+//! Every access token names its session (`sid`): a password sign-in with its refresh tokens, or
+//! one client-credentials grant. One query per request reads the account and whether that
+//! session is still live, so signing out, reuse of a refresh token, a password or secret
+//! change, deactivation or a change of role or unit stops the access tokens at once rather than
+//! when they expire. Tokens without `sid` are refused.
 
 use crate::app::AppState;
 use crate::domain::ids::{UnitId, UserId};
 use crate::domain::role::Role;
+use crate::domain::scope::{Scope, ScopeSet};
 use crate::error::ApiError;
 use crate::store;
 use actix_web::{http::header, web, FromRequest, HttpRequest};
 use std::future::Future;
 use std::pin::Pin;
 
-/// Who is calling: the account as it is now (role, unit and active flag are read from the
-/// database on every request, so a deactivation or role change takes effect at once).
+/// Who is calling: the account as it is now (role, unit, active flag and the session are read
+/// from the database on every request, so a deactivation, role change or sign-out takes effect
+/// at once).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     /// The account.
@@ -22,8 +30,8 @@ pub struct Principal {
     pub role: Role,
     /// The unit it acts for (always set for unit-bound roles).
     pub unit_id: Option<UnitId>,
-    /// For service accounts: the scopes granted to this token.
-    pub scopes: Vec<String>,
+    /// For service accounts: the scopes granted to this token that the account still holds.
+    pub scopes: ScopeSet,
 }
 
 impl Principal {
@@ -33,8 +41,8 @@ impl Principal {
     }
 
     /// True when a service account's token carries the scope (people are not limited by scope).
-    pub fn has_scope(&self, scope: &str) -> bool {
-        self.role != Role::Service || self.scopes.iter().any(|s| s == scope)
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        self.role != Role::Service || self.scopes.contains(scope)
     }
 }
 
@@ -70,29 +78,30 @@ impl FromRequest for Principal {
                 tracing::debug!(reason = %e.0, "token refused");
                 ApiError::Unauthorized("the access token is invalid or has expired".into())
             })?;
-            let user_id = claims
-                .sub
-                .parse()
-                .map(UserId)
-                .map_err(|_| ApiError::Unauthorized("the access token is invalid".into()))?;
-            let user = state
+            let invalid = || ApiError::Unauthorized("the access token is invalid".into());
+            let user_id = claims.sub.parse().map(UserId).map_err(|_| invalid())?;
+            let sid = claims.sid.clone().ok_or_else(|| {
+                ApiError::Unauthorized("the access token names no session; sign in again".into())
+            })?;
+            let now = store::now();
+            let (user, live) = state
                 .db
-                .run(move |c| Ok(store::users::find(c, user_id)?))
+                .run(move |c| Ok(store::sessions::account_in_session(c, user_id, &sid, now)?))
                 .await?
-                .filter(|u| u.active)
+                .filter(|(u, _)| u.active)
                 .ok_or_else(|| ApiError::Unauthorized("the account is not active".into()))?;
+            if !live {
+                return Err(ApiError::Unauthorized(
+                    "the sign-in of this access token has ended".into(),
+                ));
+            }
             let role = user.role();
             let scopes = if role == Role::Service {
-                let current: Vec<&str> = user.scopes.split_whitespace().collect();
-                claims
-                    .scope
-                    .unwrap_or_default()
-                    .split_whitespace()
-                    .filter(|s| current.contains(s))
-                    .map(str::to_owned)
-                    .collect()
+                let granted = ScopeSet::parse(claims.scope.as_deref().unwrap_or_default())
+                    .map_err(|_| invalid())?;
+                granted.intersection(&user.scopes)
             } else {
-                Vec::new()
+                ScopeSet::empty()
             };
             Ok(Principal {
                 user_id,

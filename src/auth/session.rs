@@ -1,6 +1,11 @@
 //! Signing in and staying signed in: password login, refresh-token rotation with reuse
 //! detection, logout, and the client-credentials grant of department systems.
 //!
+//! Each grant starts a session that its access tokens name (`sid`): a password login's
+//! session lives as long as its refresh tokens and ends on logout, on reuse of a refresh token
+//! or on a credential change; a client-credentials grant's session lives as long as its access
+//! token and ends when the service account's secret is rotated or the account is deactivated.
+//!
 //! Every failed credential check is answered alike (401, same words, same argon2 cost whether
 //! or not the account exists) and counted per account name and per client address; past the
 //! allowance the caller gets 429 with `Retry-After` before any hash is computed.
@@ -9,7 +14,8 @@ use crate::app::AppState;
 use crate::auth::password;
 use crate::auth::token::{random_token, token_hash};
 use crate::domain::ids::{UnitId, UserId};
-use crate::domain::role::{parse_scopes, Role};
+use crate::domain::role::Role;
+use crate::domain::scope::ScopeSet;
 use crate::domain::throttle::{self, Counter, Limits};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{self, sessions, throttle as counters, users};
@@ -117,26 +123,24 @@ pub async fn login(
     };
     let refresh = random_token();
     let (hash, ttl) = (token_hash(&refresh), state.settings.refresh_token_ttl_secs);
-    let id = user.id;
+    let (id, sid) = (user.id, random_token());
+    let family = sid.clone();
     state
         .db
         .write(move |c| {
             let now = store::now();
+            let expires_at = now + Duration::seconds(ttl);
             counters::clear(c, &account)?;
             users::record_login(c, id, now)?;
-            sessions::insert(
-                c,
-                id,
-                &random_token(),
-                &hash,
-                now,
-                now + Duration::seconds(ttl),
-            )?;
+            sessions::start(c, &family, id, now, expires_at)?;
+            sessions::insert(c, id, &family, &hash, now, expires_at)?;
             Ok(())
         })
         .await?;
     Ok(Grant {
-        access_token: state.keys.issue(user.id, user.role(), user.unit_id, None),
+        access_token: state
+            .keys
+            .issue(user.id, user.role(), user.unit_id, None, &sid),
         expires_in: state.keys.access_ttl_secs(),
         refresh_token: Some(refresh),
         scope: None,
@@ -144,7 +148,7 @@ pub async fn login(
 }
 
 enum Rotation {
-    Rotated(UserId, Role, Option<UnitId>),
+    Rotated(UserId, Role, Option<UnitId>, String),
     Refused(&'static str),
 }
 
@@ -180,20 +184,24 @@ pub async fn refresh(state: &AppState, token: &str) -> ApiResult<Grant> {
                 sessions::revoke_family(c, &t.family, now)?;
                 return Ok(Rotation::Refused("the account is not active"));
             };
-            sessions::insert(
-                c,
+            let expires_at = now + Duration::seconds(ttl);
+            if !sessions::extend(c, &t.family, expires_at)? {
+                return Ok(Rotation::Refused(
+                    "the sign-in of this refresh token has ended",
+                ));
+            }
+            sessions::insert(c, user.id, &t.family, &next_hash, now, expires_at)?;
+            Ok(Rotation::Rotated(
                 user.id,
-                &t.family,
-                &next_hash,
-                now,
-                now + Duration::seconds(ttl),
-            )?;
-            Ok(Rotation::Rotated(user.id, user.role(), user.unit_id))
+                user.role(),
+                user.unit_id,
+                t.family,
+            ))
         })
         .await?;
     match outcome {
-        Rotation::Rotated(id, role, unit) => Ok(Grant {
-            access_token: state.keys.issue(id, role, unit, None),
+        Rotation::Rotated(id, role, unit, sid) => Ok(Grant {
+            access_token: state.keys.issue(id, role, unit, None, &sid),
             expires_in: state.keys.access_ttl_secs(),
             refresh_token: Some(next),
             scope: None,
@@ -226,10 +234,9 @@ pub async fn client_credentials(
     address: &str,
 ) -> ApiResult<Grant> {
     let requested = match scope {
-        Some(s) => Some(
-            parse_scopes(s)
-                .map_err(|bad| ApiError::invalid("scope", format!("unknown scope {bad:?}")))?,
-        ),
+        Some(s) => Some(ScopeSet::parse(s).map_err(|bad| {
+            ApiError::invalid("scope", format!("invalid_scope: unknown scope {bad:?}"))
+        })?),
         None => None,
     };
     let (account, address) = (account_key(client_id), address_key(address));
@@ -248,32 +255,38 @@ pub async fn client_credentials(
         Some(u) if ok && u.active && u.role() == Role::Service && u.unit_id.is_some() => u,
         other => return fail(state, account, address, other.map(|u| u.id)).await,
     };
-    let held: Vec<&str> = user.scopes.split_whitespace().collect();
-    let granted: Vec<&str> = match requested {
+    let granted = match requested {
         Some(req) => {
-            if let Some(missing) = req.iter().find(|s| !held.contains(s)) {
+            if let Some(missing) = req.first_missing_from(&user.scopes) {
                 return Err(ApiError::Forbidden(format!(
                     "this client does not hold the scope {missing}"
                 )));
             }
             req
         }
-        None => held,
+        None => user.scopes.clone(),
     };
-    let scope = granted.join(" ");
-    let id = user.id;
+    let scope = granted.to_string();
+    let (id, sid) = (user.id, random_token());
+    let (session, ttl) = (sid.clone(), state.keys.access_ttl_secs());
     state
         .db
         .write(move |c| {
+            let now = store::now();
             counters::clear(c, &account)?;
-            users::record_login(c, id, store::now())?;
+            users::record_login(c, id, now)?;
+            sessions::start(c, &session, id, now, now + Duration::seconds(ttl))?;
             Ok(())
         })
         .await?;
     Ok(Grant {
-        access_token: state
-            .keys
-            .issue(user.id, Role::Service, user.unit_id, Some(scope.clone())),
+        access_token: state.keys.issue(
+            user.id,
+            Role::Service,
+            user.unit_id,
+            Some(scope.clone()),
+            &sid,
+        ),
         expires_in: state.keys.access_ttl_secs(),
         refresh_token: None,
         scope: Some(scope),

@@ -37,6 +37,10 @@ pub struct Claims {
     /// Granted scopes (service accounts), space-separated.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub scope: Option<String>,
+    /// The session (sign-in) the token belongs to; the token works only while it is live.
+    /// Tokens without one (issued before sessions were kept) are refused.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sid: Option<String>,
 }
 
 struct Key {
@@ -106,13 +110,14 @@ impl TokenKeys {
         self.access_ttl_secs
     }
 
-    /// Signs an access token for an account.
+    /// Signs an access token for an account, bound to one of its sessions.
     pub fn issue(
         &self,
         user: UserId,
         role: Role,
         unit_id: Option<UnitId>,
         scope: Option<String>,
+        sid: &str,
     ) -> String {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
@@ -125,6 +130,7 @@ impl TokenKeys {
             role,
             unit_id,
             scope,
+            sid: Some(sid.to_owned()),
         };
         let mut header = Header::new(ALGORITHM);
         header.kid = Some(self.current.kid.clone());
@@ -227,17 +233,18 @@ mod tests {
     #[test]
     fn a_token_round_trips() {
         let k = keys(A, "");
-        let t = k.issue(UserId(7), Role::Viewer, Some(UnitId(3)), None);
+        let t = k.issue(UserId(7), Role::Viewer, Some(UnitId(3)), None, "s1");
         let c = k.verify(&t).unwrap();
         assert_eq!(c.sub, "7");
         assert_eq!(c.unit_id, Some(UnitId(3)));
+        assert_eq!(c.sid.as_deref(), Some("s1"));
         assert_eq!(c.exp - c.iat, 900);
     }
 
     #[test]
     fn rotation_accepts_the_previous_key_and_refuses_others() {
         let old = keys(A, "");
-        let token = old.issue(UserId(1), Role::Admin, None, None);
+        let token = old.issue(UserId(1), Role::Admin, None, None, "s1");
         assert!(keys(B, A).verify(&token).is_ok());
         assert!(keys(B, "").verify(&token).is_err());
     }
@@ -245,7 +252,7 @@ mod tests {
     #[test]
     fn the_none_algorithm_is_refused() {
         let k = keys(A, "");
-        let t = k.issue(UserId(1), Role::Admin, None, None);
+        let t = k.issue(UserId(1), Role::Admin, None, None, "s1");
         let payload = t.split('.').nth(1).unwrap();
         let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
         assert!(k.verify(&format!("{header}.{payload}.")).is_err());

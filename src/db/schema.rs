@@ -46,6 +46,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Sign-ins: a password login with its refresh-token family, or one client-credentials
+    /// grant. Access tokens name theirs (`sid`); a revoked one stops them at once.
+    sessions (id) {
+        id -> Text,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     /// Refresh tokens, stored as SHA-256 hashes, grouped in rotation families.
     refresh_tokens (id) {
         id -> BigInt,
@@ -223,6 +235,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// `Idempotency-Key`s whose first request is still running.
+    idempotency_locks (user_id, key) {
+        user_id -> BigInt,
+        key -> Text,
+        request_hash -> Text,
+        owner -> Text,
+        locked_until -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     /// Answers remembered per caller and `Idempotency-Key`.
     idempotency_keys (user_id, key) {
         user_id -> BigInt,
@@ -275,6 +299,7 @@ diesel::table! {
 diesel::joinable!(unit_aliases -> units (unit_id));
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(unit_group_aliases -> unit_groups (group_id));
 diesel::joinable!(unit_group_members -> unit_groups (group_id));
 diesel::joinable!(unit_group_members -> units (unit_id));
@@ -317,6 +342,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     units,
     unit_aliases,
     users,
+    sessions,
     refresh_tokens,
     login_throttles,
     audit_log,
@@ -331,6 +357,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     reports,
     report_revisions,
     idempotency_keys,
+    idempotency_locks,
     urges,
     urge_assignments,
     reminder_log,

@@ -9,6 +9,7 @@ pub mod plan;
 pub mod report;
 pub mod resolve;
 pub mod role;
+pub mod scope;
 pub mod standing;
 pub mod table;
 pub mod throttle;

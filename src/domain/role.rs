@@ -1,5 +1,6 @@
-//! Roles and the scopes a department system's service account may hold.
+//! Roles, and the names of the scopes a department system's service account may hold.
 
+use super::scope::Scope;
 use diesel::deserialize::FromSqlRow;
 use diesel::expression::AsExpression;
 use serde::{Deserialize, Serialize};
@@ -67,37 +68,35 @@ impl std::fmt::Display for Role {
     }
 }
 
-/// Scopes a service account can be granted (OAuth 2.0 `scope`).
+/// Reading the stored column: an unknown name is an error, never a default role.
+impl TryFrom<String> for Role {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        Role::parse(&s).ok_or_else(|| format!("stored role {s:?} is not a role"))
+    }
+}
+
+/// The names of every scope, in canonical order (for documents and defaults).
 pub const SERVICE_SCOPES: [&str; 5] = [
-    "assignments:read",
-    "reports:read",
-    "reports:write",
-    "reports:submit",
-    "urges:reply",
+    Scope::ALL[0].as_str(),
+    Scope::ALL[1].as_str(),
+    Scope::ALL[2].as_str(),
+    Scope::ALL[3].as_str(),
+    Scope::ALL[4].as_str(),
 ];
 
-/// The scopes a service account gets when none are named: read and draft, not submit.
-pub const DEFAULT_SERVICE_SCOPES: [&str; 3] = ["assignments:read", "reports:read", "reports:write"];
-
-/// Parses a space-separated scope list, keeping the canonical order and dropping repeats.
-/// Returns the unknown scope on failure.
-pub fn parse_scopes(s: &str) -> Result<Vec<&'static str>, String> {
-    let mut wanted = Vec::new();
-    for part in s.split_whitespace() {
-        match SERVICE_SCOPES.iter().find(|k| **k == part) {
-            Some(k) => wanted.push(*k),
-            None => return Err(part.to_owned()),
-        }
-    }
-    Ok(SERVICE_SCOPES
-        .into_iter()
-        .filter(|k| wanted.contains(k))
-        .collect())
-}
+/// The names of the scopes a service account gets when none are named.
+pub const DEFAULT_SERVICE_SCOPES: [&str; 3] = [
+    Scope::DEFAULT[0].as_str(),
+    Scope::DEFAULT[1].as_str(),
+    Scope::DEFAULT[2].as_str(),
+];
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::scope::ScopeSet;
 
     #[test]
     fn every_role_round_trips_through_its_name() {
@@ -108,12 +107,19 @@ mod tests {
     }
 
     #[test]
-    fn scopes_are_canonical_and_checked() {
+    fn an_unknown_stored_role_is_an_error() {
+        assert_eq!(Role::try_from("viewer".to_string()), Ok(Role::Viewer));
+        assert!(Role::try_from("superuser".to_string()).is_err());
+        assert!(Role::try_from(String::new()).is_err());
+    }
+
+    #[test]
+    fn the_scope_names_follow_the_enum() {
+        assert_eq!(SERVICE_SCOPES.len(), Scope::ALL.len());
+        assert!(SERVICE_SCOPES.iter().all(|s| Scope::parse(s).is_some()));
         assert_eq!(
-            parse_scopes("reports:submit reports:read reports:read").unwrap(),
-            vec!["reports:read", "reports:submit"]
+            DEFAULT_SERVICE_SCOPES.join(" "),
+            ScopeSet::from_iter(Scope::DEFAULT).to_string()
         );
-        assert_eq!(parse_scopes("admin:all").unwrap_err(), "admin:all");
-        assert!(parse_scopes("").unwrap().is_empty());
     }
 }

@@ -1,8 +1,12 @@
-//! Refresh tokens: stored hashed, rotated on use, revoked by family.
+//! Sign-ins and refresh tokens. A session is one sign-in: a password login and the refresh
+//! tokens rotated from it (its family, whose name is the session id), or one client-credentials
+//! grant. Refresh tokens are stored hashed, rotated on use and revoked by family; revoking the
+//! family ends the session, and with it every access token that names it.
 
-use crate::db::schema::refresh_tokens;
+use crate::db::schema::{refresh_tokens, sessions, users};
 use crate::db::AnyConnection;
 use crate::domain::ids::UserId;
+use crate::store::users::User;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -18,6 +22,60 @@ pub struct RefreshToken {
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// Starts a session (a sign-in) that lasts until `expires_at` unless revoked.
+pub fn start(
+    c: &mut AnyConnection,
+    id: &str,
+    user: UserId,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(id),
+            sessions::user_id.eq(user),
+            sessions::created_at.eq(now),
+            sessions::expires_at.eq(expires_at),
+        ))
+        .execute(c)
+        .map(|_| ())
+}
+
+/// Lets a live session last until `expires_at` (a refresh rotated its token); false when the
+/// session is revoked or unknown.
+pub fn extend(c: &mut AnyConnection, id: &str, expires_at: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(id))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::expires_at.eq(expires_at))
+    .execute(c)?;
+    Ok(n == 1)
+}
+
+/// The account, and whether the session `sid` is one of its live sessions, in one query: what
+/// every authenticated request reads.
+pub fn account_in_session(
+    c: &mut AnyConnection,
+    user: UserId,
+    sid: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(User, bool)>> {
+    let live = sessions::user_id
+        .eq(users::id)
+        .and(sessions::id.eq(sid))
+        .and(sessions::revoked_at.is_null())
+        .and(sessions::expires_at.gt(now));
+    users::table
+        .left_join(sessions::table.on(live))
+        .filter(users::id.eq(user))
+        .select((User::as_select(), sessions::id.nullable()))
+        .first::<(User, Option<String>)>(c)
+        .optional()
+        .map(|row| row.map(|(u, s)| (u, s.is_some())))
 }
 
 /// Stores a new refresh token of a family.
@@ -62,12 +120,20 @@ pub fn mark_used(c: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryRes
     Ok(n == 1)
 }
 
-/// Revokes every token of a family.
+/// Ends a sign-in: revokes its session (so its access tokens stop at once) and every refresh
+/// token of its family.
 pub fn revoke_family(
     c: &mut AnyConnection,
     family: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(family))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(c)?;
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family.eq(family))
@@ -77,8 +143,16 @@ pub fn revoke_family(
     .execute(c)
 }
 
-/// Revokes every token of an account (password change, deactivation).
+/// Ends every session of an account and revokes its refresh tokens (password or secret
+/// change, deactivation, a new role or unit).
 pub fn revoke_user(c: &mut AnyConnection, user: UserId, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(c)?;
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user))
@@ -88,7 +162,11 @@ pub fn revoke_user(c: &mut AnyConnection, user: UserId, now: NaiveDateTime) -> Q
     .execute(c)
 }
 
-/// Deletes tokens that expired before `before`; returns how many.
+/// Deletes refresh tokens, and sessions, that expired before `before`; returns how many
+/// tokens.
 pub fn purge_expired(c: &mut AnyConnection, before: NaiveDateTime) -> QueryResult<usize> {
-    diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(before))).execute(c)
+    let n = diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(before)))
+        .execute(c)?;
+    diesel::delete(sessions::table.filter(sessions::expires_at.lt(before))).execute(c)?;
+    Ok(n)
 }

@@ -4,6 +4,7 @@ use crate::db::schema::users;
 use crate::db::AnyConnection;
 use crate::domain::ids::{UnitId, UserId};
 use crate::domain::role::Role;
+use crate::domain::scope::ScopeSet;
 use crate::on_backend;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -16,8 +17,12 @@ pub struct User {
     pub username: String,
     pub display_name: String,
     pub unit_id: Option<UnitId>,
+    /// Read strictly: a stored name that is not a role fails the query (an internal error),
+    /// it never becomes some default role.
     pub role: Role,
-    pub scopes: String,
+    /// Read strictly, like the role.
+    #[diesel(deserialize_as = String)]
+    pub scopes: ScopeSet,
     pub active: bool,
     pub password_hash: String,
     pub password_changed_at: NaiveDateTime,

@@ -72,7 +72,14 @@ async fn expired_tampered_foreign_and_unsigned_tokens_are_refused() {
     let good = app.admin().await;
     let kid = kid_of(&good);
     let now = chrono::Utc::now().timestamp();
-    let claims = |aud: &str, exp: i64| json!({"iss": "duban", "aud": aud, "sub": "1", "iat": now - 7200, "exp": exp, "jti": "x", "role": "admin"});
+    let sid = serde_json::from_slice::<serde_json::Value>(
+        &URL_SAFE_NO_PAD
+            .decode(good.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap()["sid"]
+        .clone();
+    let claims = |aud: &str, exp: i64| json!({"iss": "duban", "aud": aud, "sub": "1", "iat": now - 7200, "exp": exp, "jti": "x", "role": "admin", "sid": sid});
 
     let expired = forge(claims("duban-api", now - 3600), JWT_SECRET, kid.clone());
     let wrong_aud = forge(claims("another-api", now + 600), JWT_SECRET, kid.clone());
