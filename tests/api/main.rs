@@ -2,18 +2,21 @@
 //! SQLite file, or a new PostgreSQL database when `DUBAN_TEST_DATABASE_URL` is set), spoken to
 //! over HTTP.
 
+mod fixtures;
 mod helpers;
 
-mod access;
 mod auth;
 mod desk;
 mod documents;
 mod errors;
 mod import;
-mod isolation;
+mod office_view;
 mod openapi;
 mod ops;
-mod review;
+mod plans;
+mod report_versions;
+mod report_writers;
+mod reports;
 mod roles;
 mod schema;
-mod workflow;
+mod unit_isolation;
