@@ -8,6 +8,7 @@ mod helpers;
 mod auth;
 mod desk;
 mod documents;
+mod endpoints;
 mod errors;
 mod import;
 mod office_view;
