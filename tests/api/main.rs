@@ -11,6 +11,8 @@ mod documents;
 mod endpoints;
 mod errors;
 mod import;
+mod matrix;
+mod matrix_requests;
 mod office_view;
 mod openapi;
 mod ops;
