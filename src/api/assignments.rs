@@ -168,7 +168,7 @@ pub async fn list_assignments(
     query: Query<AssignmentQuery>,
     page: Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<AssignmentView>>> {
-    let scope = policy::unit_scope(&caller)?;
+    let scope = policy::assignment_scope(&caller)?;
     let (limit, after) = page.0.parse()?;
     let Query(q) = query;
     let ctx = caller.ctx();

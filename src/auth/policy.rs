@@ -116,6 +116,21 @@ pub fn unit_scope(p: &Principal) -> ApiResult<Option<UnitId>> {
         .ok_or_else(|| ApiError::Forbidden("the account belongs to no unit".into()))
 }
 
+/// The unit whose assignments, deadlines and figures the caller reads (`None`: the office, no
+/// limit). A department system needs `assignments:read`; `reports:read` alone does not open
+/// them.
+pub fn assignment_scope(p: &Principal) -> ApiResult<Option<UnitId>> {
+    if is_office(p) {
+        return Ok(None);
+    }
+    if !p.has_scope(crate::domain::scope::Scope::AssignmentsRead) {
+        return Err(deny("read assignments without the assignments:read scope"));
+    }
+    p.unit_id
+        .map(Some)
+        .ok_or_else(|| ApiError::Forbidden("the account belongs to no unit".into()))
+}
+
 /// May the caller draft or edit reports of an assignment of `unit`?
 /// Its own unit's reporters and managers, and service accounts with `reports:write`.
 pub fn write_report(p: &Principal, unit: UnitId) -> ApiResult<()> {

@@ -26,13 +26,22 @@ pub struct Assigned {
 }
 
 /// The assignment, if the caller may see it: the office any; a unit its own and those on the
-/// measures it leads, once the plan is published. Otherwise "not found".
+/// measures it leads, once the plan is published. Otherwise "not found". A department system
+/// needs `assignments:read`.
 pub fn visible(
     c: &mut AnyConnection,
     p: &Principal,
     id: AssignmentId,
 ) -> ApiResult<assignments::Assignment> {
-    let scope = policy::unit_scope(p)?;
+    visible_in(c, policy::assignment_scope(p)?, id)
+}
+
+/// [`visible`] for a caller limited to `scope` (`None`: the office).
+pub fn visible_in(
+    c: &mut AnyConnection,
+    scope: Option<UnitId>,
+    id: AssignmentId,
+) -> ApiResult<assignments::Assignment> {
     let not_found = || ApiError::NotFound(format!("no assignment {id}"));
     let a = assignments::find(c, id)?.ok_or_else(not_found)?;
     let Some(own) = scope else {

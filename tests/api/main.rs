@@ -2,21 +2,27 @@
 //! SQLite file, or a new PostgreSQL database when `DUBAN_TEST_DATABASE_URL` is set), spoken to
 //! over HTTP.
 
+mod fixtures;
 mod helpers;
 
-mod access;
 mod auth;
 mod desk;
 mod documents;
+mod endpoints;
 mod errors;
 mod idempotency;
 mod import;
-mod isolation;
+mod matrix;
+mod matrix_requests;
+mod office_view;
 mod openapi;
 mod ops;
-mod review;
+mod plans;
+mod report_versions;
+mod report_writers;
+mod reports;
 mod roles;
 mod schema;
 mod sessions;
 mod standing;
-mod workflow;
+mod unit_isolation;

@@ -2,9 +2,39 @@
 //! audit trail keeps no draft text, every view reads one standing, and `as_of` is a point in
 //! time.
 
+use crate::fixtures::World;
 use crate::helpers::*;
-use crate::review::{fixture, Fixture};
 use serde_json::{json, Value};
+
+/// The world's lead unit L leads the measure; A takes part.
+struct Fixture {
+    app: TestApp,
+    coordinator: String,
+    viewer: String,
+    manager_a: String,
+    manager_b: String,
+    unit_a: i64,
+    unit_b: i64,
+    plan: i64,
+    lead_assignment: i64,
+    participant_assignment: i64,
+}
+
+async fn fixture() -> Fixture {
+    let w = World::builder().without_b().build().await;
+    Fixture {
+        coordinator: w.coord().to_owned(),
+        viewer: w.viewer.token.clone(),
+        manager_a: w.l.manager.token.clone(),
+        manager_b: w.a.manager.token.clone(),
+        unit_a: w.l.id,
+        unit_b: w.a.id,
+        plan: w.plan,
+        lead_assignment: w.l.assignment(),
+        participant_assignment: w.a.assignment(),
+        app: w.app,
+    }
+}
 
 const SENT: &str = "已完成下放审批权的调研。";
 const UNSENT: &str = "UNSENT-MARKER 尚未报送的修改";
@@ -30,22 +60,25 @@ async fn act(f: &Fixture, report: i64, action: &str, token: &str, body: Value) -
 async fn edit(f: &Fixture, report: i64, token: &str, body: Value) -> Reply {
     let current = f.app.get(&format!("/reports/{report}"), token).await;
     let etag = current.header("etag").unwrap();
-    let r = crate::review::send_with(
-        &f.app,
-        "PATCH",
-        &format!("/reports/{report}"),
-        token,
-        &[("If-Match", etag.as_str())],
-        Some(body),
-    )
-    .await;
+    let r = f
+        .app
+        .send_with(
+            "PATCH",
+            &format!("/reports/{report}"),
+            token,
+            &[("If-Match", etag.as_str())],
+            Some(body),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.raw);
     r
 }
 
 async fn csv(f: &Fixture, path: &str, token: &str) -> String {
-    let r =
-        crate::review::send_with(&f.app, "GET", path, token, &[("Accept", "text/csv")], None).await;
+    let r = f
+        .app
+        .send_with("GET", path, token, &[("Accept", "text/csv")], None)
+        .await;
     assert_eq!(r.status, 200, "{}", r.raw);
     r.raw
 }
