@@ -10,5 +10,6 @@ pub mod report;
 pub mod resolve;
 pub mod role;
 pub mod table;
+pub mod text;
 pub mod throttle;
 pub mod unit;
