@@ -9,6 +9,7 @@ mod auth;
 mod desk;
 mod documents;
 mod errors;
+mod hygiene;
 mod import;
 mod isolation;
 mod openapi;
