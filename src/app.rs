@@ -5,7 +5,6 @@ use crate::api::{self, RouteTable};
 use crate::auth::token::TokenKeys;
 use crate::config::Settings;
 use crate::db::{migrations, Db};
-use crate::error::ApiError;
 use crate::telemetry::{self, Metrics};
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -90,9 +89,7 @@ impl Application {
         let server = HttpServer::new(move || {
             let (app, _) = api::register(App::new().into_utoipa_app()).split_for_parts();
             app.app_data(shared.clone())
-                .app_data(web::PathConfig::default().error_handler(|_, req| {
-                    ApiError::NotFound(format!("no resource at {}", req.path())).into()
-                }))
+                .app_data(api::extract::path_config())
                 .service(
                     SwaggerUi::new("/docs/{_:.*}")
                         .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")),

@@ -69,7 +69,8 @@ enum Command {
         #[arg(long, default_value = "yearly")]
         cycle: String,
     },
-    /// Print a plan's summary table as CSV: one unit's answers, or consolidated.
+    /// Print a plan's summary table as CSV (as the HTTP export writes it: a byte-order mark,
+    /// cells a spreadsheet would evaluate behind a '): one unit's answers, or consolidated.
     Export {
         /// The plan.
         #[arg(long)]

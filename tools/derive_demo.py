@@ -24,7 +24,7 @@ How the text encodes the table:
 * every cell is stripped of leading and trailing whitespace (a cell may be empty:
   measure 28 has no completion text, measure 83 no participating units).
 
-Output: UTF-8 without BOM, "\\n" line endings, csv.QUOTE_MINIMAL, header
+Output: UTF-8 with a BOM (as duban's CSV export writes it), "\\n" line endings, csv.QUOTE_MINIMAL, header
 工作板块,工作任务,具体措施,任务来源,牵头单位,参加单位,工作措施及完成情况.
 
 Usage::
@@ -242,9 +242,9 @@ def render(rows: list[list[str]]) -> bytes:
     w = csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
     w.writerow(CSV_HEADER)
     w.writerows(rows)
-    data = buf.getvalue().encode("utf-8")
+    data = buf.getvalue().encode("utf-8-sig")
     # Round-trip: what we wrote reads back as the same 134 records of 7 fields.
-    back = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    back = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     if back != [CSV_HEADER] + rows:
         fail("CSV does not read back identically")
     return data

@@ -6,7 +6,8 @@
 //! [`write_summary`] writes.
 
 use crate::domain::plan::{split_heading, ItemLevel};
-use crate::domain::table::SummaryRow;
+use crate::domain::table::{sources_cell, SummaryRow};
+use crate::domain::text::{self, NUL_MESSAGE};
 use crate::error::FieldError;
 use calamine::{Data, Reader, Xlsx};
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
@@ -143,8 +144,10 @@ fn text(d: Option<&Data>) -> String {
     }
 }
 
-/// Reads a workbook written by [`write_summary`] (or laid out the same way): rows before the
-/// header row are skipped; problems name the row and column.
+/// Reads a workbook written by [`write_summary`] (or laid out the same way, as offices keep it:
+/// sections merged across, tasks merged down, 文号 wrapped inside their cells): rows before the
+/// header row are skipped; 任务来源 is read by the document-number rule the CSV reader uses;
+/// problems name the row and column.
 pub fn read_summary(bytes: &[u8]) -> Result<Vec<SummaryRow>, Vec<FieldError>> {
     let not_xlsx = |e: String| {
         vec![FieldError::new(
@@ -175,6 +178,14 @@ pub fn read_summary(bytes: &[u8]) -> Result<Vec<SummaryRow>, Vec<FieldError>> {
         let cells: Vec<String> = (0..6).map(cell).collect();
         if cells.iter().all(|c| c.is_empty()) {
             continue;
+        }
+        for (c, value) in cells.iter().enumerate() {
+            if !text::storable(value) {
+                errors.push(FieldError::new(
+                    format!("row {line}: {}", COLUMNS[c].0),
+                    NUL_MESSAGE,
+                ));
+            }
         }
         if cells[1..].iter().all(|c| c.is_empty())
             && split_heading(ItemLevel::Section, &cells[0]).is_some()
@@ -216,7 +227,7 @@ pub fn read_summary(bytes: &[u8]) -> Result<Vec<SummaryRow>, Vec<FieldError>> {
             section: section.clone(),
             task: task.clone(),
             measure: cells[1].clone(),
-            sources: cells[2].clone(),
+            sources: sources_cell(&cells[2]),
             lead_units: cells[3].clone(),
             participant_units: cells[4].clone(),
             completion: cells[5].clone(),
@@ -300,6 +311,22 @@ mod tests {
         let back = read_summary(&write_summary("汇总", &rows).unwrap()).unwrap();
         assert_eq!(back[0].completion.chars().count(), CELL_LIMIT);
         assert!(back[0].completion.ends_with(CUT));
+    }
+
+    #[test]
+    fn nul_in_a_cell_is_named_by_its_sheet_row_and_column() {
+        let r = row("一、总体要求", "1．任务。", "（1）措施。", "完成\0了");
+        let e = read_summary(&write_summary("汇总", &[r]).unwrap()).unwrap_err();
+        assert_eq!(e[0].field, "row 4: 工作措施及完成情况");
+        assert_eq!(e[0].message, NUL_MESSAGE);
+    }
+
+    #[test]
+    fn a_document_number_wrapped_in_its_cell_reads_as_one() {
+        let mut r = row("一、总体要求", "1．任务。", "（1）措施。", "");
+        r.sources = "渝委发\n（2016）27号、国令第\n713号".into();
+        let back = read_summary(&write_summary("汇总", &[r]).unwrap()).unwrap();
+        assert_eq!(back[0].sources, "渝委发〔2016〕27号、国令第713号");
     }
 
     #[test]

@@ -12,5 +12,6 @@ pub mod role;
 pub mod scope;
 pub mod standing;
 pub mod table;
+pub mod text;
 pub mod throttle;
 pub mod unit;

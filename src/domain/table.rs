@@ -2,9 +2,15 @@
 //!
 //! One row per measure, in plan order, with the section and task repeated on every row, so that a
 //! spreadsheet can filter and sort it and the importer can rebuild the tree from it.
+//!
+//! The CSV starts with a UTF-8 byte-order mark, so Excel and WPS read the Chinese, and a cell a
+//! spreadsheet would take for a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage
+//! return) is written behind a `'`, which the reader removes again.
 
+use crate::domain::text::{self, NUL_MESSAGE};
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use utoipa::ToSchema;
 
 /// The header row, in order.
@@ -58,16 +64,47 @@ impl SummaryRow {
     }
 }
 
-/// Writes the table as CSV (UTF-8, header row, RFC 4180 quoting).
+/// The byte-order mark every CSV export starts with.
+pub const BOM: &str = "\u{FEFF}";
+
+/// What a spreadsheet takes for the start of a formula.
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell as written to CSV: behind a `'` when a spreadsheet would evaluate it.
+fn neutralise(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(FORMULA_START) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+/// A cell as read from CSV: the `'` that [`neutralise`] put before a formula start removed.
+fn restore(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_START) => rest,
+        _ => cell,
+    }
+}
+
+/// Writes the table as CSV (a byte-order mark, then UTF-8, header row, RFC 4180 quoting), every
+/// cell a spreadsheet would evaluate neutralised. The HTTP summary and the CLI `export` both
+/// write through this.
 pub fn write_csv(rows: &[SummaryRow]) -> String {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
+        .from_writer(BOM.as_bytes().to_vec());
     let _ = w.write_record(HEADERS);
     for r in rows {
-        let _ = w.write_record(r.cells());
+        let _ = w.write_record(r.cells().map(neutralise).iter().map(|c| c.as_bytes()));
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// A 任务来源 cell as the importer reads it: its document numbers (the one rule of
+/// [`text::document_numbers`]) joined by 、.
+pub fn sources_cell(cell: &str) -> String {
+    text::document_numbers(cell).join("、")
 }
 
 /// Reads a CSV table; problems name the row and column (`row 3: 具体措施`).
@@ -108,12 +145,17 @@ pub fn read_csv(bytes: &[u8]) -> Result<Vec<SummaryRow>, Vec<FieldError>> {
             ));
             continue;
         }
-        let cell = |j: usize| rec.get(j).unwrap_or("").trim().to_owned();
+        let cell = |j: usize| restore(rec.get(j).unwrap_or("")).trim().to_owned();
+        for (j, name) in HEADERS.iter().enumerate() {
+            if !text::storable(rec.get(j).unwrap_or("")) {
+                errors.push(FieldError::new(format!("row {line}: {name}"), NUL_MESSAGE));
+            }
+        }
         let row = SummaryRow {
             section: cell(0),
             task: cell(1),
             measure: cell(2),
-            sources: cell(3),
+            sources: sources_cell(&cell(3)),
             lead_units: cell(4),
             participant_units: cell(5),
             completion: cell(6),
@@ -138,16 +180,10 @@ pub fn read_csv(bytes: &[u8]) -> Result<Vec<SummaryRow>, Vec<FieldError>> {
     }
 }
 
-/// Splits a 任务来源 cell into document numbers (文号): `国办发〔2019〕9号、渝府办发〔2019〕59号`.
+/// Splits a 任务来源 cell into document numbers (文号): `国办发〔2019〕9号、渝府办发〔2019〕59号`,
+/// each read by the one rule of [`text::document_numbers`].
 pub fn split_sources(cell: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for s in cell.split(['、', '，', ',', '；', ';', '\n']) {
-        let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-        if !s.is_empty() && !out.contains(&s) {
-            out.push(s);
-        }
-    }
-    out
+    text::document_numbers(cell)
 }
 
 #[cfg(test)]
@@ -169,7 +205,7 @@ mod tests {
     #[test]
     fn a_table_round_trips_through_csv() {
         let text = write_csv(&[row(), row()]);
-        assert!(text.starts_with("工作板块,工作任务"));
+        assert!(text.starts_with("\u{FEFF}工作板块,工作任务"));
         assert_eq!(read_csv(text.as_bytes()).unwrap(), vec![row(), row()]);
     }
 
@@ -190,7 +226,46 @@ mod tests {
         );
         assert_eq!(
             split_sources("渝委发\n〔2016〕27号"),
-            vec!["渝委发", "〔2016〕27号"]
+            vec!["渝委发〔2016〕27号"]
         );
+    }
+
+    #[test]
+    fn a_cell_a_spreadsheet_would_evaluate_is_written_behind_a_quote_and_read_back_as_typed() {
+        let mut r = row();
+        r.measure = "（3）=HYPERLINK(\"http://x\",\"点击\")".into();
+        r.lead_units = "@SUM(1+1)".into();
+        r.participant_units = "+1".into();
+        r.completion = "-2+3".into();
+        r.task = "'普通引号开头".into();
+        let text = write_csv(std::slice::from_ref(&r));
+        let data = text.lines().nth(1).unwrap();
+        for cell in data.split(',') {
+            let cell = cell.trim_start_matches('"');
+            assert!(!cell.starts_with(FORMULA_START), "{cell} in {data}");
+        }
+        assert!(data.contains(",'@SUM(1+1),'+1,'-2+3"), "{data}");
+        assert_eq!(read_csv(text.as_bytes()).unwrap(), vec![r]);
+    }
+
+    #[test]
+    fn nul_in_a_cell_is_named_by_row_and_column() {
+        let text = format!(
+            "{}\n一、x,1．y,（1）z,,市司法局,,完成\0了\n",
+            HEADERS.join(",")
+        );
+        let e = read_csv(text.as_bytes()).unwrap_err();
+        assert_eq!(e[0].field, "row 2: 工作措施及完成情况");
+        assert_eq!(e[0].message, NUL_MESSAGE);
+    }
+
+    #[test]
+    fn sources_are_read_by_the_document_number_rule() {
+        let text = format!(
+            "{}\n一、x,1．y,（1）z,\"渝委发\n[2016]27号，国令第713号\",市司法局,,\n",
+            HEADERS.join(",")
+        );
+        let rows = read_csv(text.as_bytes()).unwrap();
+        assert_eq!(rows[0].sources, "渝委发〔2016〕27号、国令第713号");
     }
 }

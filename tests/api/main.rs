@@ -10,6 +10,7 @@ mod desk;
 mod documents;
 mod endpoints;
 mod errors;
+mod hygiene;
 mod idempotency;
 mod import;
 mod matrix;
