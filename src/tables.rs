@@ -89,14 +89,12 @@ pub struct ImportReport {
 /// Loads the names the resolver knows.
 pub fn directory(c: &mut AnyConnection) -> ApiResult<Directory> {
     let mut dir = Directory::default();
-    let all_units = units::list(
+    let all_units = units::list_all(
         c,
         &units::UnitFilter {
             active: Some(true),
             ..Default::default()
         },
-        None,
-        i64::MAX - 1,
     )?;
     let ids: Vec<UnitId> = all_units.iter().map(|u| u.id).collect();
     for u in &all_units {

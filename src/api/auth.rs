@@ -1,7 +1,7 @@
 //! Sign-in endpoints (`/auth/*`) and the caller's own account (`/me`).
 
 use super::extract::{Caller, Form, Json};
-use super::users::UserView;
+use super::views::UserView;
 use crate::app::AppState;
 use crate::auth::session::{self, Grant};
 use crate::auth::{password, Principal};

@@ -2,8 +2,7 @@
 //! The rules (overdue, severity, traffic light) are documented in [`crate::domain::desk`].
 
 use super::extract::{Caller, Page, PageQuery, Query};
-use super::reports::ReportView;
-use super::urges::UrgeView;
+use super::views::{ReportView, UrgeView};
 use crate::app::AppState;
 use crate::auth::policy;
 use crate::domain::assignment::{AssignmentRole, AssignmentState, Cycle};
@@ -619,7 +618,7 @@ pub async fn get_inbox(
                 ..Default::default()
             };
             let open_rows = urges::list(c, &uf, None, 99)?;
-            let open = super::urges::views(c, open_rows)?;
+            let open = crate::service::urges::with_assignments(c, open_rows)?;
             Ok((overdue, due, returned, open))
         })
         .await?;
@@ -628,7 +627,7 @@ pub async fn get_inbox(
         overdue: overdue.into_iter().map(|r| item(r, as_of)).collect(),
         due_soon: due.into_iter().map(|r| item(r, as_of)).collect(),
         returned_reports: returned.into_iter().map(ReportView::from).collect(),
-        open_urges: open,
+        open_urges: open.into_iter().map(UrgeView::from).collect(),
     }))
 }
 

@@ -7,9 +7,11 @@ pub mod assignments;
 pub mod audit;
 pub mod auth;
 pub mod desk;
+pub mod documents;
 pub mod extract;
 pub mod groups;
 pub mod idempotency;
+pub mod items;
 pub mod ops;
 pub mod plans;
 pub mod reports;
@@ -17,6 +19,7 @@ pub mod sources;
 pub mod units;
 pub mod urges;
 pub mod users;
+pub mod views;
 
 use crate::error::{ApiError, FieldError, Problem, PROBLEM_JSON};
 use actix_web::dev::{ServiceFactory, ServiceRequest};
@@ -135,13 +138,13 @@ where
                 .service(plans::update_plan)
                 .service(plans::publish_plan)
                 .service(plans::close_plan)
-                .service(plans::get_plan_tree)
-                .service(plans::list_measures)
-                .service(plans::create_item)
-                .service(plans::update_item)
-                .service(plans::get_summary)
-                .service(plans::import_plan_table)
-                .service(plans::get_annual_report)
+                .service(items::get_plan_tree)
+                .service(items::list_measures)
+                .service(items::create_item)
+                .service(items::update_item)
+                .service(documents::get_summary)
+                .service(documents::import_plan_table)
+                .service(documents::get_annual_report)
                 .service(sources::list_sources)
                 .service(sources::create_source)
                 .service(sources::get_source)

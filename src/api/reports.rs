@@ -4,6 +4,7 @@
 
 use super::extract::{Caller, Json, Page, PageQuery, Query};
 use super::idempotency::{replayed, Answer, Idempotency, WriteOnce};
+use super::views::ReportView;
 use crate::app::AppState;
 use crate::auth::policy;
 use crate::domain::ids::{AssignmentId, PlanId, ReportId, UnitId, UserId};
@@ -16,67 +17,6 @@ use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-
-/// A report.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ReportView {
-    /// The report's id.
-    pub id: ReportId,
-    /// The assignment it reports on.
-    pub assignment_id: AssignmentId,
-    /// The reporting unit.
-    pub unit_id: UnitId,
-    /// The period: `2019`, `2019-H2`, `2019-Q4`, `2019-11` or `once`.
-    #[schema(example = "2019")]
-    pub period: String,
-    /// How far the work is.
-    pub status: ReportStatus,
-    /// 工作措施及完成情况: what was done.
-    #[schema(
-        example = "机构改革后，对我局行政权力进行了清理，目前保留2项行政权力，16项公共服务事项。"
-    )]
-    pub narrative: String,
-    /// 存在的问题: problems met.
-    pub problems: String,
-    /// 下一步打算: next steps.
-    pub next_steps: String,
-    /// Where it is in review.
-    pub workflow: Workflow,
-    /// Why the office returned it.
-    pub return_reason: Option<String>,
-    /// The version, as in the `ETag`.
-    pub version: i32,
-    /// When it was last submitted.
-    pub submitted_at: Option<DateTime<Utc>>,
-    /// When the office last reviewed it.
-    pub reviewed_at: Option<DateTime<Utc>>,
-    /// When it was created.
-    pub created_at: DateTime<Utc>,
-    /// When it last changed.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<reports::Report> for ReportView {
-    fn from(r: reports::Report) -> Self {
-        ReportView {
-            id: r.id,
-            assignment_id: r.assignment_id,
-            unit_id: r.unit_id,
-            period: r.period,
-            status: r.status,
-            narrative: r.narrative,
-            problems: r.problems,
-            next_steps: r.next_steps,
-            workflow: r.workflow,
-            return_reason: r.return_reason,
-            version: r.version,
-            submitted_at: r.submitted_at.map(|t| t.and_utc()),
-            reviewed_at: r.reviewed_at.map(|t| t.and_utc()),
-            created_at: r.created_at.and_utc(),
-            updated_at: r.updated_at.and_utc(),
-        }
-    }
-}
 
 /// A new draft.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]

@@ -2,48 +2,17 @@
 //! of its assignments; the unit acknowledges and replies. Automatic reminders arrive the same way.
 
 use super::extract::{Caller, Json, Page, PageQuery, Query};
+use super::views::UrgeView;
 use crate::app::AppState;
-use crate::auth::{policy, Principal};
-use crate::db::AnyConnection;
 use crate::domain::desk::Severity;
-use crate::domain::ids::{AssignmentId, UnitId, UserId};
-use crate::domain::role::Role;
-use crate::error::{ApiError, ApiResult};
-use crate::store::{self, assignments, audit, urges};
+use crate::domain::ids::{AssignmentId, UnitId};
+use crate::error::ApiResult;
+use crate::service::{self, urges::NewUrge};
+use crate::store::urges::UrgeFilter;
 use actix_web::{get, post, web, HttpResponse};
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::NaiveDate;
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-
-/// An urge.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct UrgeView {
-    /// The urge's id.
-    pub id: i64,
-    /// The unit urged.
-    pub unit_id: UnitId,
-    /// 提醒, 催办 or 督办.
-    pub severity: Severity,
-    /// The message.
-    #[schema(example = "请于1月20日前报送第（11）项措施的完成情况。")]
-    pub message: String,
-    /// The date a reply is expected by.
-    pub reply_by: Option<NaiveDate>,
-    /// True for automatic reminders.
-    pub automatic: bool,
-    /// Who issued it (`null`: the system).
-    pub issued_by: Option<UserId>,
-    /// When.
-    pub issued_at: DateTime<Utc>,
-    /// The assignments it is about.
-    pub assignment_ids: Vec<AssignmentId>,
-    /// When the unit acknowledged it.
-    pub acknowledged_at: Option<DateTime<Utc>>,
-    /// The unit's reply.
-    pub reply: Option<String>,
-    /// When it replied.
-    pub replied_at: Option<DateTime<Utc>>,
-}
 
 /// A new urge.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -86,50 +55,6 @@ pub struct UrgeQuery {
     pub open: Option<bool>,
 }
 
-/// Views of urges with their assignments.
-pub fn views(c: &mut AnyConnection, rows: Vec<urges::Urge>) -> ApiResult<Vec<UrgeView>> {
-    let ids: Vec<i64> = rows.iter().map(|u| u.id).collect();
-    let mut of = urges::assignments_of(c, &ids)?;
-    Ok(rows
-        .into_iter()
-        .map(|u| UrgeView {
-            id: u.id,
-            unit_id: u.unit_id,
-            severity: u.severity,
-            message: u.message,
-            reply_by: u.reply_by,
-            automatic: u.automatic,
-            issued_by: u.issued_by,
-            issued_at: u.issued_at.and_utc(),
-            assignment_ids: of.remove(&u.id).unwrap_or_default(),
-            acknowledged_at: u.acknowledged_at.map(|t| t.and_utc()),
-            reply: u.reply,
-            replied_at: u.replied_at.map(|t| t.and_utc()),
-        })
-        .collect())
-}
-
-fn visible(c: &mut AnyConnection, p: &Principal, id: i64) -> ApiResult<urges::Urge> {
-    let u = urges::find(c, id)?.ok_or_else(|| ApiError::NotFound(format!("no urge {id}")))?;
-    if policy::is_office(p) || p.unit_id == Some(u.unit_id) {
-        Ok(u)
-    } else {
-        Err(ApiError::NotFound(format!("no urge {id}")))
-    }
-}
-
-/// May the caller answer for the urged unit? Its people, or its system with `urges:reply`.
-fn answer_for(p: &Principal, unit: UnitId) -> ApiResult<()> {
-    let own = p.unit_id == Some(unit);
-    match p.role {
-        Role::UnitManager | Role::UnitReporter if own => Ok(()),
-        Role::Service if own && p.has_scope(crate::domain::scope::Scope::UrgesReply) => Ok(()),
-        _ => Err(ApiError::Forbidden(
-            "only the urged unit answers an urge".into(),
-        )),
-    }
-}
-
 /// Issue an urge to a unit about some of its assignments (the office).
 #[utoipa::path(
     tag = "urges",
@@ -142,65 +67,19 @@ pub async fn create_urge(
     caller: Caller,
     body: Json<UrgeRequest>,
 ) -> ApiResult<HttpResponse> {
-    policy::review_reports(&caller)?;
-    let (Json(b), actor, by) = (body, caller.actor(), caller.user_id);
-    let message = b.message.trim().to_owned();
-    if message.is_empty() || message.chars().count() > 2000 {
-        return Err(ApiError::invalid("message", "must be 1 to 2000 characters"));
-    }
-    if b.assignment_ids.is_empty() || b.assignment_ids.len() > 500 {
-        return Err(ApiError::invalid(
-            "assignment_ids",
-            "name 1 to 500 assignments",
-        ));
-    }
-    let view = state
+    let (Json(b), ctx) = (body, caller.ctx());
+    let new = NewUrge {
+        unit_id: b.unit_id,
+        assignment_ids: b.assignment_ids,
+        severity: b.severity,
+        message: b.message,
+        reply_by: b.reply_by,
+    };
+    let urge = state
         .db
-        .write(move |c| {
-            for (i, id) in b.assignment_ids.iter().enumerate() {
-                match assignments::find(c, *id)? {
-                    Some(a) if a.unit_id == b.unit_id => {}
-                    Some(_) => {
-                        return Err(ApiError::invalid(
-                            format!("assignment_ids[{i}]"),
-                            "belongs to another unit",
-                        ))
-                    }
-                    None => {
-                        return Err(ApiError::invalid(
-                            format!("assignment_ids[{i}]"),
-                            "no such assignment",
-                        ))
-                    }
-                }
-            }
-            let new = urges::NewUrge {
-                unit_id: b.unit_id,
-                severity: b.severity,
-                message,
-                reply_by: b.reply_by,
-                automatic: false,
-                issued_by: Some(by),
-                issued_at: store::now(),
-            };
-            let id = urges::insert(c, &new, &b.assignment_ids)?;
-            let row = urges::find(c, id)?.ok_or_else(|| ApiError::internal("urge vanished"))?;
-            let view = views(c, vec![row])?
-                .pop()
-                .ok_or_else(|| ApiError::internal("urge vanished"))?;
-            audit::record(
-                c,
-                &actor,
-                "urge.issue",
-                "urge",
-                Some(id),
-                None,
-                Some(&serde_json::to_value(&view).unwrap_or_default()),
-            )?;
-            Ok(view)
-        })
+        .run(move |c| service::urges::issue(c, &ctx, new))
         .await?;
-    Ok(HttpResponse::Created().json(view))
+    Ok(HttpResponse::Created().json(UrgeView::from(urge)))
 }
 
 /// List urges, newest first (units see their own; `assignment_id` gives an assignment's history).
@@ -212,35 +91,19 @@ pub async fn list_urges(
     query: Query<UrgeQuery>,
     page: Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<UrgeView>>> {
-    let scope = policy::unit_scope(&caller)?;
     let (limit, before) = page.0.parse()?;
-    let Query(q) = query;
-    let unit_id = match (scope, q.unit_id) {
-        (None, u) => u.map(UnitId),
-        (Some(own), None) => Some(own),
-        (Some(own), Some(u)) if u == own.0 => Some(own),
-        (Some(_), Some(_)) => {
-            return Err(ApiError::Forbidden("a unit sees only its own urges".into()))
-        }
-    };
-    let f = urges::UrgeFilter {
-        unit_id,
+    let (Query(q), ctx) = (query, caller.ctx());
+    let f = UrgeFilter {
+        unit_id: q.unit_id.map(UnitId),
         assignment_id: q.assignment_id.map(AssignmentId),
         severity: q.severity,
         open: q.open,
     };
     let page = state
         .db
-        .run(move |c| {
-            let rows = urges::list(c, &f, before, limit)?;
-            let page = store::Page::from_rows(rows, limit, |u| u.id);
-            Ok(store::Page {
-                items: views(c, page.items)?,
-                next_after: page.next_after,
-            })
-        })
+        .run(move |c| service::urges::list(c, &ctx, f, before, limit))
         .await?;
-    Ok(web::Json(Page::map(page, |u| u)))
+    Ok(web::Json(Page::map(page, UrgeView::from)))
 }
 
 /// Read an urge.
@@ -255,18 +118,12 @@ pub async fn get_urge(
     caller: Caller,
     id: web::Path<i64>,
 ) -> ApiResult<web::Json<UrgeView>> {
-    policy::unit_scope(&caller)?;
-    let (id, p) = (id.into_inner(), caller.principal.clone());
-    let view = state
+    let (id, ctx) = (id.into_inner(), caller.ctx());
+    let urge = state
         .db
-        .run(move |c| {
-            let u = visible(c, &p, id)?;
-            views(c, vec![u])?
-                .pop()
-                .ok_or_else(|| ApiError::internal("urge vanished"))
-        })
+        .run(move |c| service::urges::get(c, &ctx, id))
         .await?;
-    Ok(web::Json(view))
+    Ok(web::Json(urge.into()))
 }
 
 async fn answer(
@@ -274,40 +131,13 @@ async fn answer(
     caller: &Caller,
     id: i64,
     reply: Option<String>,
-) -> ApiResult<UrgeView> {
-    policy::unit_scope(caller)?;
-    let (p, actor) = (caller.principal.clone(), caller.actor());
-    state
+) -> ApiResult<web::Json<UrgeView>> {
+    let ctx = caller.ctx();
+    let urge = state
         .db
-        .write(move |c| {
-            let u = visible(c, &p, id)?;
-            answer_for(&p, u.unit_id)?;
-            let now = store::now();
-            let action = match &reply {
-                Some(text) => {
-                    urges::reply(c, id, text, p.user_id, now)?;
-                    "urge.reply"
-                }
-                None => {
-                    urges::acknowledge(c, id, p.user_id, now)?;
-                    "urge.acknowledge"
-                }
-            };
-            let row = urges::find(c, id)?.ok_or_else(|| ApiError::internal("urge vanished"))?;
-            audit::record(
-                c,
-                &actor,
-                action,
-                "urge",
-                Some(id),
-                None,
-                Some(&serde_json::json!({"reply": reply})),
-            )?;
-            views(c, vec![row])?
-                .pop()
-                .ok_or_else(|| ApiError::internal("urge vanished"))
-        })
-        .await
+        .run(move |c| service::urges::answer(c, &ctx, id, reply))
+        .await?;
+    Ok(web::Json(urge.into()))
 }
 
 /// Acknowledge an urge (the urged unit); repeating it changes nothing.
@@ -322,9 +152,7 @@ pub async fn acknowledge_urge(
     caller: Caller,
     id: web::Path<i64>,
 ) -> ApiResult<web::Json<UrgeView>> {
-    Ok(web::Json(
-        answer(&state, &caller, id.into_inner(), None).await?,
-    ))
+    answer(&state, &caller, id.into_inner(), None).await
 }
 
 /// Reply to an urge (the urged unit); a later reply replaces the earlier one.
@@ -342,10 +170,5 @@ pub async fn reply_urge(
     body: Json<UrgeReply>,
 ) -> ApiResult<web::Json<UrgeView>> {
     let text = body.0.reply.trim().to_owned();
-    if text.is_empty() || text.chars().count() > 5000 {
-        return Err(ApiError::invalid("reply", "must be 1 to 5000 characters"));
-    }
-    Ok(web::Json(
-        answer(&state, &caller, id.into_inner(), Some(text)).await?,
-    ))
+    answer(&state, &caller, id.into_inner(), Some(text)).await
 }

@@ -3,6 +3,7 @@
 //! service accounts.
 
 use super::extract::{Caller, Json, Page, PageQuery, Query};
+use super::views::UserView;
 use crate::app::AppState;
 use crate::auth::policy::{self, UserVisibility};
 use crate::auth::{password, token::random_token};
@@ -14,57 +15,8 @@ use crate::domain::scope::{Scope, ScopeSet};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::store::{self, audit, sessions, units, users};
 use actix_web::{get, patch, post, put, web, HttpResponse};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-
-/// An account, without its credentials.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct UserView {
-    /// The account's id.
-    pub id: UserId,
-    /// The login name (the `client_id` of a service account).
-    #[schema(example = "ipo-reporter")]
-    pub username: String,
-    /// The name shown to people.
-    #[schema(example = "熊钦松")]
-    pub display_name: String,
-    /// What the account may do.
-    pub role: Role,
-    /// The unit it acts for.
-    pub unit_id: Option<UnitId>,
-    /// Scopes of a service account (empty for people).
-    #[schema(example = json!([]))]
-    pub scopes: Vec<String>,
-    /// Inactive accounts cannot sign in.
-    pub active: bool,
-    /// Failed sign-ins since the last success.
-    pub failed_logins: i32,
-    /// The last successful sign-in.
-    pub last_login_at: Option<DateTime<Utc>>,
-    /// When the account was created.
-    pub created_at: DateTime<Utc>,
-    /// When it last changed.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<users::User> for UserView {
-    fn from(u: users::User) -> Self {
-        UserView {
-            id: u.id,
-            role: u.role(),
-            scopes: u.scopes.names(),
-            username: u.username,
-            display_name: u.display_name,
-            unit_id: u.unit_id,
-            active: u.active,
-            failed_logins: u.failed_logins,
-            last_login_at: u.last_login_at.map(|t| t.and_utc()),
-            created_at: u.created_at.and_utc(),
-            updated_at: u.updated_at.and_utc(),
-        }
-    }
-}
 
 /// A new account.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -2,6 +2,7 @@
 
 use super::Principal;
 use crate::domain::ids::UnitId;
+use crate::domain::plan::PlanState;
 use crate::domain::role::Role;
 use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult};
@@ -199,6 +200,90 @@ pub fn read_report(
         return own && p.role != Role::Viewer;
     }
     own || is_office(p) || (caller_leads_measure && p.has_scope(Scope::ReportsRead))
+}
+
+/// May the caller see an urge to `unit`? The office any, a unit its own.
+pub fn read_urge(p: &Principal, unit: UnitId) -> bool {
+    is_office(p) || p.unit_id == Some(unit)
+}
+
+/// Whose urges the caller lists, given the unit it asked for: the office any (or all), a unit
+/// only its own.
+pub fn urge_units(p: &Principal, asked: Option<UnitId>) -> ApiResult<Option<UnitId>> {
+    match (unit_scope(p)?, asked) {
+        (None, u) => Ok(u),
+        (Some(own), None) => Ok(Some(own)),
+        (Some(own), Some(u)) if u == own => Ok(Some(own)),
+        (Some(_), Some(_)) => Err(ApiError::Forbidden("a unit sees only its own urges".into())),
+    }
+}
+
+/// May the caller answer an urge to `unit`? Its people, or its system with `urges:reply`.
+pub fn answer_urge(p: &Principal, unit: UnitId) -> ApiResult<()> {
+    let own = p.unit_id == Some(unit);
+    match p.role {
+        Role::UnitManager | Role::UnitReporter if own => Ok(()),
+        Role::Service if own && p.has_scope(Scope::UrgesReply) => Ok(()),
+        _ => Err(ApiError::Forbidden(
+            "only the urged unit answers an urge".into(),
+        )),
+    }
+}
+
+/// May the caller see a plan in this state? Units never see drafts.
+pub fn read_plan(p: &Principal, state: PlanState) -> bool {
+    is_office(p) || state != PlanState::Draft
+}
+
+/// The plan states the caller may list: the office all, units published and closed plans.
+pub fn plan_states(p: &Principal) -> Vec<PlanState> {
+    if is_office(p) {
+        PlanState::ALL.to_vec()
+    } else {
+        vec![PlanState::Published, PlanState::Closed]
+    }
+}
+
+/// Whose answers the caller may put in a summary table or annual report, given the unit it
+/// asked for: the office any unit's sent answers, or every sent answer; a unit only its own, as
+/// it sees them (drafts included). The answers are report text: read as reports are read.
+pub fn answers_for(
+    p: &Principal,
+    unit: Option<UnitId>,
+) -> ApiResult<(crate::tables::Answers, crate::store::reports::Reader)> {
+    use crate::store::reports::Reader;
+    use crate::tables::Answers;
+    let reader = report_reader(p)?;
+    let answers = match (reader, unit) {
+        (Reader::Unit(own), Some(u)) if own == u => Answers::Unit(u),
+        (Reader::Unit(own), None) => Answers::Unit(own),
+        (Reader::Unit(_), Some(_)) => {
+            return Err(ApiError::Forbidden(
+                "a unit reads only its own answers".into(),
+            ))
+        }
+        (_, Some(u)) => Answers::Unit(u),
+        (_, None) => Answers::Consolidated,
+    };
+    Ok((answers, reader))
+}
+
+/// Whose assignments a caller limited to `scope` lists, given the unit it asked for and whether
+/// its unit leads the measure asked for: the office any; a unit its own, or every assignment of
+/// a measure it leads.
+pub fn assignment_units(
+    scope: Option<UnitId>,
+    asked: Option<UnitId>,
+    leads_measure: bool,
+) -> ApiResult<Option<UnitId>> {
+    match (scope, asked) {
+        (None, u) => Ok(u),
+        (Some(own), Some(u)) if u != own && !leads_measure => Err(ApiError::Forbidden(
+            "a unit sees only its own assignments".into(),
+        )),
+        (Some(own), None) if !leads_measure => Ok(Some(own)),
+        (Some(_), u) => Ok(u),
+    }
 }
 
 #[cfg(test)]

@@ -111,11 +111,7 @@ fn ensure_units(c: &mut AnyConnection) -> Result<(), String> {
                             active: Some(true),
                             q: None,
                         };
-                        ids.extend(
-                            units::list(c, &filter, None, i64::MAX - 1)?
-                                .into_iter()
-                                .map(|u| u.id),
-                        );
+                        ids.extend(units::list_all(c, &filter)?.into_iter().map(|u| u.id));
                     }
                     None => ids.push(
                         units::find_by_name_or_alias(c, m)?

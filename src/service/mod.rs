@@ -6,7 +6,11 @@
 //! an [`crate::error::ApiError`]. Handlers in [`crate::api`] only parse, call and respond.
 
 pub mod assignments;
+pub mod documents;
+pub mod items;
+pub mod plans;
 pub mod reports;
+pub mod urges;
 
 use crate::auth::Principal;
 use crate::store::audit::Actor;

@@ -1,6 +1,6 @@
 //! Plans, their task tree (sections, tasks, measures) and source documents.
 
-use crate::db::schema::{measure_sources, plan_items, plans, source_documents};
+use crate::db::schema::{assignments, measure_sources, plan_items, plans, source_documents};
 use crate::db::AnyConnection;
 use crate::domain::ids::{ItemId, PlanId, SourceId, UnitId};
 use crate::domain::plan::{ItemLevel, PlanState};
@@ -183,6 +183,72 @@ pub fn items(c: &mut AnyConnection, plan: PlanId) -> QueryResult<Vec<Item>> {
         .select(Item::as_select())
         .order(plan_items::position)
         .load(c)
+}
+
+/// Which measures of a plan to list.
+#[derive(Debug, Clone, Default)]
+pub struct MeasureFilter {
+    /// Only measures of this section (its code, e.g. `2`).
+    pub section: Option<String>,
+    /// Only measures citing this 文号.
+    pub source: Option<String>,
+    /// Only measures assigned to this unit.
+    pub unit_id: Option<UnitId>,
+}
+
+/// Up to `limit + 1` measures of a plan after position `after`, in document order.
+pub fn measures(
+    c: &mut AnyConnection,
+    plan: PlanId,
+    f: &MeasureFilter,
+    after: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<Item>> {
+    let mut q = plan_items::table
+        .filter(plan_items::plan_id.eq(plan))
+        .filter(plan_items::level.eq(ItemLevel::Measure))
+        .select(Item::as_select())
+        .into_boxed();
+    if let Some(section) = &f.section {
+        let mut p = super::contains_pattern(section);
+        p.remove(0);
+        p.pop();
+        q = q.filter(plan_items::code.like(format!("{p}.%")).escape('\\'));
+    }
+    if let Some(number) = &f.source {
+        let citing = measure_sources::table
+            .inner_join(source_documents::table)
+            .filter(source_documents::doc_number.eq(number.clone()))
+            .select(measure_sources::measure_id);
+        q = q.filter(plan_items::id.eq_any(citing));
+    }
+    if let Some(unit) = f.unit_id {
+        let assigned = assignments::table
+            .filter(assignments::plan_id.eq(plan))
+            .filter(assignments::unit_id.eq(unit))
+            .select(assignments::measure_id);
+        q = q.filter(plan_items::id.eq_any(assigned));
+    }
+    if let Some(a) = after {
+        q = q.filter(plan_items::position.gt(i32::try_from(a).unwrap_or(i32::MAX)));
+    }
+    q.order(plan_items::position.asc()).limit(limit + 1).load(c)
+}
+
+/// The last position among the descendants of the item coded `code`, if it has any.
+pub fn last_position_under(
+    c: &mut AnyConnection,
+    plan: PlanId,
+    code: &str,
+) -> QueryResult<Option<i32>> {
+    let mut p = super::contains_pattern(code);
+    p.remove(0);
+    p.pop();
+    plan_items::table
+        .filter(plan_items::plan_id.eq(plan))
+        .filter(plan_items::code.like(format!("{p}.%")).escape('\\'))
+        .select(diesel::dsl::max(plan_items::position))
+        .first(c)
 }
 
 /// The item with this id.

@@ -176,3 +176,20 @@ pub fn list(
     }
     q.order(units::id.asc()).limit(limit + 1).load(c)
 }
+
+/// Every unit matching the filter, read page by page.
+pub fn list_all(c: &mut AnyConnection, f: &UnitFilter) -> QueryResult<Vec<Unit>> {
+    const PAGE: i64 = 1000;
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let mut rows = list(c, f, after, PAGE)?;
+        let more = rows.len() as i64 > PAGE;
+        rows.truncate(PAGE as usize);
+        after = rows.last().map(|u| u.id.0);
+        out.extend(rows);
+        if !more {
+            return Ok(out);
+        }
+    }
+}
