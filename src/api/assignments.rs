@@ -3,14 +3,11 @@
 
 use super::extract::{Caller, Json, Page, PageQuery, Query};
 use crate::app::AppState;
-use crate::auth::policy;
-use crate::db::AnyConnection;
 use crate::domain::assignment::{AssignmentRole, AssignmentState, Cycle};
 use crate::domain::ids::{AssignmentId, GroupId, ItemId, PlanId, ReportId, UnitId};
-use crate::domain::plan::{ItemLevel, PlanState};
-use crate::error::{ApiError, ApiResult};
-use crate::service::{self, Ctx};
-use crate::store::{self, assignments, audit, groups, plans, units};
+use crate::error::ApiResult;
+use crate::service::{self, assignments::Assign, assignments::Assigned};
+use crate::store::assignments::AssignmentFilter;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -128,31 +125,32 @@ pub struct Updated {
     pub updated: usize,
 }
 
-/// Builds views with their state as of today ([`service::assignments::with_state`]).
-pub fn views(
-    c: &mut AnyConnection,
-    ctx: &Ctx,
-    rows: Vec<assignments::Assignment>,
-) -> ApiResult<Vec<AssignmentView>> {
-    service::assignments::with_state(c, ctx, rows)?
-        .into_iter()
-        .map(|x| {
-            let a = x.row;
-            Ok(AssignmentView {
-                id: a.id,
-                plan_id: a.plan_id,
-                measure_id: a.measure_id,
-                unit_id: a.unit_id,
-                role: a.role,
-                via_group_id: a.via_group_id,
-                due_date: a.due_date,
-                cycle: a.cycle,
-                state: x.state,
-                latest_report_id: x.latest_report_id,
-                created_at: a.created_at.and_utc(),
-            })
-        })
-        .collect()
+impl From<Assigned> for AssignmentView {
+    fn from(x: Assigned) -> Self {
+        let a = x.row;
+        AssignmentView {
+            id: a.id,
+            plan_id: a.plan_id,
+            measure_id: a.measure_id,
+            unit_id: a.unit_id,
+            role: a.role,
+            via_group_id: a.via_group_id,
+            due_date: a.due_date,
+            cycle: a.cycle,
+            state: x.state,
+            latest_report_id: x.latest_report_id,
+            created_at: a.created_at.and_utc(),
+        }
+    }
+}
+
+impl From<Assignees> for service::assignments::Assignees {
+    fn from(a: Assignees) -> Self {
+        service::assignments::Assignees {
+            unit_ids: a.unit_ids,
+            group_ids: a.group_ids,
+        }
+    }
 }
 
 /// List assignments with their derived state (units see their own, and all of the measures they lead).
@@ -168,45 +166,20 @@ pub async fn list_assignments(
     query: Query<AssignmentQuery>,
     page: Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<AssignmentView>>> {
-    let scope = policy::assignment_scope(&caller)?;
     let (limit, after) = page.0.parse()?;
-    let Query(q) = query;
-    let ctx = caller.ctx();
+    let (Query(q), ctx) = (query, caller.ctx());
+    let f = AssignmentFilter {
+        plan_id: q.plan_id.map(PlanId),
+        measure_id: q.measure_id.map(ItemId),
+        unit_id: q.unit_id.map(UnitId),
+        role: q.role,
+        ..Default::default()
+    };
     let page = state
         .db
-        .run(move |c| {
-            let mut f = assignments::AssignmentFilter {
-                plan_id: q.plan_id.map(PlanId),
-                measure_id: q.measure_id.map(ItemId),
-                unit_id: q.unit_id.map(UnitId),
-                role: q.role,
-                plan_states: None,
-            };
-            if let Some(own) = scope {
-                f.plan_states = Some(vec![PlanState::Published, PlanState::Closed]);
-                let leads_measure = match f.measure_id {
-                    Some(m) => assignments::leads_of(c, m)?.contains(&own),
-                    None => false,
-                };
-                match f.unit_id {
-                    Some(u) if u != own && !leads_measure => {
-                        return Err(ApiError::Forbidden(
-                            "a unit sees only its own assignments".into(),
-                        ))
-                    }
-                    None if !leads_measure => f.unit_id = Some(own),
-                    _ => {}
-                }
-            }
-            let rows = assignments::list(c, &f, after, limit)?;
-            let page = store::Page::from_rows(rows, limit, |a| a.id.0);
-            Ok(store::Page {
-                items: views(c, &ctx, page.items)?,
-                next_after: page.next_after,
-            })
-        })
+        .run(move |c| service::assignments::list(c, &ctx, f, after, limit))
         .await?;
-    Ok(web::Json(Page::map(page, |v| v)))
+    Ok(web::Json(Page::map(page, AssignmentView::from)))
 }
 
 /// Read one assignment with its derived state.
@@ -222,52 +195,11 @@ pub async fn get_assignment(
     id: web::Path<i64>,
 ) -> ApiResult<web::Json<AssignmentView>> {
     let (id, ctx) = (AssignmentId(id.into_inner()), caller.ctx());
-    let view = state
+    let a = state
         .db
-        .run(move |c| {
-            let a = service::assignments::visible(c, &ctx.principal, id)?;
-            views(c, &ctx, vec![a])?
-                .pop()
-                .ok_or_else(|| ApiError::internal("view vanished"))
-        })
+        .run(move |c| service::assignments::get(c, &ctx, id))
         .await?;
-    Ok(web::Json(view))
-}
-
-fn expand(
-    c: &mut AnyConnection,
-    a: &Assignees,
-    field: &str,
-) -> ApiResult<Vec<(UnitId, Option<GroupId>)>> {
-    let mut out: Vec<(UnitId, Option<GroupId>)> = Vec::new();
-    for (i, u) in a.unit_ids.iter().enumerate() {
-        match units::find(c, *u)? {
-            Some(unit) if unit.active => out.push((*u, None)),
-            _ => {
-                return Err(ApiError::invalid(
-                    format!("{field}.unit_ids[{i}]"),
-                    "no such active unit",
-                ))
-            }
-        }
-    }
-    if !a.group_ids.is_empty() {
-        let members = groups::members_of(c, &a.group_ids)?;
-        for (i, g) in a.group_ids.iter().enumerate() {
-            if groups::find(c, *g)?.is_none() {
-                return Err(ApiError::invalid(
-                    format!("{field}.group_ids[{i}]"),
-                    "no such group",
-                ));
-            }
-            for u in members.get(g).cloned().unwrap_or_default() {
-                if !out.iter().any(|(x, _)| *x == u) {
-                    out.push((u, Some(*g)));
-                }
-            }
-        }
-    }
-    Ok(out)
+    Ok(web::Json(a.into()))
 }
 
 /// Assign a measure to units and groups (groups expand to one assignment per member).
@@ -288,61 +220,21 @@ pub async fn assign_measure(
     id: web::Path<i64>,
     body: Json<AssignRequest>,
 ) -> ApiResult<HttpResponse> {
-    policy::manage_plans(&caller)?;
-    let (measure_id, Json(b), actor) = (ItemId(id.into_inner()), body, caller.actor());
-    let ctx = caller.ctx();
-    if b.lead.unit_ids.is_empty()
-        && b.lead.group_ids.is_empty()
-        && b.participants.unit_ids.is_empty()
-        && b.participants.group_ids.is_empty()
-    {
-        return Err(ApiError::invalid("lead", "name at least one unit or group"));
-    }
-    let result = state
+    let (measure_id, Json(b), ctx) = (ItemId(id.into_inner()), body, caller.ctx());
+    let how = Assign {
+        lead: b.lead.into(),
+        participants: b.participants.into(),
+        due_date: b.due_date,
+        cycle: b.cycle,
+    };
+    let (created, skipped) = state
         .db
-        .write(move |c| {
-            let m = plans::find_item(c, measure_id)?.filter(|m| m.level == ItemLevel::Measure).ok_or_else(|| ApiError::NotFound(format!("no measure {measure_id}")))?;
-            let plan = plans::find(c, m.plan_id)?.ok_or_else(|| ApiError::internal("measure without plan"))?;
-            if plan.state == PlanState::Closed {
-                return Err(ApiError::Conflict { detail: "a closed plan cannot change".into(), field: None });
-            }
-            let due = match b.due_date {
-                Some(d) => d,
-                None => NaiveDate::from_ymd_opt(plan.year, 12, 31).ok_or_else(|| ApiError::invalid("due_date", "cannot be derived"))?,
-            };
-            let cycle = b.cycle.unwrap_or(Cycle::Yearly);
-            let leads = expand(c, &b.lead, "lead")?;
-            let mut participants = expand(c, &b.participants, "participants")?;
-            participants.retain(|(u, _)| !leads.iter().any(|(l, _)| l == u));
-            let existing: Vec<UnitId> = assignments::units_of_measure(c, measure_id)?.into_iter().map(|(u, _)| u).collect();
-            let now = store::now();
-            let mut rows = Vec::new();
-            let mut skipped = Vec::new();
-            for (list, role) in [(&leads, AssignmentRole::Lead), (&participants, AssignmentRole::Participant)] {
-                for (unit, via) in list.iter() {
-                    if existing.contains(unit) {
-                        skipped.push(*unit);
-                        continue;
-                    }
-                    rows.push(assignments::NewAssignment {
-                        plan_id: m.plan_id, measure_id, unit_id: *unit, role, via_group_id: *via,
-                        due_date: due, cycle, created_at: now, updated_at: now,
-                    });
-                }
-            }
-            assignments::insert_many(c, &rows)?;
-            let f = assignments::AssignmentFilter { measure_id: Some(measure_id), ..Default::default() };
-            let created: Vec<_> = assignments::list(c, &f, None, i64::MAX - 1)?
-                .into_iter()
-                .filter(|a| rows.iter().any(|r| r.unit_id == a.unit_id))
-                .collect();
-            let created = views(c, &ctx, created)?;
-            let after = serde_json::json!({"measure_id": measure_id, "units": created.iter().map(|a| a.unit_id).collect::<Vec<_>>(), "due_date": due, "cycle": cycle});
-            audit::record(c, &actor, "assignment.create", "plan_item", Some(measure_id.0), None, Some(&after))?;
-            Ok(AssignResult { created, already_assigned: skipped })
-        })
+        .run(move |c| service::assignments::assign(c, &ctx, measure_id, how))
         .await?;
-    Ok(HttpResponse::Created().json(result))
+    Ok(HttpResponse::Created().json(AssignResult {
+        created: created.into_iter().map(AssignmentView::from).collect(),
+        already_assigned: skipped,
+    }))
 }
 
 /// Change an assignment's due date or cycle.
@@ -359,36 +251,12 @@ pub async fn update_assignment(
     id: web::Path<i64>,
     body: Json<Reschedule>,
 ) -> ApiResult<web::Json<AssignmentView>> {
-    policy::manage_plans(&caller)?;
-    let (id, Json(b), actor) = (AssignmentId(id.into_inner()), body, caller.actor());
-    let ctx = caller.ctx();
-    let view = state
+    let (id, Json(b), ctx) = (AssignmentId(id.into_inner()), body, caller.ctx());
+    let a = state
         .db
-        .write(move |c| {
-            let a = assignments::find(c, id)?
-                .ok_or_else(|| ApiError::NotFound(format!("no assignment {id}")))?;
-            let due = b.due_date.unwrap_or(a.due_date);
-            let cycle = b.cycle.unwrap_or(a.cycle);
-            assignments::reschedule(c, id, due, cycle, store::now())?;
-            let before = serde_json::json!({"due_date": a.due_date, "cycle": a.cycle});
-            let after = serde_json::json!({"due_date": due, "cycle": cycle});
-            audit::record(
-                c,
-                &actor,
-                "assignment.reschedule",
-                "assignment",
-                Some(id.0),
-                Some(&before),
-                Some(&after),
-            )?;
-            let a = assignments::find(c, id)?
-                .ok_or_else(|| ApiError::internal("assignment vanished"))?;
-            views(c, &ctx, vec![a])?
-                .pop()
-                .ok_or_else(|| ApiError::internal("view vanished"))
-        })
+        .run(move |c| service::assignments::reschedule(c, &ctx, id, b.due_date, b.cycle))
         .await?;
-    Ok(web::Json(view))
+    Ok(web::Json(a.into()))
 }
 
 /// Change the due date (and optionally the cycle) of many assignments at once.
@@ -403,37 +271,11 @@ pub async fn reschedule_assignments(
     caller: Caller,
     body: Json<BulkReschedule>,
 ) -> ApiResult<web::Json<Updated>> {
-    policy::manage_plans(&caller)?;
-    let (Json(b), actor) = (body, caller.actor());
-    if b.assignment_ids.is_empty() || b.assignment_ids.len() > 1000 {
-        return Err(ApiError::invalid(
-            "assignment_ids",
-            "name 1 to 1000 assignments",
-        ));
-    }
+    let (Json(b), ctx) = (body, caller.ctx());
     let n = state
         .db
-        .write(move |c| {
-            let now = store::now();
-            for (i, id) in b.assignment_ids.iter().enumerate() {
-                let a = assignments::find(c, *id)?.ok_or_else(|| {
-                    ApiError::invalid(format!("assignment_ids[{i}]"), "no such assignment")
-                })?;
-                let cycle = b.cycle.unwrap_or(a.cycle);
-                assignments::reschedule(c, *id, b.due_date, cycle, now)?;
-                let before = serde_json::json!({"due_date": a.due_date, "cycle": a.cycle});
-                let after = serde_json::json!({"due_date": b.due_date, "cycle": cycle});
-                audit::record(
-                    c,
-                    &actor,
-                    "assignment.reschedule",
-                    "assignment",
-                    Some(id.0),
-                    Some(&before),
-                    Some(&after),
-                )?;
-            }
-            Ok(b.assignment_ids.len())
+        .run(move |c| {
+            service::assignments::reschedule_many(c, &ctx, &b.assignment_ids, b.due_date, b.cycle)
         })
         .await?;
     Ok(web::Json(Updated { updated: n }))
@@ -451,19 +293,10 @@ pub async fn delete_assignment(
     caller: Caller,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    policy::manage_plans(&caller)?;
-    let (id, actor) = (AssignmentId(id.into_inner()), caller.actor());
+    let (id, ctx) = (AssignmentId(id.into_inner()), caller.ctx());
     state
         .db
-        .write(move |c| {
-            let a = assignments::find(c, id)?.ok_or_else(|| ApiError::NotFound(format!("no assignment {id}")))?;
-            if !assignments::delete_unreported(c, id)? {
-                return Err(ApiError::Conflict { detail: "the assignment has reports and is kept".into(), field: None });
-            }
-            let before = serde_json::json!({"measure_id": a.measure_id, "unit_id": a.unit_id, "role": a.role});
-            audit::record(c, &actor, "assignment.delete", "assignment", Some(id.0), Some(&before), None)?;
-            Ok(())
-        })
+        .run(move |c| service::assignments::withdraw(c, &ctx, id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

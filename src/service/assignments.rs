@@ -3,12 +3,15 @@
 
 use super::Ctx;
 use crate::auth::{policy, Principal};
+use crate::db::write_tx;
 use crate::db::AnyConnection;
-use crate::domain::assignment::AssignmentState;
-use crate::domain::ids::{AssignmentId, ReportId, UnitId};
-use crate::domain::plan::PlanState;
+use crate::domain::assignment::{AssignmentRole, AssignmentState, Cycle};
+use crate::domain::ids::{AssignmentId, GroupId, ItemId, ReportId, UnitId};
+use crate::domain::plan::{ItemLevel, PlanState};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{assignments, plans, reports, standing};
+use crate::store::{self, assignments, audit, groups, plans, reports, standing, units};
+use chrono::NaiveDate;
+use serde_json::json;
 use std::collections::HashMap;
 
 /// An assignment with where it stands today.
@@ -94,4 +97,292 @@ pub fn with_state(
             })
         })
         .collect()
+}
+
+fn one(c: &mut AnyConnection, ctx: &Ctx, a: assignments::Assignment) -> ApiResult<Assigned> {
+    with_state(c, ctx, vec![a])?
+        .pop()
+        .ok_or_else(|| ApiError::internal("view vanished"))
+}
+
+/// One page of the assignments the caller may see, with their state.
+pub fn list(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    mut f: assignments::AssignmentFilter,
+    after: Option<i64>,
+    limit: i64,
+) -> ApiResult<store::Page<Assigned>> {
+    let scope = policy::assignment_scope(&ctx.principal)?;
+    if let Some(own) = scope {
+        f.plan_states = Some(vec![PlanState::Published, PlanState::Closed]);
+        let leads_measure = match f.measure_id {
+            Some(m) => assignments::leads_of(c, m)?.contains(&own),
+            None => false,
+        };
+        f.unit_id = policy::assignment_units(scope, f.unit_id, leads_measure)?;
+    }
+    let rows = assignments::list(c, &f, after, limit)?;
+    let page = store::Page::from_rows(rows, limit, |a| a.id.0);
+    Ok(store::Page {
+        items: with_state(c, ctx, page.items)?,
+        next_after: page.next_after,
+    })
+}
+
+/// One assignment the caller may see, with its state.
+pub fn get(c: &mut AnyConnection, ctx: &Ctx, id: AssignmentId) -> ApiResult<Assigned> {
+    let a = visible(c, &ctx.principal, id)?;
+    one(c, ctx, a)
+}
+
+/// Units and groups for one role.
+#[derive(Debug, Clone, Default)]
+pub struct Assignees {
+    /// Units by id.
+    pub unit_ids: Vec<UnitId>,
+    /// Groups by id, each expanded to its active members.
+    pub group_ids: Vec<GroupId>,
+}
+
+impl Assignees {
+    fn is_empty(&self) -> bool {
+        self.unit_ids.is_empty() && self.group_ids.is_empty()
+    }
+}
+
+/// A measure given to lead and participating units.
+#[derive(Debug, Clone)]
+pub struct Assign {
+    /// The lead units (牵头单位).
+    pub lead: Assignees,
+    /// The participating units; a unit that is also a lead is assigned as lead only.
+    pub participants: Assignees,
+    /// Due date (default: 31 December of the plan's year).
+    pub due_date: Option<NaiveDate>,
+    /// Reporting cycle (default: yearly).
+    pub cycle: Option<Cycle>,
+}
+
+/// The units named, each with the group it came through, groups expanded to their members.
+fn expand(
+    c: &mut AnyConnection,
+    a: &Assignees,
+    field: &str,
+) -> ApiResult<Vec<(UnitId, Option<GroupId>)>> {
+    let mut out: Vec<(UnitId, Option<GroupId>)> = Vec::new();
+    for (i, u) in a.unit_ids.iter().enumerate() {
+        match units::find(c, *u)? {
+            Some(unit) if unit.active => out.push((*u, None)),
+            _ => {
+                let at = format!("{field}.unit_ids[{i}]");
+                return Err(ApiError::invalid(at, "no such active unit"));
+            }
+        }
+    }
+    if !a.group_ids.is_empty() {
+        let members = groups::members_of(c, &a.group_ids)?;
+        for (i, g) in a.group_ids.iter().enumerate() {
+            if groups::find(c, *g)?.is_none() {
+                let at = format!("{field}.group_ids[{i}]");
+                return Err(ApiError::invalid(at, "no such group"));
+            }
+            for u in members.get(g).cloned().unwrap_or_default() {
+                if !out.iter().any(|(x, _)| *x == u) {
+                    out.push((u, Some(*g)));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The measure, in a plan that is not closed.
+fn open_measure(c: &mut AnyConnection, id: ItemId) -> ApiResult<(plans::Item, plans::Plan)> {
+    let m = plans::find_item(c, id)?
+        .filter(|m| m.level == ItemLevel::Measure)
+        .ok_or_else(|| ApiError::NotFound(format!("no measure {id}")))?;
+    let plan =
+        plans::find(c, m.plan_id)?.ok_or_else(|| ApiError::internal("measure without plan"))?;
+    super::plans::ensure_not_closed(&plan)?;
+    Ok((m, plan))
+}
+
+/// The office assigns a measure to units and groups (groups expand to one assignment per
+/// member); units already assigned are skipped and named.
+pub fn assign(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    measure_id: ItemId,
+    how: Assign,
+) -> ApiResult<(Vec<Assigned>, Vec<UnitId>)> {
+    policy::manage_plans(&ctx.principal)?;
+    if how.lead.is_empty() && how.participants.is_empty() {
+        return Err(ApiError::invalid("lead", "name at least one unit or group"));
+    }
+    write_tx(c, |c| {
+        let (m, plan) = open_measure(c, measure_id)?;
+        let due = match how.due_date {
+            Some(d) => d,
+            None => NaiveDate::from_ymd_opt(plan.year, 12, 31)
+                .ok_or_else(|| ApiError::invalid("due_date", "cannot be derived"))?,
+        };
+        let cycle = how.cycle.unwrap_or(Cycle::Yearly);
+        let leads = expand(c, &how.lead, "lead")?;
+        let mut participants = expand(c, &how.participants, "participants")?;
+        participants.retain(|(u, _)| !leads.iter().any(|(l, _)| l == u));
+        let existing: Vec<UnitId> = assignments::units_of_measure(c, measure_id)?
+            .into_iter()
+            .map(|(u, _)| u)
+            .collect();
+        let mut rows = Vec::new();
+        let mut skipped = Vec::new();
+        let roles = [
+            (&leads, AssignmentRole::Lead),
+            (&participants, AssignmentRole::Participant),
+        ];
+        for (list, role) in roles {
+            for (unit, via) in list.iter() {
+                if existing.contains(unit) {
+                    skipped.push(*unit);
+                    continue;
+                }
+                rows.push(assignments::NewAssignment {
+                    plan_id: m.plan_id,
+                    measure_id,
+                    unit_id: *unit,
+                    role,
+                    via_group_id: *via,
+                    due_date: due,
+                    cycle,
+                    created_at: ctx.now,
+                    updated_at: ctx.now,
+                });
+            }
+        }
+        assignments::insert_many(c, &rows)?;
+        let f = assignments::AssignmentFilter {
+            measure_id: Some(measure_id),
+            unit_ids: Some(rows.iter().map(|r| r.unit_id).collect()),
+            ..Default::default()
+        };
+        let rows = assignments::list_all(c, &f)?;
+        let created = with_state(c, ctx, rows)?;
+        let units: Vec<UnitId> = created.iter().map(|a| a.row.unit_id).collect();
+        let after =
+            json!({"measure_id": measure_id, "units": units, "due_date": due, "cycle": cycle});
+        let id = Some(measure_id.0);
+        audit::record(
+            c,
+            &ctx.actor,
+            "assignment.create",
+            "plan_item",
+            id,
+            None,
+            Some(&after),
+        )?;
+        Ok((created, skipped))
+    })
+}
+
+fn moved(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    a: &assignments::Assignment,
+    due: NaiveDate,
+    cycle: Cycle,
+) -> ApiResult<()> {
+    assignments::reschedule(c, a.id, due, cycle, ctx.now)?;
+    let before = json!({"due_date": a.due_date, "cycle": a.cycle});
+    let after = json!({"due_date": due, "cycle": cycle});
+    let (id, action) = (Some(a.id.0), "assignment.reschedule");
+    audit::record(
+        c,
+        &ctx.actor,
+        action,
+        "assignment",
+        id,
+        Some(&before),
+        Some(&after),
+    )?;
+    Ok(())
+}
+
+/// The office changes an assignment's due date or cycle (`None` keeps it).
+pub fn reschedule(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    id: AssignmentId,
+    due: Option<NaiveDate>,
+    cycle: Option<Cycle>,
+) -> ApiResult<Assigned> {
+    policy::manage_plans(&ctx.principal)?;
+    write_tx(c, |c| {
+        let a = assignments::find(c, id)?
+            .ok_or_else(|| ApiError::NotFound(format!("no assignment {id}")))?;
+        moved(
+            c,
+            ctx,
+            &a,
+            due.unwrap_or(a.due_date),
+            cycle.unwrap_or(a.cycle),
+        )?;
+        let a =
+            assignments::find(c, id)?.ok_or_else(|| ApiError::internal("assignment vanished"))?;
+        one(c, ctx, a)
+    })
+}
+
+/// The office moves the due date (and the cycle, if given) of 1 to 1000 assignments at once;
+/// returns how many changed.
+pub fn reschedule_many(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    ids: &[AssignmentId],
+    due: NaiveDate,
+    cycle: Option<Cycle>,
+) -> ApiResult<usize> {
+    policy::manage_plans(&ctx.principal)?;
+    if ids.is_empty() || ids.len() > 1000 {
+        return Err(ApiError::invalid(
+            "assignment_ids",
+            "name 1 to 1000 assignments",
+        ));
+    }
+    write_tx(c, |c| {
+        for (i, id) in ids.iter().enumerate() {
+            let a = assignments::find(c, *id)?.ok_or_else(|| {
+                ApiError::invalid(format!("assignment_ids[{i}]"), "no such assignment")
+            })?;
+            moved(c, ctx, &a, due, cycle.unwrap_or(a.cycle))?;
+        }
+        Ok(ids.len())
+    })
+}
+
+/// The office withdraws an assignment that has no reports yet.
+pub fn withdraw(c: &mut AnyConnection, ctx: &Ctx, id: AssignmentId) -> ApiResult<()> {
+    policy::manage_plans(&ctx.principal)?;
+    write_tx(c, |c| {
+        let a = assignments::find(c, id)?
+            .ok_or_else(|| ApiError::NotFound(format!("no assignment {id}")))?;
+        if !assignments::delete_unreported(c, id)? {
+            return Err(ApiError::Conflict {
+                detail: "the assignment has reports and is kept".into(),
+                field: None,
+            });
+        }
+        let before = json!({"measure_id": a.measure_id, "unit_id": a.unit_id, "role": a.role});
+        let action = "assignment.delete";
+        audit::record(
+            c,
+            &ctx.actor,
+            action,
+            "assignment",
+            Some(id.0),
+            Some(&before),
+            None,
+        )?;
+        Ok(())
+    })
 }

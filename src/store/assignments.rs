@@ -51,6 +51,8 @@ pub struct AssignmentFilter {
     pub role: Option<AssignmentRole>,
     /// Only plans in these states (units never see drafts).
     pub plan_states: Option<Vec<PlanState>>,
+    /// Only assignments of these units.
+    pub unit_ids: Option<Vec<UnitId>>,
 }
 
 /// Inserts assignments in batches, each with its first standing.
@@ -133,6 +135,9 @@ pub fn list(
     }
     if let Some(u) = f.unit_id {
         q = q.filter(assignments::unit_id.eq(u));
+    }
+    if let Some(units) = &f.unit_ids {
+        q = q.filter(assignments::unit_id.eq_any(units.clone()));
     }
     if let Some(r) = f.role {
         q = q.filter(assignments::role.eq(r));
