@@ -2,9 +2,9 @@
 
 use super::extract::{Caller, Page, PageQuery, Query};
 use crate::app::AppState;
-use crate::auth::policy;
 use crate::domain::ids::{UnitId, UserId};
 use crate::error::ApiResult;
+use crate::service;
 use crate::store::{self, audit};
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
@@ -85,8 +85,7 @@ pub async fn list_audit(
     query: Query<AuditQuery>,
     page: Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<AuditView>>> {
-    policy::read_audit(&caller)?;
-    let Query(q) = query;
+    let (Query(q), ctx) = (query, caller.ctx());
     let (limit, before) = page.0.parse()?;
     let filter = audit::AuditFilter {
         entity_type: q.entity_type,
@@ -96,7 +95,7 @@ pub async fn list_audit(
     };
     let rows = state
         .db
-        .run(move |c| Ok(audit::list(c, &filter, before, limit)?))
+        .run(move |c| service::audit::list(c, &ctx, filter, before, limit))
         .await?;
     let page = store::Page::from_rows(rows, limit, |e| e.id);
     Ok(web::Json(Page::map(page, AuditView::from)))

@@ -3,12 +3,9 @@
 
 use super::extract::{Caller, Json, Page, PageQuery, Query};
 use crate::app::AppState;
-use crate::auth::policy;
-use crate::db::AnyConnection;
 use crate::domain::ids::{GroupId, UnitId};
-use crate::domain::unit::normalize_name;
-use crate::error::{ApiError, ApiResult};
-use crate::store::{self, audit, groups, units};
+use crate::error::ApiResult;
+use crate::service::{self, groups::Group, groups::GroupFields};
 use actix_web::{get, post, put, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -48,60 +45,27 @@ pub struct GroupRequest {
     pub members: Vec<UnitId>,
 }
 
-fn load(c: &mut AnyConnection, id: GroupId) -> ApiResult<GroupView> {
-    let g = groups::find(c, id)?.ok_or_else(|| ApiError::NotFound(format!("no group {id}")))?;
-    let members = groups::members_of(c, &[id])?
-        .remove(&id)
-        .unwrap_or_default();
-    let aliases = groups::aliases_of(c, &[id])?
-        .remove(&id)
-        .unwrap_or_default();
-    Ok(GroupView {
-        id,
-        name: g.name,
-        description: g.description,
-        aliases,
-        members,
-    })
+impl From<Group> for GroupView {
+    fn from(g: Group) -> Self {
+        GroupView {
+            id: g.id,
+            name: g.name,
+            description: g.description,
+            aliases: g.aliases,
+            members: g.members,
+        }
+    }
 }
 
-fn check(
-    c: &mut AnyConnection,
-    b: &GroupRequest,
-    except: Option<GroupId>,
-) -> ApiResult<(String, Vec<String>, Vec<UnitId>)> {
-    let name = normalize_name(&b.name)
-        .ok_or_else(|| ApiError::invalid("name", "must be 1 to 100 characters"))?;
-    let mut aliases = Vec::new();
-    for (i, a) in b.aliases.iter().enumerate() {
-        let a = normalize_name(a).ok_or_else(|| {
-            ApiError::invalid(format!("aliases[{i}]"), "must be 1 to 100 characters")
-        })?;
-        if a != name && !aliases.contains(&a) {
-            aliases.push(a);
+impl From<GroupRequest> for GroupFields {
+    fn from(b: GroupRequest) -> Self {
+        GroupFields {
+            name: b.name,
+            description: b.description,
+            aliases: b.aliases,
+            members: b.members,
         }
     }
-    for (field, n) in std::iter::once(("name", &name)).chain(aliases.iter().map(|a| ("aliases", a)))
-    {
-        if let Some(g) = groups::find_by_name_or_alias(c, n)? {
-            if Some(g.id) != except {
-                return Err(ApiError::Conflict {
-                    detail: format!("{n} is already a group's name or alias"),
-                    field: Some(field.into()),
-                });
-            }
-        }
-    }
-    let mut members: Vec<UnitId> = Vec::new();
-    for (i, m) in b.members.iter().enumerate() {
-        if units::find(c, *m)?.is_none() {
-            return Err(ApiError::invalid(format!("members[{i}]"), "no such unit"));
-        }
-        if !members.contains(m) {
-            members.push(*m);
-        }
-    }
-    Ok((name, aliases, members))
 }
 
 /// List the groups.
@@ -116,28 +80,13 @@ pub async fn list_groups(
     caller: Caller,
     page: Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<GroupView>>> {
-    policy::read_units(&caller)?;
     let (limit, after) = page.0.parse()?;
-    let views = state
+    let ctx = caller.ctx();
+    let page = state
         .db
-        .run(move |c| {
-            let all = groups::all(c)?;
-            let mut ids: Vec<GroupId> = all
-                .iter()
-                .map(|g| g.id)
-                .filter(|g| after.is_none_or(|a| g.0 > a))
-                .collect();
-            ids.sort();
-            ids.truncate(limit as usize + 1);
-            ids.into_iter()
-                .map(|id| load(c, id))
-                .collect::<ApiResult<Vec<_>>>()
-        })
+        .run(move |c| service::groups::list(c, &ctx, after, limit))
         .await?;
-    Ok(web::Json(Page::map(
-        store::Page::from_rows(views, limit, |g| g.id.0),
-        |g| g,
-    )))
+    Ok(web::Json(Page::map(page, GroupView::from)))
 }
 
 /// Read a group with its members.
@@ -152,9 +101,12 @@ pub async fn get_group(
     caller: Caller,
     id: web::Path<i64>,
 ) -> ApiResult<web::Json<GroupView>> {
-    policy::read_units(&caller)?;
-    let id = GroupId(id.into_inner());
-    Ok(web::Json(state.db.run(move |c| load(c, id)).await?))
+    let (id, ctx) = (GroupId(id.into_inner()), caller.ctx());
+    let group = state
+        .db
+        .run(move |c| service::groups::get(c, &ctx, id))
+        .await?;
+    Ok(web::Json(group.into()))
 }
 
 /// Create a group (the office).
@@ -169,29 +121,12 @@ pub async fn create_group(
     caller: Caller,
     body: Json<GroupRequest>,
 ) -> ApiResult<HttpResponse> {
-    policy::manage_plans(&caller)?;
-    let (Json(b), actor) = (body, caller.actor());
-    let view = state
+    let (fields, ctx) = (GroupFields::from(body.0), caller.ctx());
+    let group = state
         .db
-        .write(move |c| {
-            let (name, aliases, members) = check(c, &b, None)?;
-            let id = groups::insert(c, &name, b.description.as_deref(), store::now())?;
-            groups::replace_aliases(c, id, &aliases)?;
-            groups::replace_members(c, id, &members)?;
-            let view = load(c, id)?;
-            audit::record(
-                c,
-                &actor,
-                "group.create",
-                "group",
-                Some(id.0),
-                None,
-                Some(&serde_json::to_value(&view).unwrap_or_default()),
-            )?;
-            Ok(view)
-        })
+        .run(move |c| service::groups::create(c, &ctx, fields))
         .await?;
-    Ok(HttpResponse::Created().json(view))
+    Ok(HttpResponse::Created().json(GroupView::from(group)))
 }
 
 /// Replace a group's name, description, aliases and members (the office). Existing assignments
@@ -209,29 +144,14 @@ pub async fn replace_group(
     id: web::Path<i64>,
     body: Json<GroupRequest>,
 ) -> ApiResult<web::Json<GroupView>> {
-    policy::manage_plans(&caller)?;
-    let (id, Json(b), actor) = (GroupId(id.into_inner()), body, caller.actor());
-    let view = state
+    let (id, fields, ctx) = (
+        GroupId(id.into_inner()),
+        GroupFields::from(body.0),
+        caller.ctx(),
+    );
+    let group = state
         .db
-        .write(move |c| {
-            let before = load(c, id)?;
-            let (name, aliases, members) = check(c, &b, Some(id))?;
-            groups::update(c, id, &name, b.description.as_deref(), store::now())?;
-            groups::replace_aliases(c, id, &aliases)?;
-            groups::replace_members(c, id, &members)?;
-            let after = load(c, id)?;
-            let j = |v: &GroupView| serde_json::to_value(v).unwrap_or_default();
-            audit::record(
-                c,
-                &actor,
-                "group.update",
-                "group",
-                Some(id.0),
-                Some(&j(&before)),
-                Some(&j(&after)),
-            )?;
-            Ok(after)
-        })
+        .run(move |c| service::groups::replace(c, &ctx, id, fields))
         .await?;
-    Ok(web::Json(view))
+    Ok(web::Json(group.into()))
 }

@@ -3,14 +3,13 @@
 
 use super::extract::{Caller, Json, Page, PageQuery, Query};
 use crate::app::AppState;
-use crate::auth::policy;
 use crate::domain::ids::{ItemId, PlanId, SourceId};
-use crate::domain::plan::{ItemLevel, PlanState};
-use crate::error::{ApiError, ApiResult};
-use crate::store::{self, assignments, audit, plans};
+use crate::domain::plan::ItemLevel;
+use crate::error::ApiResult;
+use crate::service::{self, sources::NewSource};
+use crate::store::{self, plans};
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 
 /// A source document.
@@ -110,12 +109,11 @@ pub async fn list_sources(
     query: Query<SourceQuery>,
     page: Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<SourceView>>> {
-    policy::unit_scope(&caller)?;
     let (limit, after) = page.0.parse()?;
-    let q = query.0.q.filter(|s| !s.trim().is_empty());
+    let (q, ctx) = (query.0.q, caller.ctx());
     let rows = state
         .db
-        .run(move |c| Ok(plans::list_sources(c, q.as_deref(), after, limit)?))
+        .run(move |c| service::sources::list(c, &ctx, q, after, limit))
         .await?;
     Ok(web::Json(Page::map(
         store::Page::from_rows(rows, limit, |s| s.id.0),
@@ -135,45 +133,17 @@ pub async fn create_source(
     caller: Caller,
     body: Json<SourceRequest>,
 ) -> ApiResult<HttpResponse> {
-    policy::manage_plans(&caller)?;
-    let (Json(b), actor) = (body, caller.actor());
-    let number: String = b
-        .doc_number
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    if number.is_empty() || number.chars().count() > 100 {
-        return Err(ApiError::invalid(
-            "doc_number",
-            "must be 1 to 100 characters",
-        ));
-    }
-    let view = state
+    let (Json(b), ctx) = (body, caller.ctx());
+    let new = NewSource {
+        doc_number: b.doc_number,
+        title: b.title,
+        issuer: b.issuer,
+    };
+    let source = state
         .db
-        .write(move |c| {
-            let id = plans::insert_source(
-                c,
-                &number,
-                b.title.as_deref(),
-                b.issuer.as_deref(),
-                store::now(),
-            )?;
-            let view = SourceView::from(
-                plans::find_source(c, id)?.ok_or_else(|| ApiError::internal("source vanished"))?,
-            );
-            audit::record(
-                c,
-                &actor,
-                "source.create",
-                "source",
-                Some(id.0),
-                None,
-                Some(&serde_json::to_value(&view).unwrap_or_default()),
-            )?;
-            Ok(view)
-        })
+        .run(move |c| service::sources::create(c, &ctx, new))
         .await?;
-    Ok(HttpResponse::Created().json(view))
+    Ok(HttpResponse::Created().json(SourceView::from(source)))
 }
 
 /// Trace a source document: which measures derive from it, in which plans, how many units carry
@@ -189,46 +159,28 @@ pub async fn get_source(
     caller: Caller,
     id: web::Path<i64>,
 ) -> ApiResult<web::Json<SourceTrace>> {
-    policy::unit_scope(&caller)?;
-    let office = policy::is_office(&caller);
-    let id = SourceId(id.into_inner());
-    let trace = state
+    let (id, ctx) = (SourceId(id.into_inner()), caller.ctx());
+    let (source, rows) = state
         .db
-        .run(move |c| {
-            let source = plans::find_source(c, id)?
-                .ok_or_else(|| ApiError::NotFound(format!("no source {id}")))?;
-            let rows: Vec<_> = plans::measures_citing(c, id)?
-                .into_iter()
-                .filter(|(_, p)| office || p.state != PlanState::Draft)
-                .collect();
-            let ids: Vec<ItemId> = rows.iter().map(|(m, _)| m.id).collect();
-            let progress: HashMap<ItemId, assignments::Progress> =
-                assignments::progress_of_measures(c, &ids)?
-                    .into_iter()
-                    .collect();
-            let measures = rows
-                .into_iter()
-                .map(|(m, p)| {
-                    let done = progress.get(&m.id).copied().unwrap_or_default();
-                    CitingMeasure {
-                        measure_id: m.id,
-                        plan_id: p.id,
-                        plan_title: p.title,
-                        year: p.year,
-                        heading: format!("{}{}", ItemLevel::Measure.label(&m.number), m.title),
-                        code: m.code,
-                        assigned: done.assigned,
-                        reported: done.reported,
-                        completed: done.completed,
-                        not_applicable: done.not_applicable,
-                    }
-                })
-                .collect();
-            Ok(SourceTrace {
-                source: source.into(),
-                measures,
-            })
-        })
+        .run(move |c| service::sources::trace(c, &ctx, id))
         .await?;
-    Ok(web::Json(trace))
+    let measures = rows
+        .into_iter()
+        .map(|(m, p, done)| CitingMeasure {
+            measure_id: m.id,
+            plan_id: p.id,
+            plan_title: p.title,
+            year: p.year,
+            heading: format!("{}{}", ItemLevel::Measure.label(&m.number), m.title),
+            code: m.code,
+            assigned: done.assigned,
+            reported: done.reported,
+            completed: done.completed,
+            not_applicable: done.not_applicable,
+        })
+        .collect();
+    Ok(web::Json(SourceTrace {
+        source: source.into(),
+        measures,
+    }))
 }

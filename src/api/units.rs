@@ -3,11 +3,11 @@
 
 use super::extract::{Caller, Json, Page, PageQuery, Query};
 use crate::app::AppState;
-use crate::auth::policy;
 use crate::domain::ids::UnitId;
-use crate::domain::unit::{normalize_name, UnitKind};
-use crate::error::{ApiError, ApiResult, FieldError};
-use crate::store::{self, audit, units};
+use crate::domain::unit::UnitKind;
+use crate::error::ApiResult;
+use crate::service::{self, units::NewUnit, units::UnitChanges};
+use crate::store::units::{self, UnitFilter};
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -37,8 +37,8 @@ pub struct UnitView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl UnitView {
-    fn new(u: units::Unit, aliases: Vec<String>) -> Self {
+impl From<(units::Unit, Vec<String>)> for UnitView {
+    fn from((u, aliases): (units::Unit, Vec<String>)) -> Self {
         UnitView {
             id: u.id,
             kind: u.kind,
@@ -100,51 +100,6 @@ pub struct UnitListQuery {
     pub q: Option<String>,
 }
 
-fn name(field: &str, raw: &str, errors: &mut Vec<FieldError>) -> String {
-    normalize_name(raw).unwrap_or_else(|| {
-        errors.push(FieldError::new(field, "must be 1 to 100 characters"));
-        String::new()
-    })
-}
-
-fn aliases(raw: &[String], main: &str, errors: &mut Vec<FieldError>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for (i, a) in raw.iter().enumerate() {
-        let a = name(&format!("aliases[{i}]"), a, errors);
-        if !a.is_empty() && a != main && !out.contains(&a) {
-            out.push(a);
-        }
-    }
-    out.sort();
-    out
-}
-
-fn ensure_free(
-    c: &mut crate::db::AnyConnection,
-    names: &[(&str, &str)],
-    except: Option<UnitId>,
-) -> ApiResult<()> {
-    for (field, n) in names {
-        if units::name_taken(c, n, except)? {
-            return Err(ApiError::Conflict {
-                detail: format!("{n} is already the name or alias of a unit"),
-                field: Some((*field).to_owned()),
-            });
-        }
-    }
-    Ok(())
-}
-
-fn load_view(c: &mut crate::db::AnyConnection, id: UnitId) -> ApiResult<UnitView> {
-    let unit = units::find(c, id)?.ok_or_else(|| ApiError::NotFound(format!("no unit {id}")))?;
-    let mut aliases = units::aliases_of(c, &[id])?;
-    Ok(UnitView::new(unit, aliases.remove(&id).unwrap_or_default()))
-}
-
-fn to_json(v: &UnitView) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or_default()
-}
-
 /// List units.
 #[utoipa::path(
     tag = "units",
@@ -158,31 +113,18 @@ pub async fn list_units(
     query: Query<UnitListQuery>,
     page: Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<UnitView>>> {
-    policy::read_units(&caller)?;
-    let Query(q) = query;
+    let (Query(q), ctx) = (query, caller.ctx());
     let (limit, after) = page.0.parse()?;
-    let filter = units::UnitFilter {
+    let filter = UnitFilter {
         kind: q.kind,
         active: q.active,
-        q: q.q.filter(|s| !s.trim().is_empty()),
+        q: q.q,
     };
     let page = state
         .db
-        .run(move |c| {
-            let rows = units::list(c, &filter, after, limit)?;
-            let page = store::Page::from_rows(rows, limit, |u| u.id.0);
-            let ids: Vec<UnitId> = page.items.iter().map(|u| u.id).collect();
-            let aliases = units::aliases_of(c, &ids)?;
-            Ok((page, aliases))
-        })
-        .await
-        .map(|(page, mut aliases)| {
-            Page::map(page, |u| {
-                let a = aliases.remove(&u.id).unwrap_or_default();
-                UnitView::new(u, a)
-            })
-        })?;
-    Ok(web::Json(page))
+        .run(move |c| service::units::list(c, &ctx, filter, after, limit))
+        .await?;
+    Ok(web::Json(Page::map(page, UnitView::from)))
 }
 
 /// Read one unit.
@@ -200,9 +142,12 @@ pub async fn get_unit(
     caller: Caller,
     id: web::Path<i64>,
 ) -> ApiResult<web::Json<UnitView>> {
-    policy::read_units(&caller)?;
-    let id = UnitId(id.into_inner());
-    Ok(web::Json(state.db.run(move |c| load_view(c, id)).await?))
+    let (id, ctx) = (UnitId(id.into_inner()), caller.ctx());
+    let unit = state
+        .db
+        .run(move |c| service::units::get(c, &ctx, id))
+        .await?;
+    Ok(web::Json(unit.into()))
 }
 
 /// Create a unit (admins and the coordinating office).
@@ -220,51 +165,19 @@ pub async fn create_unit(
     caller: Caller,
     body: Json<NewUnitRequest>,
 ) -> ApiResult<HttpResponse> {
-    policy::write_units(&caller)?;
-    let Json(b) = body;
-    let mut errors = Vec::new();
-    let main = name("name", &b.name, &mut errors);
-    let short = b
-        .short_name
-        .as_deref()
-        .map(|s| name("short_name", s, &mut errors));
-    let alias_list = aliases(&b.aliases, &main, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let actor = caller.actor();
-    let view = state
-        .db
-        .write(move |c| {
-            let mut names = vec![("name", main.as_str())];
-            names.extend(alias_list.iter().map(|a| ("aliases", a.as_str())));
-            ensure_free(c, &names, None)?;
-            let now = store::now();
-            let id = units::insert(
-                c,
-                &units::NewUnit {
-                    name: &main,
-                    short_name: short.as_deref(),
-                    kind: b.kind,
-                    active: true,
-                    created_at: now,
-                    updated_at: now,
-                },
-            )?;
-            units::replace_aliases(c, id, &alias_list)?;
-            let view = load_view(c, id)?;
-            audit::record(
-                c,
-                &actor,
-                "unit.create",
-                "unit",
-                Some(id.0),
-                None,
-                Some(&to_json(&view)),
-            )?;
-            Ok(view)
-        })
-        .await?;
+    let (Json(b), ctx) = (body, caller.ctx());
+    let new = NewUnit {
+        name: b.name,
+        short_name: b.short_name,
+        kind: b.kind,
+        aliases: b.aliases,
+    };
+    let view = UnitView::from(
+        state
+            .db
+            .run(move |c| service::units::create(c, &ctx, new))
+            .await?,
+    );
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/units/{}", view.id)))
         .json(view))
@@ -288,61 +201,17 @@ pub async fn update_unit(
     id: web::Path<i64>,
     body: Json<UnitUpdate>,
 ) -> ApiResult<web::Json<UnitView>> {
-    policy::write_units(&caller)?;
-    let (id, Json(b)) = (UnitId(id.into_inner()), body);
-    let mut errors = Vec::new();
-    let new_name = b.name.as_deref().map(|n| name("name", n, &mut errors));
-    let short = b
-        .short_name
-        .as_deref()
-        .map(|s| (!s.trim().is_empty()).then(|| name("short_name", s, &mut errors)));
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let actor = caller.actor();
-    let view = state
+    let (id, Json(b), ctx) = (UnitId(id.into_inner()), body, caller.ctx());
+    let changes = UnitChanges {
+        name: b.name,
+        short_name: b.short_name,
+        kind: b.kind,
+        active: b.active,
+        aliases: b.aliases,
+    };
+    let unit = state
         .db
-        .write(move |c| {
-            let before = load_view(c, id)?;
-            let main = new_name.clone().unwrap_or_else(|| before.name.clone());
-            let mut errors = Vec::new();
-            let alias_list = b.aliases.as_deref().map(|a| aliases(a, &main, &mut errors));
-            if !errors.is_empty() {
-                return Err(ApiError::Validation(errors));
-            }
-            let mut names = vec![("name", main.as_str())];
-            if let Some(list) = &alias_list {
-                names.extend(list.iter().map(|a| ("aliases", a.as_str())));
-            }
-            ensure_free(c, &names, Some(id))?;
-            let changes = units::UnitChanges {
-                name: new_name,
-                short_name: short,
-                kind: b.kind,
-                active: b.active,
-                updated_at: Some(store::now()),
-            };
-            units::update(c, id, &changes)?;
-            if let Some(list) = &alias_list {
-                units::replace_aliases(c, id, list)?;
-            }
-            let after = load_view(c, id)?;
-            let action = match (before.active, after.active) {
-                (true, false) => "unit.deactivate",
-                (false, true) => "unit.reactivate",
-                _ => "unit.update",
-            };
-            audit::record(
-                c,
-                &actor,
-                action,
-                "unit",
-                Some(id.0),
-                Some(&to_json(&before)),
-                Some(&to_json(&after)),
-            )?;
-            Ok(after)
-        })
+        .run(move |c| service::units::update(c, &ctx, id, changes))
         .await?;
-    Ok(web::Json(view))
+    Ok(web::Json(unit.into()))
 }

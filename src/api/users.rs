@@ -5,15 +5,13 @@
 use super::extract::{Caller, Json, Page, PageQuery, Query};
 use super::views::UserView;
 use crate::app::AppState;
-use crate::auth::policy::{self, UserVisibility};
 use crate::auth::{password, token::random_token};
-use crate::db::AnyConnection;
-use crate::domain::account::{check_password, parse_display_name, parse_username};
 use crate::domain::ids::{UnitId, UserId};
 use crate::domain::role::Role;
-use crate::domain::scope::{Scope, ScopeSet};
-use crate::error::{ApiError, ApiResult, FieldError};
-use crate::store::{self, audit, sessions, units, users};
+use crate::error::ApiResult;
+use crate::service::users::{AccountChanges, Credential, NewAccount};
+use crate::service::{self, Ctx};
+use crate::store::{self, users::UserFilter};
 use actix_web::{get, patch, post, put, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -101,62 +99,6 @@ pub struct UserListQuery {
     pub q: Option<String>,
 }
 
-fn to_json(v: &UserView) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or_default()
-}
-
-/// Parses the requested scopes into their stored form; an unknown one is a 422 on `scopes`.
-fn scopes_of(raw: &[String]) -> ApiResult<String> {
-    raw.iter()
-        .map(|name| {
-            Scope::parse(name.trim())
-                .ok_or_else(|| ApiError::invalid("scopes", format!("unknown scope {name:?}")))
-        })
-        .collect::<ApiResult<ScopeSet>>()
-        .map(|set| set.to_string())
-}
-
-/// The account, if the caller may see it; otherwise "not found", so ids reveal nothing.
-fn visible(c: &mut AnyConnection, vis: UserVisibility, id: UserId) -> ApiResult<users::User> {
-    users::find(c, id)?
-        .filter(|u| policy::can_see_user(vis, u.unit_id))
-        .ok_or_else(|| ApiError::NotFound(format!("no user {id}")))
-}
-
-fn check_unit(c: &mut AnyConnection, role: Role, unit: Option<UnitId>) -> ApiResult<()> {
-    match unit {
-        None if role.is_unit_bound() => Err(ApiError::invalid(
-            "unit_id",
-            format!("is required for the role {role}"),
-        )),
-        None => Ok(()),
-        Some(id) => match units::find(c, id)? {
-            Some(u) if u.active => Ok(()),
-            Some(_) => Err(ApiError::invalid("unit_id", "the unit is inactive")),
-            None => Err(ApiError::invalid("unit_id", "no such unit")),
-        },
-    }
-}
-
-fn keeps_an_admin(
-    c: &mut AnyConnection,
-    before: &users::User,
-    role: Role,
-    active: bool,
-) -> ApiResult<()> {
-    let was_admin = before.role() == Role::Admin && before.active;
-    if was_admin
-        && (role != Role::Admin || !active)
-        && users::count_other_active_admins(c, before.id)? == 0
-    {
-        return Err(ApiError::Conflict {
-            detail: "the last active admin cannot be demoted or deactivated".into(),
-            field: Some(if active { "role" } else { "active" }.into()),
-        });
-    }
-    Ok(())
-}
-
 /// List accounts (admins, the coordinating office and viewers see all; unit managers their unit).
 #[utoipa::path(
     tag = "users",
@@ -170,28 +112,17 @@ pub async fn list_users(
     query: Query<UserListQuery>,
     page: Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<UserView>>> {
-    let vis = policy::read_users(&caller)?;
-    let Query(q) = query;
+    let (Query(q), ctx) = (query, caller.ctx());
     let (limit, after) = page.0.parse()?;
-    let requested = q.unit_id.map(UnitId);
-    let unit_id = match vis {
-        UserVisibility::All => requested,
-        UserVisibility::Unit(own) if requested.is_none() || requested == Some(own) => Some(own),
-        UserVisibility::Unit(_) => {
-            return Err(ApiError::Forbidden(
-                "you may list only your own unit's accounts".into(),
-            ))
-        }
-    };
-    let filter = users::UserFilter {
-        unit_id,
+    let filter = UserFilter {
+        unit_id: q.unit_id.map(UnitId),
         role: q.role,
         active: q.active,
-        q: q.q.filter(|s| !s.trim().is_empty()),
+        q: q.q,
     };
     let rows = state
         .db
-        .run(move |c| Ok(users::list(c, &filter, after, limit)?))
+        .run(move |c| service::users::list(c, &ctx, filter, after, limit))
         .await?;
     let page = store::Page::from_rows(rows, limit, |u| u.id.0);
     Ok(web::Json(Page::map(page, UserView::from)))
@@ -212,9 +143,11 @@ pub async fn get_user(
     caller: Caller,
     id: web::Path<i64>,
 ) -> ApiResult<web::Json<UserView>> {
-    let vis = policy::read_users(&caller)?;
-    let id = UserId(id.into_inner());
-    let user = state.db.run(move |c| visible(c, vis, id)).await?;
+    let (id, ctx) = (UserId(id.into_inner()), caller.ctx());
+    let user = state
+        .db
+        .run(move |c| service::users::get(c, &ctx, id))
+        .await?;
     Ok(web::Json(user.into()))
 }
 
@@ -233,101 +166,27 @@ pub async fn create_user(
     caller: Caller,
     body: Json<NewUserRequest>,
 ) -> ApiResult<HttpResponse> {
-    let Json(b) = body;
-    policy::manage_user(&caller, b.role, b.unit_id)?;
-    let mut errors = Vec::new();
-    let username = parse_username(&b.username).unwrap_or_else(|m| {
-        errors.push(FieldError::new("username", m));
-        String::new()
-    });
-    let display = parse_display_name(&b.display_name).unwrap_or_else(|m| {
-        errors.push(FieldError::new("display_name", m));
-        String::new()
-    });
-    let (secret, scopes, generated) = match (b.role, b.password, b.scopes) {
-        (Role::Service, Some(_), _) => {
-            errors.push(FieldError::new(
-                "password",
-                "a service account's secret is generated, not chosen",
-            ));
-            (String::new(), String::new(), false)
-        }
-        (Role::Service, None, scopes) => {
-            let scopes = match scopes {
-                Some(s) => scopes_of(&s)?,
-                None => ScopeSet::from_iter(Scope::DEFAULT).to_string(),
-            };
-            (random_token(), scopes, true)
-        }
-        (_, _, Some(_)) => {
-            errors.push(FieldError::new(
-                "scopes",
-                "only service accounts hold scopes",
-            ));
-            (String::new(), String::new(), false)
-        }
-        (_, None, None) => {
-            errors.push(FieldError::new("password", "is required"));
-            (String::new(), String::new(), false)
-        }
-        (_, Some(p), None) => {
-            if let Err(m) = check_password(&p, &username) {
-                errors.push(FieldError::new("password", m));
-            }
-            (p, String::new(), false)
-        }
+    let (Json(b), ctx) = (body, caller.ctx());
+    let new = NewAccount {
+        username: b.username,
+        display_name: b.display_name,
+        role: b.role,
+        unit_id: b.unit_id,
+        password: b.password,
+        scopes: b.scopes,
     };
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let to_hash = secret.clone();
+    let checked = service::users::check_new(&ctx, new)?;
+    let to_hash = checked.secret.clone();
     let hash = web::block(move || password::hash(&to_hash)).await?;
-    let (role, unit_id, actor) = (b.role, b.unit_id, caller.actor());
+    let (secret, generated) = (checked.secret.clone(), checked.generated);
     let user = state
         .db
-        .write(move |c| {
-            check_unit(c, role, unit_id)?;
-            if users::find_by_username(c, &username)?.is_some() {
-                return Err(ApiError::Conflict {
-                    detail: format!("the username {username} is taken"),
-                    field: Some("username".into()),
-                });
-            }
-            let now = store::now();
-            let id = users::insert(
-                c,
-                &users::NewUser {
-                    username: &username,
-                    display_name: &display,
-                    unit_id,
-                    role,
-                    scopes: &scopes,
-                    active: true,
-                    password_hash: &hash,
-                    password_changed_at: now,
-                    created_at: now,
-                    updated_at: now,
-                },
-            )?;
-            let view = UserView::from(
-                users::find(c, id)?.ok_or_else(|| ApiError::internal("inserted user vanished"))?,
-            );
-            audit::record(
-                c,
-                &actor,
-                "user.create",
-                "user",
-                Some(id.0),
-                None,
-                Some(&to_json(&view)),
-            )?;
-            Ok(view)
-        })
+        .run(move |c| service::users::create(c, &ctx, &checked, &hash))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/users/{}", user.id)))
         .json(UserCreated {
-            user,
+            user: user.into(),
             client_secret: generated.then_some(secret),
         }))
 }
@@ -351,76 +210,41 @@ pub async fn update_user(
     id: web::Path<i64>,
     body: Json<UserUpdate>,
 ) -> ApiResult<web::Json<UserView>> {
-    let vis = policy::read_users(&caller)?;
-    let (id, Json(b)) = (UserId(id.into_inner()), body);
-    let display = match b.display_name.as_deref().map(parse_display_name) {
-        Some(Err(m)) => return Err(ApiError::invalid("display_name", m)),
-        other => other.map(|r| r.unwrap_or_default()),
+    let (id, Json(b), ctx) = (UserId(id.into_inner()), body, caller.ctx());
+    let changes = AccountChanges {
+        display_name: b.display_name,
+        role: b.role,
+        unit_id: b.unit_id,
+        active: b.active,
+        scopes: b.scopes,
     };
-    let scopes = b.scopes.as_deref().map(scopes_of).transpose()?;
-    let (principal, actor) = (caller.principal.clone(), caller.actor());
-    let view = state
+    let user = state
         .db
-        .write(move |c| {
-            let before = visible(c, vis, id)?;
-            let (old_role, new_role) = (before.role(), b.role.unwrap_or(before.role()));
-            let new_unit = b.unit_id.or(before.unit_id);
-            policy::manage_user(&principal, old_role, before.unit_id)?;
-            policy::manage_user(&principal, new_role, new_unit)?;
-            if (old_role == Role::Service) != (new_role == Role::Service) {
-                return Err(ApiError::invalid(
-                    "role",
-                    "people and service accounts cannot change into each other",
-                ));
-            }
-            if scopes.is_some() && new_role != Role::Service {
-                return Err(ApiError::invalid(
-                    "scopes",
-                    "only service accounts hold scopes",
-                ));
-            }
-            if b.role.is_some() || b.unit_id.is_some() {
-                check_unit(c, new_role, new_unit)?;
-            }
-            let active = b.active.unwrap_or(before.active);
-            keeps_an_admin(c, &before, new_role, active)?;
-            let now = store::now();
-            users::update(
-                c,
-                id,
-                &users::UserChanges {
-                    display_name: display,
-                    unit_id: b.unit_id.map(Some),
-                    role: b.role,
-                    scopes,
-                    active: b.active,
-                    updated_at: Some(now),
-                },
-            )?;
-            if !active || new_role != old_role || new_unit != before.unit_id {
-                sessions::revoke_user(c, id, now)?;
-            }
-            let after = UserView::from(
-                users::find(c, id)?.ok_or_else(|| ApiError::internal("updated user vanished"))?,
-            );
-            let action = match (before.active, active) {
-                (true, false) => "user.deactivate",
-                (false, true) => "user.reactivate",
-                _ => "user.update",
-            };
-            audit::record(
-                c,
-                &actor,
-                action,
-                "user",
-                Some(id.0),
-                Some(&to_json(&UserView::from(before))),
-                Some(&to_json(&after)),
-            )?;
-            Ok(after)
-        })
+        .run(move |c| service::users::update(c, &ctx, id, changes))
         .await?;
-    Ok(web::Json(view))
+    Ok(web::Json(user.into()))
+}
+
+/// Checks the caller may replace the account's credential, hashes the new one off the database
+/// connection, and stores it.
+async fn replace(
+    state: &AppState,
+    ctx: Ctx,
+    id: UserId,
+    kind: Credential,
+    secret: String,
+) -> ApiResult<()> {
+    let (check, to_hash) = (ctx.clone(), secret.clone());
+    let password = (kind == Credential::Password).then_some(secret);
+    state
+        .db
+        .run(move |c| service::users::credential_target(c, &check, id, kind, password.as_deref()))
+        .await?;
+    let hash = web::block(move || password::hash(&to_hash)).await?;
+    state
+        .db
+        .run(move |c| service::users::replace_credential(c, &ctx, id, kind, &hash))
+        .await
 }
 
 /// Set a person's password (admins; unit managers for their unit). Ends the account's sessions.
@@ -440,27 +264,8 @@ pub async fn reset_password(
     id: web::Path<i64>,
     body: Json<PasswordReset>,
 ) -> ApiResult<HttpResponse> {
-    let vis = policy::read_users(&caller)?;
-    let id = UserId(id.into_inner());
-    let target = state.db.run(move |c| visible(c, vis, id)).await?;
-    policy::manage_user(&caller, target.role(), target.unit_id)?;
-    if target.role() == Role::Service {
-        return Err(ApiError::invalid(
-            "password",
-            "a service account's secret is rotated with POST /users/{id}/client-secret",
-        ));
-    }
-    let Json(b) = body;
-    check_password(&b.password, &target.username).map_err(|m| ApiError::invalid("password", m))?;
-    let hash = web::block(move || password::hash(&b.password)).await?;
-    let actor = caller.actor();
-    state
-        .db
-        .write(move |c| {
-            users::replace_credentials(c, id, &hash, &actor, "user.password_reset")?;
-            Ok(())
-        })
-        .await?;
+    let (id, Json(b)) = (UserId(id.into_inner()), body);
+    replace(&state, caller.ctx(), id, Credential::Password, b.password).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -479,27 +284,8 @@ pub async fn rotate_client_secret(
     caller: Caller,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    let vis = policy::read_users(&caller)?;
-    let id = UserId(id.into_inner());
-    let target = state.db.run(move |c| visible(c, vis, id)).await?;
-    policy::manage_user(&caller, target.role(), target.unit_id)?;
-    if target.role() != Role::Service {
-        return Err(ApiError::Conflict {
-            detail: "only service accounts have a client secret".into(),
-            field: None,
-        });
-    }
-    let secret = random_token();
-    let to_hash = secret.clone();
-    let hash = web::block(move || password::hash(&to_hash)).await?;
-    let actor = caller.actor();
-    state
-        .db
-        .write(move |c| {
-            users::replace_credentials(c, id, &hash, &actor, "user.secret_rotate")?;
-            Ok(())
-        })
-        .await?;
+    let (id, secret) = (UserId(id.into_inner()), random_token());
+    replace(&state, caller.ctx(), id, Credential::Secret, secret.clone()).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(ClientSecret {

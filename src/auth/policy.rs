@@ -286,6 +286,18 @@ pub fn assignment_units(
     }
 }
 
+/// Whose accounts the caller lists, given the unit it asked for: all (or the one asked for), or
+/// only its own unit's.
+pub fn user_units(vis: UserVisibility, asked: Option<UnitId>) -> ApiResult<Option<UnitId>> {
+    match vis {
+        UserVisibility::All => Ok(asked),
+        UserVisibility::Unit(own) if asked.is_none() || asked == Some(own) => Ok(Some(own)),
+        UserVisibility::Unit(_) => Err(ApiError::Forbidden(
+            "you may list only your own unit's accounts".into(),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,11 +6,16 @@
 //! an [`crate::error::ApiError`]. Handlers in [`crate::api`] only parse, call and respond.
 
 pub mod assignments;
+pub mod audit;
 pub mod documents;
+pub mod groups;
 pub mod items;
 pub mod plans;
 pub mod reports;
+pub mod sources;
+pub mod units;
 pub mod urges;
+pub mod users;
 
 use crate::auth::Principal;
 use crate::store::audit::Actor;

@@ -27,6 +27,15 @@ pub fn all(c: &mut AnyConnection) -> QueryResult<Vec<Group>> {
         .load(c)
 }
 
+/// Up to `limit + 1` groups after id `after`, in id order.
+pub fn list(c: &mut AnyConnection, after: Option<i64>, limit: i64) -> QueryResult<Vec<Group>> {
+    let mut q = unit_groups::table.select(Group::as_select()).into_boxed();
+    if let Some(a) = after {
+        q = q.filter(unit_groups::id.gt(GroupId(a)));
+    }
+    q.order(unit_groups::id.asc()).limit(limit + 1).load(c)
+}
+
 /// The group with this id.
 pub fn find(c: &mut AnyConnection, id: GroupId) -> QueryResult<Option<Group>> {
     unit_groups::table

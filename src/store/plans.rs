@@ -452,11 +452,16 @@ pub fn sources_by_measure(
     Ok(map)
 }
 
-/// The measures citing a source, across plans, with their plan.
-pub fn measures_citing(c: &mut AnyConnection, source: SourceId) -> QueryResult<Vec<(Item, Plan)>> {
+/// The measures citing a source, across plans in these states, with their plan.
+pub fn measures_citing(
+    c: &mut AnyConnection,
+    source: SourceId,
+    states: &[PlanState],
+) -> QueryResult<Vec<(Item, Plan)>> {
     measure_sources::table
         .inner_join(plan_items::table.inner_join(plans::table))
         .filter(measure_sources::source_id.eq(source))
+        .filter(plans::state.eq_any(states.to_vec()))
         .select((Item::as_select(), Plan::as_select()))
         .order((plans::year.desc(), plans::id, plan_items::position))
         .load(c)
