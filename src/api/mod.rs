@@ -16,6 +16,7 @@ pub mod ops;
 pub mod plans;
 pub mod reports;
 pub mod sources;
+pub mod stats;
 pub mod units;
 pub mod urges;
 pub mod users;
@@ -164,10 +165,10 @@ where
                 .service(reports::list_revisions)
                 .service(desk::list_overdue)
                 .service(desk::list_due_soon)
-                .service(desk::stats_units)
-                .service(desk::stats_sections)
-                .service(desk::stats_sources)
-                .service(desk::stats_plan)
+                .service(stats::stats_units)
+                .service(stats::stats_sections)
+                .service(stats::stats_sources)
+                .service(stats::stats_plan)
                 .service(desk::get_inbox)
                 .service(urges::create_urge)
                 .service(urges::list_urges)

@@ -298,6 +298,17 @@ pub fn user_units(vis: UserVisibility, asked: Option<UnitId>) -> ApiResult<Optio
     }
 }
 
+/// The unit whose desk (overdue, due soon, figures, inbox) the caller reads, given the unit it
+/// asked for: the office any (or none), a unit only its own.
+pub fn desk_unit(p: &Principal, asked: Option<i64>) -> ApiResult<Option<i64>> {
+    match (assignment_scope(p)?, asked) {
+        (None, asked) => Ok(asked),
+        (Some(own), None) => Ok(Some(own.0)),
+        (Some(own), Some(u)) if u == own.0 => Ok(Some(u)),
+        (Some(_), Some(_)) => Err(ApiError::Forbidden("a unit sees only its own work".into())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@
 
 pub mod assignments;
 pub mod audit;
+pub mod desk;
 pub mod documents;
 pub mod groups;
 pub mod items;

@@ -1,0 +1,192 @@
+//! The coordinating office's desk: overdue and due-soon work, statistics, and each unit's inbox,
+//! all read from the assignments' standing. The rules (overdue, severity, traffic light) are in
+//! [`crate::domain::desk`]. A unit reads only its own work.
+
+use super::Ctx;
+use crate::auth::policy;
+use crate::db::AnyConnection;
+use crate::domain::desk::Severity;
+use crate::domain::ids::UnitId;
+use crate::domain::report::Workflow;
+use crate::error::{ApiError, ApiResult};
+use crate::store::desk::{self, DeskFilter, DeskRow, Dimension, MonthRow, StatRow};
+use crate::store::{reports, urges};
+use chrono::{Days, NaiveDate};
+
+/// A keyset cursor of the desk lists: the deadline and the assignment's id.
+pub type Key = (NaiveDate, i64);
+
+/// The filter with the unit the caller may ask for: the office any (or none), a unit its own.
+fn scoped(ctx: &Ctx, mut f: DeskFilter) -> ApiResult<DeskFilter> {
+    f.unit_id = policy::desk_unit(&ctx.principal, f.unit_id)?;
+    Ok(f)
+}
+
+/// Overdue assignments as of a day, most overdue first, of one severity if asked.
+pub fn overdue(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    f: DeskFilter,
+    as_of: Option<NaiveDate>,
+    severity: Option<Severity>,
+    page: (Option<Key>, i64),
+) -> ApiResult<(NaiveDate, Vec<DeskRow>)> {
+    let f = scoped(ctx, f)?;
+    let as_of = as_of.unwrap_or_else(|| ctx.today());
+    let range = match severity {
+        None => (None, None),
+        Some(s) => {
+            let newest = as_of.checked_sub_days(Days::new(s.min_days() as u64));
+            let oldest = match s {
+                Severity::Reminder => as_of.checked_sub_days(Days::new(7)),
+                Severity::Urge => as_of.checked_sub_days(Days::new(30)),
+                Severity::Supervise => None,
+            };
+            (oldest, newest)
+        }
+    };
+    let (after, limit) = page;
+    let rows = desk::overdue(c, as_of, ctx.today(), &f, range, after, limit)?;
+    Ok((as_of, rows))
+}
+
+/// Assignments not yet done and due within `days` of a day, soonest first.
+pub fn due_soon(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    f: DeskFilter,
+    as_of: Option<NaiveDate>,
+    days: u64,
+    page: (Option<Key>, i64),
+) -> ApiResult<(NaiveDate, Vec<DeskRow>)> {
+    let f = scoped(ctx, f)?;
+    let as_of = as_of.unwrap_or_else(|| ctx.today());
+    let to = as_of.checked_add_days(Days::new(days)).unwrap_or(as_of);
+    let (after, limit) = page;
+    let rows = desk::due_soon(c, as_of, to, ctx.today(), &f, after, limit)?;
+    Ok((as_of, rows))
+}
+
+/// Figures per unit, section or source document as of a day (a unit sees only its own line).
+pub fn stats(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    dim: Dimension,
+    plan: Option<i64>,
+    as_of: Option<NaiveDate>,
+) -> ApiResult<(NaiveDate, Vec<StatRow>)> {
+    let f = scoped(
+        ctx,
+        DeskFilter {
+            plan_id: plan,
+            ..Default::default()
+        },
+    )?;
+    let as_of = as_of.unwrap_or_else(|| ctx.today());
+    Ok((as_of, desk::stats(c, dim, as_of, ctx.today(), &f)?))
+}
+
+/// A plan's figures: totals, per section, and completions by month.
+#[derive(Debug, Clone)]
+pub struct PlanFigures {
+    /// The day judged by.
+    pub as_of: NaiveDate,
+    /// The plan's line.
+    pub totals: StatRow,
+    /// One line per section.
+    pub sections: Vec<StatRow>,
+    /// Completions per month.
+    pub months: Vec<MonthRow>,
+}
+
+/// A published plan's figures as of a day.
+pub fn plan_stats(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    plan: i64,
+    as_of: Option<NaiveDate>,
+) -> ApiResult<PlanFigures> {
+    let f = scoped(
+        ctx,
+        DeskFilter {
+            plan_id: Some(plan),
+            ..Default::default()
+        },
+    )?;
+    let (as_of, today) = (as_of.unwrap_or_else(|| ctx.today()), ctx.today());
+    let totals = desk::stats(c, Dimension::Plan, as_of, today, &f)?;
+    let sections = desk::stats(c, Dimension::Section, as_of, today, &f)?;
+    let months = desk::done_by_month(c, as_of, today, &f)?;
+    let totals = totals
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::NotFound(format!("no published plan {plan} with assignments")))?;
+    Ok(PlanFigures {
+        as_of,
+        totals,
+        sections,
+        months,
+    })
+}
+
+/// What awaits a unit.
+#[derive(Debug, Clone)]
+pub struct Inbox {
+    /// The unit.
+    pub unit_id: UnitId,
+    /// The day judged by.
+    pub as_of: NaiveDate,
+    /// Its overdue assignments, most overdue first.
+    pub overdue: Vec<DeskRow>,
+    /// Its assignments due within 14 days.
+    pub due_soon: Vec<DeskRow>,
+    /// Its reports returned by the office (for callers who read reports).
+    pub returned: Vec<reports::Report>,
+    /// Urges to it not yet replied to.
+    pub open_urges: Vec<super::urges::Urge>,
+}
+
+/// A unit's inbox: overdue and soon-due assignments, returned reports, open urges (up to 99 of
+/// each). The office names the unit; a unit gets its own.
+pub fn inbox(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    unit: Option<i64>,
+    as_of: Option<NaiveDate>,
+) -> ApiResult<Inbox> {
+    let unit = policy::desk_unit(&ctx.principal, unit)?
+        .ok_or_else(|| ApiError::invalid("unit", "is required for the office"))?;
+    let as_of = as_of.unwrap_or_else(|| ctx.today());
+    let soon = as_of.checked_add_days(Days::new(14)).unwrap_or(as_of);
+    let f = DeskFilter {
+        unit_id: Some(unit),
+        ..Default::default()
+    };
+    let today = ctx.today();
+    let overdue = desk::overdue(c, as_of, today, &f, (None, None), None, 99)?;
+    let due_soon = desk::due_soon(c, as_of, soon, today, &f, None, 99)?;
+    // Returned reports are report text: listed for callers who read reports.
+    let returned = match policy::report_reader(&ctx.principal).ok() {
+        Some(reader) => {
+            let mut rf = reports::ReportFilter::for_reader(reader);
+            rf.unit_id = Some(UnitId(unit));
+            rf.workflow = Some(Workflow::Returned);
+            reports::list(c, &rf, None, 99)?
+        }
+        None => Vec::new(),
+    };
+    let uf = urges::UrgeFilter {
+        unit_id: Some(UnitId(unit)),
+        open: Some(true),
+        ..Default::default()
+    };
+    let open_rows = urges::list(c, &uf, None, 99)?;
+    Ok(Inbox {
+        unit_id: UnitId(unit),
+        as_of,
+        overdue,
+        due_soon,
+        returned,
+        open_urges: super::urges::with_assignments(c, open_rows)?,
+    })
+}
