@@ -5,9 +5,8 @@ use super::views::UserView;
 use crate::app::AppState;
 use crate::auth::session::{self, Grant};
 use crate::auth::{password, Principal};
-use crate::domain::account::check_password;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{self, users};
+use crate::service;
 use actix_web::http::header;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
@@ -239,22 +238,11 @@ pub struct Me {
 )]
 #[get("/me")]
 pub async fn get_me(state: web::Data<AppState>, p: Principal) -> ApiResult<web::Json<Me>> {
-    let id = p.user_id;
-    let (user, unit) = state
-        .db
-        .run(move |c| {
-            let user =
-                users::find(c, id)?.ok_or_else(|| ApiError::NotFound("no such account".into()))?;
-            let unit = match user.unit_id {
-                Some(u) => store::units::find(c, u)?,
-                None => None,
-            };
-            Ok((user, unit))
-        })
-        .await?;
+    let ctx = service::Ctx::new(p.clone(), None);
+    let (user, unit_name) = state.db.run(move |c| service::users::me(c, &ctx)).await?;
     Ok(web::Json(Me {
         user: UserView::from(user),
-        unit_name: unit.map(|u| u.name),
+        unit_name,
         token_scopes: p.scopes.names(),
     }))
 }
@@ -276,24 +264,14 @@ pub async fn change_my_password(
     caller: Caller,
     body: Json<PasswordChange>,
 ) -> ApiResult<HttpResponse> {
-    let Json(b) = body;
-    if caller.role == crate::domain::role::Role::Service {
-        return Err(ApiError::Forbidden(
-            "a service account rotates its secret through an administrator".into(),
-        ));
-    }
-    check_password(&b.new_password, &caller.username)
-        .map_err(|m| ApiError::invalid("new_password", m))?;
+    let (Json(b), ctx) = (body, caller.ctx());
+    service::users::check_own_password(&ctx, &b.new_password)?;
     let addr = super::client_address(&req, state.settings.trust_proxy);
     session::check_current_password(&state, &caller.username, b.current_password, &addr).await?;
     let hash = web::block(move || password::hash(&b.new_password)).await?;
-    let (id, actor) = (caller.user_id, caller.actor());
     state
         .db
-        .write(move |c| {
-            users::replace_credentials(c, id, &hash, &actor, "user.password_change")?;
-            Ok(())
-        })
+        .run(move |c| service::users::replace_own_password(c, &ctx, &hash))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

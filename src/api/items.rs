@@ -2,7 +2,7 @@
 //! tasks → measures in document order, each measure with its sources and units as written.
 
 use super::extract::{Caller, Json, Page, PageQuery, Query};
-use super::plans::PlanView;
+use super::views::PlanView;
 use crate::app::AppState;
 use crate::domain::ids::{ItemId, PlanId, UnitId};
 use crate::domain::plan::ItemLevel;

@@ -3,55 +3,17 @@
 //! [`super::documents`].
 
 use super::extract::{Caller, Json, Page, PageQuery, Query};
+use super::views::PlanView;
 use crate::app::AppState;
 use crate::domain::ids::{PlanId, UnitId};
 use crate::domain::plan::PlanState;
 use crate::error::ApiResult;
 use crate::service::{self, plans::PlanFields, plans::Step};
-use crate::store::{self, plans};
+use crate::store;
 use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpResponse};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-
-/// A plan (年度计划).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PlanView {
-    /// The plan's id.
-    pub id: PlanId,
-    /// Its title.
-    #[schema(example = "2019年法治政府建设任务")]
-    pub title: String,
-    /// The year it covers.
-    #[schema(example = 2019)]
-    pub year: i32,
-    /// The unit that issued it (normally the coordinating office).
-    pub issuing_unit_id: Option<UnitId>,
-    /// draft, published or closed.
-    pub state: PlanState,
-    /// When it was created.
-    pub created_at: DateTime<Utc>,
-    /// When it was published.
-    pub published_at: Option<DateTime<Utc>>,
-    /// When it was closed.
-    pub closed_at: Option<DateTime<Utc>>,
-}
-
-impl From<plans::Plan> for PlanView {
-    fn from(p: plans::Plan) -> Self {
-        PlanView {
-            id: p.id,
-            title: p.title,
-            year: p.year,
-            issuing_unit_id: p.issuing_unit_id,
-            state: p.state,
-            created_at: p.created_at.and_utc(),
-            published_at: p.published_at.map(|t| t.and_utc()),
-            closed_at: p.closed_at.map(|t| t.and_utc()),
-        }
-    }
-}
 
 /// A new plan, or changes to one.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,13 +1,52 @@
-//! Response views that several resources answer with: a report, an account, an urge.
+//! Response views that several resources answer with: a plan, a report, an account, an urge.
 
 use crate::domain::desk::Severity;
-use crate::domain::ids::{AssignmentId, ReportId, UnitId, UserId};
+use crate::domain::ids::{AssignmentId, PlanId, ReportId, UnitId, UserId};
+use crate::domain::plan::PlanState;
 use crate::domain::report::{ReportStatus, Workflow};
 use crate::domain::role::Role;
-use crate::store::{reports, urges, users};
+use crate::store::{plans, reports, urges, users};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
+
+/// A plan (年度计划).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PlanView {
+    /// The plan's id.
+    pub id: PlanId,
+    /// Its title.
+    #[schema(example = "2019年法治政府建设任务")]
+    pub title: String,
+    /// The year it covers.
+    #[schema(example = 2019)]
+    pub year: i32,
+    /// The unit that issued it (normally the coordinating office).
+    pub issuing_unit_id: Option<UnitId>,
+    /// draft, published or closed.
+    pub state: PlanState,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was published.
+    pub published_at: Option<DateTime<Utc>>,
+    /// When it was closed.
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl From<plans::Plan> for PlanView {
+    fn from(p: plans::Plan) -> Self {
+        PlanView {
+            id: p.id,
+            title: p.title,
+            year: p.year,
+            issuing_unit_id: p.issuing_unit_id,
+            state: p.state,
+            created_at: p.created_at.and_utc(),
+            published_at: p.published_at.map(|t| t.and_utc()),
+            closed_at: p.closed_at.map(|t| t.and_utc()),
+        }
+    }
+}
 
 /// A report.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -309,6 +309,16 @@ pub fn desk_unit(p: &Principal, asked: Option<i64>) -> ApiResult<Option<i64>> {
     }
 }
 
+/// People change their own password; a service account's secret is rotated by an administrator.
+pub fn change_own_password(p: &Principal) -> ApiResult<()> {
+    if p.role == Role::Service {
+        return Err(ApiError::Forbidden(
+            "a service account rotates its secret through an administrator".into(),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

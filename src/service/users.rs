@@ -385,3 +385,30 @@ pub fn replace_credential(
         Ok(())
     })
 }
+
+/// The caller's own account and the name of its unit.
+pub fn me(c: &mut AnyConnection, ctx: &Ctx) -> ApiResult<(users::User, Option<String>)> {
+    let user = users::find(c, ctx.principal.user_id)?
+        .ok_or_else(|| ApiError::NotFound("no such account".into()))?;
+    let unit = match user.unit_id {
+        Some(u) => units::find(c, u)?.map(|u| u.name),
+        None => None,
+    };
+    Ok((user, unit))
+}
+
+/// Checks that the caller may choose its own password and that the new one is good.
+pub fn check_own_password(ctx: &Ctx, new_password: &str) -> ApiResult<()> {
+    policy::change_own_password(&ctx.principal)?;
+    check_password(new_password, &ctx.principal.username)
+        .map_err(|m| ApiError::invalid("new_password", m))
+}
+
+/// Stores the caller's new password (hashed); every refresh token of the account is revoked.
+pub fn replace_own_password(c: &mut AnyConnection, ctx: &Ctx, hash: &str) -> ApiResult<()> {
+    policy::change_own_password(&ctx.principal)?;
+    let (id, action) = (ctx.principal.user_id, "user.password_change");
+    write_tx(c, |c| {
+        Ok(users::replace_credentials(c, id, hash, &ctx.actor, action)?)
+    })
+}
