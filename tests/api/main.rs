@@ -19,6 +19,8 @@ mod office_view;
 mod openapi;
 mod ops;
 mod plans;
+mod property;
+mod property_model;
 mod report_versions;
 mod report_writers;
 mod reports;
