@@ -29,3 +29,4 @@ mod schema;
 mod sessions;
 mod standing;
 mod unit_isolation;
+mod urges;
