@@ -225,8 +225,8 @@ pub(super) fn from_urlencoded<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Ap
 #[cfg(test)]
 mod tests {
     use super::super::PageQuery;
-    use serde::Deserialize;
     use super::*;
+    use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]
     #[allow(dead_code)]
