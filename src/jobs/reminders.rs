@@ -28,22 +28,30 @@ pub struct PassSummary {
 
 const BATCH: i64 = 500;
 
+/// One batch after assignment id `after`: returns how many were claimed, the last id, how many
+/// were reminded and how many urges went out.
 fn batch(
     c: &mut crate::db::AnyConnection,
     kind: ReminderKind,
-    from: NaiveDate,
-    to: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
+    after: i64,
     today: NaiveDate,
-) -> Result<(usize, usize, usize), ApiError> {
+) -> Result<(usize, i64, usize, usize), ApiError> {
     write_tx(c, |c| {
         let now = store::now();
-        let claimed = urges::claim(c, kind, from, to, BATCH)?;
-        if claimed.is_empty() {
-            return Ok((0, 0, 0));
-        }
+        let claimed = urges::claim(c, kind, from, to, after, BATCH)?;
+        let Some(last) = claimed.last().map(|a| a.id) else {
+            return Ok((0, after, 0, 0));
+        };
         let mut by_unit: BTreeMap<i64, Vec<(i64, NaiveDate)>> = BTreeMap::new();
         for a in &claimed {
-            if urges::log_once(c, a.id, &a.cycle.period_of(a.due_date), kind, now)? {
+            // Once per assignment, kind and period: the period due, or the one whose report
+            // is missing (the deadline's).
+            let period = match kind {
+                ReminderKind::BeforeDue => a.cycle.period_of(a.due_date),
+                ReminderKind::AfterDue => a.cycle.period_of(a.deadline),
+            };
+            if urges::log_once(c, a.id, &period, kind, now)? {
                 by_unit
                     .entry(a.unit_id)
                     .or_default()
@@ -86,35 +94,36 @@ fn batch(
             issued += 1;
             sent += list.len();
         }
-        Ok((claimed.len(), sent, issued))
+        Ok((claimed.len(), last, sent, issued))
     })
 }
 
 /// Runs one pass as of `today`: reminders for work due within `days_before` days, urges for
-/// work past due.
+/// work late (past its deadline, read from the standing like every other view).
 pub fn run_once(db: &Db, today: NaiveDate, days_before: u64) -> Result<PassSummary, ApiError> {
     let mut c = db.get()?;
     let mut s = PassSummary::default();
     let soon = today
         .checked_add_days(Days::new(days_before))
         .unwrap_or(today);
-    loop {
-        let (claimed, n, issued) = batch(&mut c, ReminderKind::BeforeDue, today, soon, today)?;
-        s.reminded += n;
-        s.urges_issued += issued;
-        if claimed == 0 {
-            break;
-        }
-    }
     let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
     let long_ago = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(today);
-    loop {
-        let (claimed, n, issued) =
-            batch(&mut c, ReminderKind::AfterDue, long_ago, yesterday, today)?;
-        s.urged += n;
-        s.urges_issued += issued;
-        if claimed == 0 {
-            break;
+    for (kind, window) in [
+        (ReminderKind::BeforeDue, (today, soon)),
+        (ReminderKind::AfterDue, (long_ago, yesterday)),
+    ] {
+        let mut after = 0;
+        loop {
+            let (claimed, last, n, issued) = batch(&mut c, kind, window, after, today)?;
+            match kind {
+                ReminderKind::BeforeDue => s.reminded += n,
+                ReminderKind::AfterDue => s.urged += n,
+            }
+            s.urges_issued += issued;
+            if claimed < BATCH as usize {
+                break;
+            }
+            after = last;
         }
     }
     Ok(s)

@@ -153,19 +153,7 @@ pub fn list(
 
 /// Every assignment matching the filter, read page by page.
 pub fn list_all(c: &mut AnyConnection, f: &AssignmentFilter) -> QueryResult<Vec<Assignment>> {
-    const PAGE: i64 = 1000;
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let mut rows = list(c, f, after, PAGE)?;
-        let more = rows.len() as i64 > PAGE;
-        rows.truncate(PAGE as usize);
-        after = rows.last().map(|a| a.id.0);
-        out.extend(rows);
-        if !more {
-            return Ok(out);
-        }
-    }
+    super::all_pages(|after, limit| list(c, f, after, limit), |a| a.id.0)
 }
 
 /// Changes the due date and cycle, and the standing with them.

@@ -59,6 +59,27 @@ impl<T> Page<T> {
     }
 }
 
+/// Every row of a keyset-paginated list, read page by page (`page(after, limit)` returns up to
+/// `limit + 1` rows after the key `after`, in key order).
+pub fn all_pages<T>(
+    mut page: impl FnMut(Option<i64>, i64) -> diesel::QueryResult<Vec<T>>,
+    key: impl Fn(&T) -> i64,
+) -> diesel::QueryResult<Vec<T>> {
+    const PAGE: i64 = 1000;
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let mut rows = page(after, PAGE)?;
+        let more = rows.len() as i64 > PAGE;
+        rows.truncate(PAGE as usize);
+        after = rows.last().map(&key);
+        out.extend(rows);
+        if !more {
+            return Ok(out);
+        }
+    }
+}
+
 /// A `LIKE` pattern matching `q` anywhere, with `%`, `_` and `\` escaped.
 pub fn contains_pattern(q: &str) -> String {
     let mut p = String::with_capacity(q.len() + 2);

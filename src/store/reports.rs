@@ -333,19 +333,10 @@ pub fn list(
 
 /// Every report matching the filter, as its reader sees them, read page by page.
 pub fn list_all(c: &mut AnyConnection, f: &ReportFilter) -> QueryResult<Vec<Report>> {
-    const PAGE: i64 = 1000;
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let mut rows = list_where(c, f, None, after, PAGE)?;
-        let more = rows.len() as i64 > PAGE;
-        rows.truncate(PAGE as usize);
-        after = rows.last().map(|r| r.id.0);
-        out.extend(rows);
-        if !more {
-            return Ok(out);
-        }
-    }
+    super::all_pages(
+        |after, limit| list_where(c, f, None, after, limit),
+        |r| r.id.0,
+    )
 }
 
 fn list_where(

@@ -13,29 +13,10 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use std::collections::HashMap;
 
-/// A stored version.
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// A stored version, as written and read.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = st, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 struct Row {
-    assignment_id: AssignmentId,
-    due_date: NaiveDate,
-    deadline: Option<NaiveDate>,
-    done: Option<ReportStatus>,
-    done_at: Option<NaiveDateTime>,
-    last_sent_period: Option<String>,
-    sent_report_id: Option<ReportId>,
-    sent_status: Option<ReportStatus>,
-    sent_workflow: Option<Workflow>,
-    sent_at: Option<NaiveDateTime>,
-    returned: bool,
-    urges: i32,
-    phase: AssignmentState,
-    done_late_days: Option<i32>,
-}
-
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = st)]
-struct NewRow {
     assignment_id: AssignmentId,
     valid_from: NaiveDateTime,
     due_date: NaiveDate,
@@ -73,8 +54,8 @@ impl Row {
     }
 }
 
-fn new_row(id: AssignmentId, s: &Standing, from: NaiveDateTime) -> NewRow {
-    NewRow {
+fn new_row(id: AssignmentId, s: &Standing, from: NaiveDateTime) -> Row {
+    Row {
         assignment_id: id,
         valid_from: from,
         due_date: s.due_date,
@@ -106,7 +87,7 @@ pub fn insert_initial(
     c: &mut AnyConnection,
     rows: &[(AssignmentId, Terms, NaiveDateTime)],
 ) -> QueryResult<()> {
-    let rows: Vec<NewRow> = rows
+    let rows: Vec<Row> = rows
         .iter()
         .map(|(id, terms, from)| new_row(*id, &Standing::initial(*terms), *from))
         .collect();

@@ -179,17 +179,5 @@ pub fn list(
 
 /// Every unit matching the filter, read page by page.
 pub fn list_all(c: &mut AnyConnection, f: &UnitFilter) -> QueryResult<Vec<Unit>> {
-    const PAGE: i64 = 1000;
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let mut rows = list(c, f, after, PAGE)?;
-        let more = rows.len() as i64 > PAGE;
-        rows.truncate(PAGE as usize);
-        after = rows.last().map(|u| u.id.0);
-        out.extend(rows);
-        if !more {
-            return Ok(out);
-        }
-    }
+    super::all_pages(|after, limit| list(c, f, after, limit), |u| u.id.0)
 }

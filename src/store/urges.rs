@@ -1,13 +1,12 @@
 //! Urges (提醒 / 催办 / 督办) and the reminder log.
 
 use crate::db::schema::{reminder_log, urge_assignments, urges};
-use crate::db::text::{sql_list, sql_literal};
+use crate::db::text::sql_literal;
 use crate::db::{AnyConnection, MultiBackend};
 use crate::domain::assignment::Cycle;
 use crate::domain::desk::{ReminderKind, Severity};
 use crate::domain::ids::{AssignmentId, UnitId, UserId};
 use crate::domain::plan::PlanState;
-use crate::domain::report::{ReportStatus, Workflow};
 use crate::on_backend;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -179,7 +178,7 @@ pub fn reply(
         .execute(c)
 }
 
-/// An assignment a reminder pass may act on.
+/// An assignment a reminder pass may act on, with its current standing's dates.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Candidate {
     #[diesel(sql_type = BigInt)]
@@ -188,18 +187,23 @@ pub struct Candidate {
     pub unit_id: i64,
     #[diesel(sql_type = Date)]
     pub due_date: NaiveDate,
+    #[diesel(sql_type = Date)]
+    pub deadline: NaiveDate,
     #[diesel(sql_type = Text)]
     pub cycle: Cycle,
 }
 
-/// Claims up to `limit` assignments of published plans, not done, due between `from` and `to`
-/// and not yet reminded of this `kind`. On PostgreSQL the rows are locked with
-/// `FOR UPDATE SKIP LOCKED`, so concurrent workers take different rows.
+/// Claims up to `limit` assignments of published plans after `after` (by id), not done, read
+/// from their current standing: for a reminder, due between `from` and `to`; for an urge, with a
+/// deadline between `from` and `to` (late since then). On PostgreSQL the rows are locked with
+/// `FOR UPDATE SKIP LOCKED`, so concurrent workers take different rows; the reminder log
+/// decides who sends ([`log_once`]).
 pub fn claim(
     c: &mut AnyConnection,
     kind: ReminderKind,
     from: NaiveDate,
     to: NaiveDate,
+    after: i64,
     limit: i64,
 ) -> QueryResult<Vec<Candidate>> {
     let (lock, m) = match c {
@@ -207,21 +211,22 @@ pub fn claim(
         AnyConnection::Sqlite(_) => ("", '?'),
     };
     let published = sql_literal(PlanState::Published);
-    let sent = sql_list(&Workflow::SENT);
-    let done = sql_list(&ReportStatus::DONE);
+    let date = match kind {
+        ReminderKind::BeforeDue => "s.due_date",
+        ReminderKind::AfterDue => "s.deadline",
+    };
     let sql = format!(
-        "SELECT a.id, a.unit_id, a.due_date, a.cycle FROM assignments a JOIN plans p ON p.id = a.plan_id \
-         WHERE p.state = {published} AND a.due_date >= {m}1 AND a.due_date <= {m}2 \
-         AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.assignment_id = a.id \
-             AND r.workflow IN {sent} AND r.status IN {done}) \
-         AND NOT EXISTS (SELECT 1 FROM reminder_log l WHERE l.assignment_id = a.id AND l.kind = {m}3) \
-         ORDER BY a.id LIMIT {m}4{lock}"
+        "SELECT a.id, a.unit_id, s.due_date, COALESCE(s.deadline, s.due_date) AS deadline, a.cycle \
+         FROM assignments a JOIN plans p ON p.id = a.plan_id \
+         JOIN assignment_standings s ON s.assignment_id = a.id AND s.valid_to IS NULL \
+         WHERE p.state = {published} AND s.done IS NULL AND {date} >= {m}1 AND {date} <= {m}2 \
+         AND a.id > {m}3 ORDER BY a.id LIMIT {m}4{lock}"
     );
     diesel::sql_query(sql)
         .into_boxed::<MultiBackend>()
         .bind::<Date, _>(from)
         .bind::<Date, _>(to)
-        .bind::<Text, _>(kind)
+        .bind::<BigInt, _>(after)
         .bind::<BigInt, _>(limit)
         .load(c)
 }

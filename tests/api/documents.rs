@@ -5,17 +5,17 @@ use serde_json::json;
 use std::io::Read;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 const IPO: &str = "重庆市知识产权局";
 
-struct Download {
-    status: u16,
-    content_type: String,
-    disposition: String,
-    body: Vec<u8>,
+pub struct Download {
+    pub status: u16,
+    pub content_type: String,
+    pub disposition: String,
+    pub body: Vec<u8>,
 }
 
-async fn download(app: &TestApp, path: &str, token: &str, accept: &str) -> Download {
+pub async fn download(app: &TestApp, path: &str, token: &str, accept: &str) -> Download {
     let mut res = app
         .client
         .get(app.url(path))
@@ -47,7 +47,7 @@ async fn ipo(app: &TestApp, token: &str) -> i64 {
 }
 
 /// The text of one part of a zip package.
-fn part(zip_bytes: &[u8], name: &str) -> String {
+pub fn part(zip_bytes: &[u8], name: &str) -> String {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes)).unwrap();
     let mut text = String::new();
     archive

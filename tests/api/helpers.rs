@@ -31,7 +31,7 @@ pub enum TestDb {
 }
 
 impl TestDb {
-    fn create() -> (Self, String) {
+    pub fn create() -> (Self, String) {
         match std::env::var("DUBAN_TEST_DATABASE_URL") {
             Ok(admin_url) if !admin_url.trim().is_empty() => {
                 let name = format!("duban_test_{}", random_suffix());

@@ -386,3 +386,75 @@ async fn as_of_reads_the_demo_as_it_stood_at_the_end_of_that_day() {
         .await;
     assert_eq!(now.body["items"][0]["urges_sent"], 1, "{}", now.raw);
 }
+
+#[actix_rt::test]
+async fn every_view_of_the_demo_agrees_with_the_unit_statistics() {
+    let app = spawn_app_with(&[("DUBAN_DEMO", "true")]).await;
+    let admin = app.admin().await;
+    let units = app.get("/units?q=重庆市知识产权局", &admin).await;
+    let ipo = units.body["items"][0]["id"].as_i64().unwrap();
+    let stats = app.get("/stats/units?plan=1", &admin).await;
+    let line = stats.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == ipo)
+        .unwrap()
+        .clone();
+    // /assignments: the states of the unit's assignments, counted.
+    let assigned = crate::desk::all_pages(
+        &app,
+        &admin,
+        &format!("/assignments?plan_id=1&unit_id={ipo}"),
+    )
+    .await;
+    assert_eq!(assigned.len() as i64, line["assigned"].as_i64().unwrap());
+    for state in [
+        "not_started",
+        "in_progress",
+        "completed",
+        "not_applicable",
+        "overdue",
+    ] {
+        let n = assigned.iter().filter(|a| a["state"] == state).count() as i64;
+        assert_eq!(n, line[state].as_i64().unwrap(), "{state}: {line}");
+    }
+    // /overdue and the unit's inbox.
+    let overdue =
+        crate::desk::all_pages(&app, &admin, &format!("/overdue?plan=1&unit={ipo}")).await;
+    assert_eq!(overdue.len() as i64, line["overdue"].as_i64().unwrap());
+    let inbox = app.get(&format!("/inbox?unit={ipo}"), &admin).await;
+    assert_eq!(
+        inbox.body["overdue"].as_array().unwrap().len() as i64,
+        line["overdue"].as_i64().unwrap()
+    );
+    // The summary: one answer per reported measure.
+    let summary = app
+        .get(&format!("/plans/1/summary?unit={ipo}"), &admin)
+        .await;
+    let answered = summary.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["completion"].as_str().unwrap().is_empty())
+        .count() as i64;
+    assert_eq!(answered, line["reported"].as_i64().unwrap());
+    // The annual report states the same figures.
+    let docx = crate::documents::download(
+        &app,
+        &format!("/plans/1/annual-report?unit={ipo}"),
+        &admin,
+        crate::documents::DOCX,
+    )
+    .await;
+    assert_eq!(docx.status, 200);
+    let text = crate::documents::part(&docx.body, "word/document.xml");
+    let figures = format!(
+        "本年度我单位承担任务{}项，已报送完成情况{}项，其中已完成{}项、不涉及{}项、正在推进{}项，逾期未完成{}项。",
+        line["assigned"], line["reported"], line["completed"], line["not_applicable"], line["in_progress"], line["overdue"]
+    );
+    assert!(
+        text.contains(&figures),
+        "{figures} not in the annual report"
+    );
+}

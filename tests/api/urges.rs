@@ -1,0 +1,324 @@
+//! Urges both ways (the office issues, the unit acknowledges and replies), automatic reminders
+//! sent once per assignment, kind and period even with several workers, and housekeeping.
+
+use crate::desk::{all_pages, assignment_of, desk};
+use crate::helpers::*;
+use serde_json::json;
+
+#[actix_rt::test]
+async fn an_urge_is_acknowledged_and_answered_by_its_unit_only() {
+    let d = desk("yearly", "2099-06-30").await;
+    let a = assignment_of(&d, &d.manager_a).await;
+    let r = d.app.post("/urges", &d.coordinator, json!({"unit_id": d.unit_a, "assignment_ids": [a], "severity": "supervise", "message": "请立即报送。", "reply_by": "2099-07-20"})).await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    let id = r.body["id"].as_i64().unwrap();
+    assert_eq!(r.body["automatic"], false);
+    let wrong = d.app.post("/urges", &d.coordinator, json!({"unit_id": d.unit_a + 1, "assignment_ids": [a], "severity": "urge", "message": "x"})).await;
+    wrong.assert_problem(422, "validation");
+    assert_eq!(wrong.fields(), vec!["assignment_ids[0]"]);
+    d.app
+        .post(
+            "/urges",
+            &d.manager_a,
+            json!({"unit_id": d.unit_a, "assignment_ids": [a], "severity": "urge", "message": "x"}),
+        )
+        .await
+        .assert_problem(403, "forbidden");
+
+    let inbox = d.app.get("/inbox?as_of=2099-07-10", &d.manager_a).await;
+    assert_eq!(inbox.status, 200, "{}", inbox.raw);
+    assert_eq!(inbox.body["open_urges"][0]["id"], id);
+    assert_eq!(inbox.body["overdue"][0]["assignment_id"], a);
+    assert_eq!(inbox.body["overdue"][0]["urges_sent"], 1);
+    // Another unit neither sees nor answers it; the office cannot answer for the unit.
+    d.app
+        .get(&format!("/urges/{id}"), &d.manager_b)
+        .await
+        .assert_problem(404, "not-found");
+    d.app
+        .post(
+            &format!("/urges/{id}/reply"),
+            &d.manager_b,
+            json!({"reply": "不是我们"}),
+        )
+        .await
+        .assert_problem(404, "not-found");
+    d.app
+        .post(
+            &format!("/urges/{id}/reply"),
+            &d.coordinator,
+            json!({"reply": "代答"}),
+        )
+        .await
+        .assert_problem(403, "forbidden");
+    assert_eq!(
+        d.app.get("/urges", &d.manager_b).await.body["items"],
+        json!([])
+    );
+    d.app
+        .get(&format!("/inbox?unit={}", d.unit_a), &d.manager_b)
+        .await
+        .assert_problem(403, "forbidden");
+
+    let ack = d
+        .app
+        .post(&format!("/urges/{id}/acknowledge"), &d.manager_a, json!({}))
+        .await;
+    assert!(ack.body["acknowledged_at"].is_string());
+    let rep = d
+        .app
+        .post(
+            &format!("/urges/{id}/reply"),
+            &d.manager_a,
+            json!({"reply": "已于今日报送。"}),
+        )
+        .await;
+    assert_eq!(rep.body["reply"], "已于今日报送。");
+    let history = d
+        .app
+        .get(&format!("/urges?assignment_id={a}"), &d.coordinator)
+        .await;
+    assert_eq!(history.body["items"].as_array().unwrap().len(), 1);
+    assert!(history.body["items"][0]["replied_at"].is_string());
+    assert_eq!(
+        d.app
+            .get("/inbox?as_of=2099-07-10", &d.manager_a)
+            .await
+            .body["open_urges"],
+        json!([])
+    );
+    let log = d
+        .app
+        .get(
+            &format!("/audit?entity_type=urge&entity_id={id}"),
+            &d.coordinator,
+        )
+        .await;
+    let actions: Vec<&str> = log.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        vec!["urge.reply", "urge.acknowledge", "urge.issue"]
+    );
+}
+
+#[actix_rt::test]
+async fn reminders_go_out_once_per_assignment_and_period_even_with_two_workers() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let mut units = Vec::new();
+    for i in 0..30 {
+        units.push(app.unit(&format!("测试区{i}政府")).await);
+    }
+    let group = app
+        .post(
+            "/groups",
+            &admin,
+            json!({"name": "测试区县", "members": units}),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let plan = app
+        .post("/plans", &admin, json!({"title": "提醒测试", "year": 2030}))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let s = app
+        .post(
+            &format!("/plans/{plan}/items"),
+            &admin,
+            json!({"level": "section", "number": "一", "title": "板块"}),
+        )
+        .await;
+    let t = app
+        .post(
+            &format!("/plans/{plan}/items"),
+            &admin,
+            json!({"level": "task", "parent_id": s.body["id"], "number": "1", "title": "任务。"}),
+        )
+        .await;
+    for n in 1..=5 {
+        let m = app.post(&format!("/plans/{plan}/items"), &admin, json!({"level": "measure", "parent_id": t.body["id"], "number": n.to_string(), "title": format!("措施{n}。")})).await;
+        let r = app
+            .post(
+                &format!("/measures/{}/assignments", m.body["id"]),
+                &admin,
+                json!({"participants": {"group_ids": [group]}, "due_date": "2030-06-30"}),
+            )
+            .await;
+        assert_eq!(r.body["created"].as_array().unwrap().len(), 30);
+    }
+    app.post(&format!("/plans/{plan}/publish"), &admin, json!({}))
+        .await;
+    let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+
+    // Long before the due date: nothing.
+    let db = app.state.db.clone();
+    let quiet = duban::jobs::reminders::run_once(&db, day("2030-05-01"), 7).unwrap();
+    assert_eq!(quiet, Default::default());
+
+    // Two workers at once, five days before the due date.
+    let run_two = |today: chrono::NaiveDate| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let db = app.state.db.clone();
+                std::thread::spawn(move || duban::jobs::reminders::run_once(&db, today, 7).unwrap())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let passes = run_two(day("2030-06-25"));
+    assert_eq!(
+        passes.iter().map(|p| p.reminded).sum::<usize>(),
+        150,
+        "{passes:?}"
+    );
+    assert_eq!(passes.iter().map(|p| p.urged).sum::<usize>(), 0);
+    // Again the same day, and the next day: nothing new.
+    assert_eq!(
+        run_two(day("2030-06-25"))
+            .iter()
+            .map(|p| p.reminded)
+            .sum::<usize>(),
+        0
+    );
+    assert_eq!(
+        duban::jobs::reminders::run_once(&db, day("2030-06-26"), 7)
+            .unwrap()
+            .reminded,
+        0
+    );
+    // Past the due date: one urge per assignment, once.
+    let after = run_two(day("2030-07-05"));
+    assert_eq!(
+        after.iter().map(|p| p.urged).sum::<usize>(),
+        150,
+        "{after:?}"
+    );
+    assert_eq!(
+        run_two(day("2030-07-06"))
+            .iter()
+            .map(|p| p.urged)
+            .sum::<usize>(),
+        0
+    );
+
+    // Every assignment was reminded exactly once of each kind, and units see it in their inbox.
+    let urges = all_pages(&app, &admin, "/urges").await;
+    let mut per_assignment = std::collections::HashMap::new();
+    for u in &urges {
+        assert_eq!(u["automatic"], true);
+        for a in u["assignment_ids"].as_array().unwrap() {
+            *per_assignment
+                .entry((
+                    a.as_i64().unwrap(),
+                    u["severity"].as_str().unwrap().to_owned(),
+                ))
+                .or_insert(0) += 1;
+        }
+    }
+    assert_eq!(per_assignment.len(), 300);
+    assert!(per_assignment.values().all(|n| *n == 1));
+    let reminders = urges.iter().filter(|u| u["severity"] == "reminder").count();
+    assert!(
+        (30..=60).contains(&reminders),
+        "one reminder per unit and worker batch, got {reminders}"
+    );
+}
+
+#[actix_rt::test]
+async fn housekeeping_removes_only_what_has_expired() {
+    let app = spawn_app().await;
+    app.login_reply(ADMIN, "a wrong password guess").await;
+    app.admin().await;
+    let purged = duban::jobs::maintenance::run_once(&app.state.db).unwrap();
+    assert_eq!(purged, Default::default(), "nothing is old enough yet");
+    // An old expired token and an old idempotency answer go.
+    let old = chrono::NaiveDate::from_ymd_opt(2020, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    app.state
+        .db
+        .write(move |c| {
+            let admin = duban::store::users::find_by_username(c, ADMIN)?.unwrap().id;
+            duban::store::sessions::insert(c, admin, "old-family", "old-hash", old, old)?;
+            duban::store::idempotency::remember(c, admin, "old-key", "h", 201, "{}", old)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let purged = duban::jobs::maintenance::run_once(&app.state.db).unwrap();
+    assert_eq!((purged.refresh_tokens, purged.idempotency_keys), (1, 1));
+    // The sessions still work.
+    let r = app.login_reply(ADMIN, ADMIN_PASSWORD).await;
+    let again = app
+        .send(
+            "POST",
+            "/auth/refresh",
+            None,
+            Some(json!({"refresh_token": r.body["refresh_token"]})),
+        )
+        .await;
+    assert_eq!(again.status, 200);
+}
+
+#[actix_rt::test]
+async fn automatic_urges_follow_the_standing_once_per_missing_period() {
+    let d = desk("monthly", "2099-12-31").await;
+    let a = assignment_of(&d, &d.manager_a).await;
+    let db = d.app.state.db.clone();
+    let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    // Long before the due date, the month the assignments (A's and B's) were made in has no
+    // report: both are late.
+    let first = duban::jobs::reminders::run_once(&db, day("2098-06-01"), 7).unwrap();
+    assert_eq!(first.urged, 2, "{first:?}");
+    // Once per assignment and period: the same lapse is not urged again.
+    let again = duban::jobs::reminders::run_once(&db, day("2098-06-02"), 7).unwrap();
+    assert_eq!(again.urged, 0, "{again:?}");
+    assert_eq!(automatic_urges(&d.app, &d.coordinator).await, 2);
+    // A report for May covers the months before it; June's lapse is a new period.
+    let r = d
+        .app
+        .post(
+            &format!("/assignments/{a}/reports"),
+            &d.manager_a,
+            json!({"period": "2098-05", "status": "in_progress", "narrative": "五月推进。"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    let sent = d
+        .app
+        .post(
+            &format!("/reports/{}/submit", r.body["id"]),
+            &d.manager_a,
+            json!({}),
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.raw);
+    let quiet = duban::jobs::reminders::run_once(&db, day("2098-06-15"), 7).unwrap();
+    assert_eq!(quiet.urged, 0, "{quiet:?}");
+    // June lapses for A; B's lapse is the one it was already urged about.
+    let june = duban::jobs::reminders::run_once(&db, day("2098-07-03"), 7).unwrap();
+    assert_eq!(june.urged, 1, "{june:?}");
+    assert_eq!(automatic_urges(&d.app, &d.coordinator).await, 3);
+}
+
+async fn automatic_urges(app: &TestApp, token: &str) -> usize {
+    app.get("/urges?limit=200", token).await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["severity"] == "urge" && u["automatic"] == true)
+        .count()
+}
