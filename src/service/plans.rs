@@ -67,6 +67,20 @@ fn audit_view(p: &plans::Plan) -> serde_json::Value {
     })
 }
 
+/// The plan as it is after a change, with the audit entry of the change.
+fn changed(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    action: &str,
+    before: &plans::Plan,
+) -> ApiResult<plans::Plan> {
+    let after = load(c, before.id)?;
+    let (b, a) = (audit_view(before), audit_view(&after));
+    let id = Some(before.id.0);
+    audit::record(c, &ctx.actor, action, "plan", id, Some(&b), Some(&a))?;
+    Ok(after)
+}
+
 /// One page of the plans the caller may see, of a year and in a state if asked.
 pub fn list(
     c: &mut AnyConnection,
@@ -131,25 +145,9 @@ pub fn update(
     policy::manage_plans(&ctx.principal)?;
     write_tx(c, |c| {
         let before = load(c, id)?;
-        if !before.state.is_open() {
-            return Err(ApiError::Conflict {
-                detail: "a closed plan cannot change".into(),
-                field: None,
-            });
-        }
+        ensure_not_closed(&before)?;
         plans::update(c, id, &fields.title, fields.year, ctx.now)?;
-        let after = load(c, id)?;
-        let (b, a) = (audit_view(&before), audit_view(&after));
-        audit::record(
-            c,
-            &ctx.actor,
-            "plan.update",
-            "plan",
-            Some(id.0),
-            Some(&b),
-            Some(&a),
-        )?;
-        Ok(after)
+        changed(c, ctx, "plan.update", &before)
     })
 }
 
@@ -185,18 +183,7 @@ pub fn transition(
             field: Some("state".into()),
         })?;
         plans::set_state(c, id, next, ctx.now)?;
-        let after = load(c, id)?;
-        let (b, a) = (audit_view(&before), audit_view(&after));
-        audit::record(
-            c,
-            &ctx.actor,
-            action,
-            "plan",
-            Some(id.0),
-            Some(&b),
-            Some(&a),
-        )?;
-        Ok(after)
+        changed(c, ctx, action, &before)
     })
 }
 
