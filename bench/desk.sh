@@ -6,12 +6,14 @@
 #   1. builds target/release/duban if missing (BUILD=1: run cargo build --release anyway);
 #   2. creates database $DB (default duban_bench) on 127.0.0.1:5432 (user postgres, trust) and
 #      migrates it with the release binary;
-#   3. fills it with bench/desk-data.sql (plain INSERT ... SELECT, about a minute) and prints the
-#      row counts;
+#   3. fills it with bench/desk-data.sql (plain INSERT ... SELECT, about a minute), then gives
+#      the assignments their standing with the server's own rule (`duban standing backfill`,
+#      timed), analyses assignment_standings and prints the row counts;
 #   4. serves it once with statement logging on the database, requests each timed query once and
 #      reads the exact statements, with their parameters, from PostgreSQL's log; then logging
 #      goes off and a fresh server is started for the timings;
-#   5. times each query over a keep-alive connection (5 warm-up, then N = 100) and its
+#   5. times each query (the overdue page and the per-unit statistics as of two days in the
+#      past and as of today) over a keep-alive connection (5 warm-up, then N = 100) and its
 #      statement under pgbench (per-transaction log), alternating in blocks of 4, plus GET
 #      /healthz as the floor;
 #   6. EXPLAIN (ANALYZE, BUFFERS) of each statement -> bench/results/desk-explain.txt, and the
@@ -159,6 +161,12 @@ say "generating (bench/desk-data.sql)"
 t0=$SECONDS
 bounded 1800 "${PSQL[@]}" -d "$DB" -f bench/desk-data.sql
 GENERATE_S=$((SECONDS - t0))
+# The SQL inserts assignments and reports only: their standing comes from the server's rule.
+say "duban standing backfill"
+t0=$(date +%s.%N)
+DUBAN_DATABASE_URL="$URL" DUBAN_LOG=warn DUBAN_DATA_DIR="$WORK/data" bounded 1800 "$BIN" standing backfill >&2
+BACKFILL_S=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$t0" "$(date +%s.%N)")
+timeout 600 "${PSQL[@]}" -d "$DB" -c "VACUUM ANALYZE assignment_standings"
 timeout 60 "${PSQL[@]}" -d "$DB" -c "CHECKPOINT"
 timeout 120 psql -h 127.0.0.1 -p 5432 -U postgres -X -d "$DB" -c "
     SELECT 'units' AS table_name, count(*) AS row_count FROM units
@@ -168,8 +176,12 @@ timeout 120 psql -h 127.0.0.1 -p 5432 -U postgres -X -d "$DB" -c "
     UNION ALL SELECT 'reports', count(*) FROM reports
     UNION ALL SELECT 'urges', count(*) FROM urges
     UNION ALL SELECT 'urge_assignments', count(*) FROM urge_assignments
+    UNION ALL SELECT 'assignment_standings', count(*) FROM assignment_standings
     UNION ALL SELECT 'database MB', pg_database_size(current_database()) / 1048576" >&2
-echo "generated in ${GENERATE_S} s" >&2
+echo "generated in ${GENERATE_S} s, standings backfilled in ${BACKFILL_S} s" >&2
+missing=$(timeout 60 "${PSQL[@]}" -d "$DB" -Atc "SELECT count(*) FROM assignments a
+    WHERE NOT EXISTS (SELECT 1 FROM assignment_standings s WHERE s.assignment_id = a.id AND s.valid_to IS NULL)")
+[ "$missing" = 0 ] || { echo "$missing assignments have no current standing after the backfill" >&2; exit 1; }
 plan_id=$(timeout 60 "${PSQL[@]}" -d "$DB" -Atc "SELECT string_agg(id::text, ',') FROM plans WHERE state = 'published'")
 [ "$plan_id" = 1 ] || { echo "expected one published plan with id 1, got '$plan_id'" >&2; exit 1; }
 
@@ -202,7 +214,7 @@ logging_off  # sessions opened from now on (the timed server's, pgbench's) log n
 say "timing: API beside pgbench, N=$N"
 start_server
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-bounded $((BUDGET * 4 + 900)) python3 bench/desk_bench.py time --port "$PORT" --db "$DB" --sql "$WORK" \
+bounded $((BUDGET * 6 + 900)) python3 bench/desk_bench.py time --port "$PORT" --db "$DB" --sql "$WORK" \
     --n "$N" --budget "$BUDGET" --out "$WORK/times.json"
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 stop_server
@@ -223,13 +235,14 @@ DATE=$(date -u '+%Y-%m-%d %H:%M UTC') NPROC=$(nproc) \
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') \
 MEM=$(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo) \
 BINARY_MTIME=$(date -u -r "$BIN" '+%Y-%m-%d %H:%M UTC') GIT_DESC="$git_desc" \
-LOAD_BEFORE="$LOAD_BEFORE" LOAD_AFTER="$LOAD_AFTER" GENERATE_S="$GENERATE_S" \
+LOAD_BEFORE="$LOAD_BEFORE" LOAD_AFTER="$LOAD_AFTER" GENERATE_S="$GENERATE_S" BACKFILL_S="$BACKFILL_S" \
 python3 -c '
 import json, os, sys
 e = os.environ
 json.dump({"date": e["DATE"], "nproc": e["NPROC"], "cpu": e["CPU"], "mem": e["MEM"],
            "binary_mtime": e["BINARY_MTIME"], "git": e["GIT_DESC"], "load_before": e["LOAD_BEFORE"],
-           "load_after": e["LOAD_AFTER"], "generate_s": e["GENERATE_S"]}, open(sys.argv[1], "w"))' "$WORK/meta.json"
+           "load_after": e["LOAD_AFTER"], "generate_s": e["GENERATE_S"],
+           "backfill_s": e["BACKFILL_S"]}, open(sys.argv[1], "w"))' "$WORK/meta.json"
 
 timeout 300 python3 bench/desk_bench.py report --db "$DB" --times "$WORK/times.json" \
     --explain-json "$WORK/explain.json" --meta "$WORK/meta.json" --out "$RESULTS/desk.md"

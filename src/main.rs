@@ -30,6 +30,11 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Maintain the stored standing of assignments.
+    Standing {
+        #[command(subcommand)]
+        command: StandingCommand,
+    },
     /// Manage accounts from the command line.
     User {
         #[command(subcommand)]
@@ -79,6 +84,13 @@ enum Command {
         #[arg(long)]
         unit: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum StandingCommand {
+    /// Migrate, then compute the standing of every assignment that has none (rows loaded with
+    /// plain SQL, or from before standings were kept), in one transaction. Prints how many.
+    Backfill,
 }
 
 #[derive(Subcommand)]
@@ -146,6 +158,20 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Migrate => {
             app::open_database(&settings)?;
             println!("migrations are current");
+            Ok(())
+        }
+        Command::Standing {
+            command: StandingCommand::Backfill,
+        } => {
+            let db = app::open_database(&settings)?;
+            let mut conn = db.get().map_err(|e| e.to_string())?;
+            let started = std::time::Instant::now();
+            let filled = duban::db::write_tx(&mut conn, duban::store::standing::backfill)
+                .map_err(|e: diesel::result::Error| format!("standing backfill failed: {e}"))?;
+            println!(
+                "computed the standing of {filled} assignment(s) in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::User { command } => {

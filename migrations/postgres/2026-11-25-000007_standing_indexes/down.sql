@@ -1,0 +1,1 @@
+DROP INDEX assignment_standings_deadline_versions;
