@@ -290,7 +290,7 @@ pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
             .load::<(AssignmentId, i64)>(c)?
             .into_iter()
             .collect();
-        let rows: Vec<NewRow> = batch
+        let rows: Vec<Row> = batch
             .iter()
             .map(|&(id, created, due_date, cycle)| {
                 let terms = Terms {
