@@ -314,6 +314,8 @@ diesel::table! {
     assignment_standings (id) {
         id -> BigInt,
         assignment_id -> BigInt,
+        plan_id -> BigInt,
+        unit_id -> BigInt,
         valid_from -> Timestamp,
         valid_to -> Nullable<Timestamp>,
         due_date -> Date,

@@ -72,7 +72,11 @@ pub fn insert_many(c: &mut AnyConnection, rows: &[NewAssignment]) -> QueryResult
                     due_date: a.due_date,
                     assigned_on: a.created_at.date(),
                 };
-                (*id, terms, a.created_at)
+                let holder = super::standing::Holder {
+                    plan_id: a.plan_id,
+                    unit_id: a.unit_id,
+                };
+                (*id, holder, terms, a.created_at)
             })
             .collect();
         super::standing::insert_initial(c, &initial)?;

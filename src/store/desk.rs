@@ -91,14 +91,20 @@ pub struct DeskFilter {
     pub source: Option<String>,
 }
 
+/// True when the filters look at the assignment itself (role, measure), not only at the plan and
+/// unit every standing carries.
+fn filters_need_assignments(f: &DeskFilter) -> bool {
+    f.role.is_some() || f.section.is_some() || f.source.is_some()
+}
+
 fn push_filters(sql: &mut Sql, f: &DeskFilter) {
     if let Some(p) = f.plan_id {
         let x = sql.param(Bind::Int(p));
-        sql.push(&format!(" AND a.plan_id = {x}"));
+        sql.push(&format!(" AND s.plan_id = {x}"));
     }
     if let Some(u) = f.unit_id {
         let x = sql.param(Bind::Int(u));
-        sql.push(&format!(" AND a.unit_id = {x}"));
+        sql.push(&format!(" AND s.unit_id = {x}"));
     }
     if let Some(r) = f.role {
         let x = sql.param(Bind::Text(r.as_str().into()));
@@ -119,9 +125,10 @@ fn push_filters(sql: &mut Sql, f: &DeskFilter) {
     }
 }
 
-/// The `FROM … WHERE` of every desk query: assignments `a` of plans `p` in force at the end of
-/// `day` (published by then and not yet closed), with their standing `s` as it was then.
-fn in_force(sql: &mut Sql, day: NaiveDate, today: NaiveDate) -> String {
+/// The `FROM … WHERE` of every desk query: the standings `s` in force at the end of `day` of
+/// the plans `p` in force then (published by then and not yet closed), joined to their
+/// assignments `a` when the query needs more than the plan and unit a standing carries.
+fn in_force(sql: &mut Sql, day: NaiveDate, today: NaiveDate, assignments: bool) -> String {
     let cut = sql.param(Bind::Stamp(crate::store::standing::end_of(day)));
     // From today on the current version is the one in force (nothing is dated in the future),
     // and the partial indexes on it apply.
@@ -130,10 +137,14 @@ fn in_force(sql: &mut Sql, day: NaiveDate, today: NaiveDate) -> String {
     } else {
         format!("s.valid_from < {cut} AND (s.valid_to IS NULL OR s.valid_to >= {cut})")
     };
+    let a = if assignments {
+        " JOIN assignments a ON a.id = s.assignment_id"
+    } else {
+        ""
+    };
     format!(
-        " FROM assignments a JOIN plans p ON p.id = a.plan_id \
-         JOIN assignment_standings s ON s.assignment_id = a.id AND {version} \
-         WHERE p.published_at < {cut} AND (p.closed_at IS NULL OR p.closed_at >= {cut})"
+        " FROM assignment_standings s JOIN plans p ON p.id = s.plan_id{a} \
+         WHERE {version} AND p.published_at < {cut} AND (p.closed_at IS NULL OR p.closed_at >= {cut})"
     )
 }
 
@@ -196,7 +207,7 @@ pub fn overdue(
     limit: i64,
 ) -> QueryResult<Vec<DeskRow>> {
     let mut sql = Sql::new(c);
-    let from = in_force(&mut sql, as_of, today);
+    let from = in_force(&mut sql, as_of, today, true);
     let from = from.replacen(" WHERE ", &format!("{NAMES} WHERE "), 1);
     let d = sql.param(Bind::Date(as_of));
     sql.push(&format!("SELECT {ROW}{from} AND s.deadline < {d}"));
@@ -232,7 +243,7 @@ pub fn due_soon(
     limit: i64,
 ) -> QueryResult<Vec<DeskRow>> {
     let mut sql = Sql::new(c);
-    let clause = in_force(&mut sql, from, today);
+    let clause = in_force(&mut sql, from, today, true);
     let clause = clause.replacen(" WHERE ", &format!("{NAMES} WHERE "), 1);
     let (a, b) = (sql.param(Bind::Date(from)), sql.param(Bind::Date(to)));
     sql.push(&format!(
@@ -313,15 +324,21 @@ pub fn stats(
     f: &DeskFilter,
 ) -> QueryResult<Vec<StatRow>> {
     let mut sql = Sql::new(c);
-    let from = in_force(&mut sql, as_of, today);
+    let by_measure = matches!(dim, Dimension::Section | Dimension::Source);
+    let from = in_force(
+        &mut sql,
+        as_of,
+        today,
+        by_measure || filters_need_assignments(f),
+    );
     let d = sql.param(Bind::Date(as_of));
     let overdue = format!("(s.deadline IS NOT NULL AND s.deadline < {d})");
     let overdue_days = days_between(c, &d, "s.deadline");
     let (key, joins, group) = match dim {
         Dimension::Unit => (
-            "a.unit_id AS key_id, u.name AS key_name",
-            " JOIN units u ON u.id = a.unit_id",
-            "a.unit_id, u.name",
+            "u.id AS key_id, u.name AS key_name",
+            " JOIN units u ON u.id = s.unit_id",
+            "u.id, u.name",
         ),
         Dimension::Section => (
             "sec.id AS key_id, sec.title AS key_name",
@@ -391,7 +408,7 @@ pub fn done_by_month(
     f: &DeskFilter,
 ) -> QueryResult<Vec<MonthRow>> {
     let mut sql = Sql::new(c);
-    let from = in_force(&mut sql, as_of, today);
+    let from = in_force(&mut sql, as_of, today, filters_need_assignments(f));
     let month = match c {
         AnyConnection::Pg(_) => "to_char(s.done_at, 'YYYY-MM')",
         AnyConnection::Sqlite(_) => "strftime('%Y-%m', s.done_at)",

@@ -5,7 +5,7 @@
 use crate::db::schema::{assignment_standings as st, assignments, reports, urge_assignments};
 use crate::db::AnyConnection;
 use crate::domain::assignment::{AssignmentState, Cycle};
-use crate::domain::ids::{AssignmentId, ReportId};
+use crate::domain::ids::{AssignmentId, PlanId, ReportId, UnitId};
 use crate::domain::report::{ReportStatus, Workflow};
 use crate::domain::standing::{ReportFact, Standing, Terms};
 use crate::on_backend;
@@ -18,6 +18,8 @@ use std::collections::HashMap;
 #[diesel(table_name = st, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 struct Row {
     assignment_id: AssignmentId,
+    plan_id: PlanId,
+    unit_id: UnitId,
     valid_from: NaiveDateTime,
     due_date: NaiveDate,
     deadline: Option<NaiveDate>,
@@ -54,9 +56,21 @@ impl Row {
     }
 }
 
-fn new_row(id: AssignmentId, s: &Standing, from: NaiveDateTime) -> Row {
+/// Whose standing a row is: the assignment's plan and unit, kept on every version so the
+/// figures per unit and plan read the standings alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Holder {
+    /// The assignment's plan.
+    pub plan_id: PlanId,
+    /// The unit that holds it.
+    pub unit_id: UnitId,
+}
+
+fn new_row(id: AssignmentId, holder: Holder, s: &Standing, from: NaiveDateTime) -> Row {
     Row {
         assignment_id: id,
+        plan_id: holder.plan_id,
+        unit_id: holder.unit_id,
         valid_from: from,
         due_date: s.due_date,
         deadline: s.deadline,
@@ -85,11 +99,11 @@ pub fn end_of(d: NaiveDate) -> NaiveDateTime {
 /// Records the first standing of new assignments, each valid from its creation.
 pub fn insert_initial(
     c: &mut AnyConnection,
-    rows: &[(AssignmentId, Terms, NaiveDateTime)],
+    rows: &[(AssignmentId, Holder, Terms, NaiveDateTime)],
 ) -> QueryResult<()> {
     let rows: Vec<Row> = rows
         .iter()
-        .map(|(id, terms, from)| new_row(*id, &Standing::initial(*terms), *from))
+        .map(|(id, holder, terms, from)| new_row(*id, *holder, &Standing::initial(*terms), *from))
         .collect();
     for chunk in rows.chunks(500) {
         on_backend!(c, |c| diesel::insert_into(st::table)
@@ -134,20 +148,29 @@ pub fn as_of(
 }
 
 /// What the standing of an assignment is computed from.
-fn terms_of(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<Terms> {
-    let (due_date, cycle, created): (NaiveDate, Cycle, NaiveDateTime) = assignments::table
+fn terms_of(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<(Holder, Terms)> {
+    let (plan_id, unit_id, due_date, cycle, created): (
+        PlanId,
+        UnitId,
+        NaiveDate,
+        Cycle,
+        NaiveDateTime,
+    ) = assignments::table
         .find(id)
         .select((
+            assignments::plan_id,
+            assignments::unit_id,
             assignments::due_date,
             assignments::cycle,
             assignments::created_at,
         ))
         .first(c)?;
-    Ok(Terms {
+    let terms = Terms {
         cycle,
         due_date,
         assigned_on: created.date(),
-    })
+    };
+    Ok((Holder { plan_id, unit_id }, terms))
 }
 
 fn facts_of(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<Vec<ReportFact>> {
@@ -195,12 +218,22 @@ pub fn refresh(
     id: AssignmentId,
     at: NaiveDateTime,
 ) -> QueryResult<Standing> {
-    let terms = terms_of(c, id)?;
+    let (holder, terms) = terms_of(c, id)?;
     let facts = facts_of(c, id)?;
     let urges = urges_of(c, id)?;
-    let previous = current(c, id)?;
+    let previous: Option<Row> = st::table
+        .filter(st::assignment_id.eq(id))
+        .filter(st::valid_to.is_null())
+        .select(Row::as_select())
+        .first(c)
+        .optional()?;
+    let previous_holder = previous.as_ref().map(|r| Holder {
+        plan_id: r.plan_id,
+        unit_id: r.unit_id,
+    });
+    let previous = previous.map(Row::standing);
     let next = Standing::compute(terms, &facts, urges, previous.as_ref(), at);
-    if previous.as_ref() == Some(&next) {
+    if previous.as_ref() == Some(&next) && previous_holder == Some(holder) {
         return Ok(next);
     }
     if previous.is_some() {
@@ -212,7 +245,7 @@ pub fn refresh(
         .set(st::valid_to.eq(at))
         .execute(c)?;
     }
-    let row = new_row(id, &next, at);
+    let row = new_row(id, holder, &next, at);
     on_backend!(c, |c| diesel::insert_into(st::table)
         .values(&row)
         .execute(c))?;
@@ -241,12 +274,22 @@ const BACKFILL_BATCH: usize = 1000;
 /// inserted in chunks), so a year of data takes seconds rather than a query per assignment.
 /// Returns how many were filled in.
 pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
-    let missing: Vec<(AssignmentId, NaiveDateTime, NaiveDate, Cycle)> = assignments::table
+    type Missing = (
+        AssignmentId,
+        PlanId,
+        UnitId,
+        NaiveDateTime,
+        NaiveDate,
+        Cycle,
+    );
+    let missing: Vec<Missing> = assignments::table
         .filter(diesel::dsl::not(diesel::dsl::exists(
             st::table.filter(st::assignment_id.eq(assignments::id)),
         )))
         .select((
             assignments::id,
+            assignments::plan_id,
+            assignments::unit_id,
             assignments::created_at,
             assignments::due_date,
             assignments::cycle,
@@ -292,7 +335,7 @@ pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
             .collect();
         let rows: Vec<Row> = batch
             .iter()
-            .map(|&(id, created, due_date, cycle)| {
+            .map(|&(id, plan_id, unit_id, created, due_date, cycle)| {
                 let terms = Terms {
                     cycle,
                     due_date,
@@ -306,7 +349,7 @@ pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
                     None,
                     created,
                 );
-                new_row(id, &standing, created)
+                new_row(id, Holder { plan_id, unit_id }, &standing, created)
             })
             .collect();
         for chunk in rows.chunks(500) {

@@ -5,6 +5,8 @@
 CREATE TABLE assignment_standings (
     id INTEGER PRIMARY KEY,
     assignment_id BIGINT NOT NULL REFERENCES assignments (id) ON DELETE CASCADE,
+    plan_id BIGINT NOT NULL REFERENCES plans (id) ON DELETE CASCADE,
+    unit_id BIGINT NOT NULL REFERENCES units (id),
     valid_from TIMESTAMP NOT NULL,
     valid_to TIMESTAMP,
     due_date DATE NOT NULL,
@@ -24,6 +26,8 @@ CREATE TABLE assignment_standings (
 CREATE UNIQUE INDEX assignment_standings_current ON assignment_standings (assignment_id)
     WHERE valid_to IS NULL;
 CREATE INDEX assignment_standings_history ON assignment_standings (assignment_id, valid_from);
+CREATE INDEX assignment_standings_plan_unit ON assignment_standings (plan_id, unit_id)
+    WHERE valid_to IS NULL;
 CREATE INDEX assignment_standings_deadline ON assignment_standings (deadline, assignment_id)
     WHERE valid_to IS NULL AND deadline IS NOT NULL;
 
