@@ -100,13 +100,8 @@ fn resolve_all(
     Ok(seen)
 }
 
-/// Imports a table into an empty plan (or reports what it would do, with `dry_run`).
-pub fn import_table(
-    c: &mut AnyConnection,
-    plan_id: PlanId,
-    rows: &[SummaryRow],
-    opts: &ImportOptions,
-) -> ApiResult<ImportReport> {
+/// Refuses an import into anything but an empty draft plan, or with an unknown answering unit.
+fn check_target(c: &mut AnyConnection, plan_id: PlanId, opts: &ImportOptions) -> ApiResult<()> {
     let plan =
         plans::find(c, plan_id)?.ok_or_else(|| ApiError::NotFound(format!("no plan {plan_id}")))?;
     if plan.state != PlanState::Draft {
@@ -126,9 +121,18 @@ pub fn import_table(
             return Err(ApiError::invalid("answers_unit", "no such active unit"));
         }
     }
-    let parsed = parse_rows(rows)?;
-    let dir = directory(c)?;
-    let resolutions = resolve_all(c, &dir, rows)?;
+    Ok(())
+}
+
+/// How every unit string resolves, refused when some do not and that is not allowed; the
+/// report's counts of rules and sources.
+fn resolution_report(
+    c: &mut AnyConnection,
+    dir: &Directory,
+    rows: &[SummaryRow],
+    opts: &ImportOptions,
+) -> ApiResult<ImportReport> {
+    let resolutions = resolve_all(c, dir, rows)?;
     let unresolved: Vec<String> = resolutions
         .iter()
         .filter(|r| r.rule == Rule::Unresolved)
@@ -158,7 +162,7 @@ pub fn import_table(
             }
         }
     }
-    let mut report = ImportReport {
+    Ok(ImportReport {
         dry_run: opts.dry_run,
         sections: 0,
         tasks: 0,
@@ -170,115 +174,209 @@ pub fn import_table(
         with_qualifier: resolutions.iter().filter(|r| r.by_duties).count(),
         resolutions,
         unresolved,
-    };
+    })
+}
+
+/// Writes the task tree row by row, numbering sections, tasks and measures in document order.
+struct TreeWriter<'a> {
+    plan_id: PlanId,
+    opts: &'a ImportOptions,
+    now: chrono::NaiveDateTime,
+    position: i32,
+    section: Option<(String, ItemId, usize)>,
+    task: Option<(String, ItemId, usize)>,
+    sections: usize,
+    tasks_in_section: usize,
+    measures_in_task: usize,
+}
+
+impl TreeWriter<'_> {
+    #[allow(clippy::too_many_arguments)]
+    fn item(
+        &mut self,
+        c: &mut AnyConnection,
+        parent: Option<ItemId>,
+        level: ItemLevel,
+        code: &str,
+        (number, title): (&str, &str),
+        units: (Option<&str>, Option<&str>),
+    ) -> ApiResult<ItemId> {
+        self.position += 1;
+        if self.opts.dry_run {
+            return Ok(ItemId(0));
+        }
+        Ok(plans::insert_item(
+            c,
+            &plans::NewItem {
+                plan_id: self.plan_id,
+                parent_id: parent,
+                level,
+                code,
+                number,
+                title,
+                position: self.position,
+                lead_text: units.0,
+                participant_text: units.1,
+                created_at: self.now,
+                updated_at: self.now,
+            },
+        )?)
+    }
+
+    /// The section and task of this row (written when they start), and the new measure's code.
+    fn enter(
+        &mut self,
+        c: &mut AnyConnection,
+        row: &SummaryRow,
+        p: &Parsed,
+        report: &mut ImportReport,
+    ) -> ApiResult<(ItemId, String)> {
+        if self.section.as_ref().map(|s| &s.0) != Some(&row.section) {
+            self.sections += 1;
+            self.tasks_in_section = 0;
+            self.task = None;
+            let code = self.sections.to_string();
+            let (number, title) = (p.section.0.as_str(), p.section.1.as_str());
+            let id = self.item(
+                c,
+                None,
+                ItemLevel::Section,
+                &code,
+                (number, title),
+                (None, None),
+            )?;
+            self.section = Some((row.section.clone(), id, self.sections));
+            report.sections += 1;
+        }
+        let (_, section_id, s_idx) = self
+            .section
+            .clone()
+            .ok_or_else(|| ApiError::internal("no section"))?;
+        if self.task.as_ref().map(|t| &t.0) != Some(&row.task) {
+            self.tasks_in_section += 1;
+            self.measures_in_task = 0;
+            let code = format!("{s_idx}.{}", self.tasks_in_section);
+            let (number, title) = (p.task.0.as_str(), p.task.1.as_str());
+            let id = self.item(
+                c,
+                Some(section_id),
+                ItemLevel::Task,
+                &code,
+                (number, title),
+                (None, None),
+            )?;
+            self.task = Some((row.task.clone(), id, self.tasks_in_section));
+            report.tasks += 1;
+        }
+        let (_, task_id, t_idx) = self
+            .task
+            .clone()
+            .ok_or_else(|| ApiError::internal("no task"))?;
+        self.measures_in_task += 1;
+        Ok((
+            task_id,
+            format!("{s_idx}.{t_idx}.{}", self.measures_in_task),
+        ))
+    }
+}
+
+/// The answering unit's answers become its submitted reports, sent at `sent_at`.
+fn write_answers(
+    c: &mut AnyConnection,
+    opts: &ImportOptions,
+    answering: UnitId,
+    answers: &[(ItemId, &str)],
+    sent_at: chrono::NaiveDateTime,
+) -> ApiResult<()> {
+    let period = opts.cycle.period_of(opts.due_date);
+    for (measure, text) in answers {
+        let a = assignments::of_unit_on_measure(c, answering, *measure)?
+            .ok_or_else(|| ApiError::internal("answer without assignment"))?;
+        let id = reports::insert(
+            c,
+            &reports::NewReport {
+                assignment_id: a.id,
+                unit_id: answering,
+                period: period.clone(),
+                status: ReportStatus::from_answer(text),
+                narrative: (*text).to_owned(),
+                problems: String::new(),
+                next_steps: String::new(),
+                workflow: Workflow::Submitted,
+                version: 1,
+                created_by: opts.by,
+                updated_by: opts.by,
+                submitted_at: Some(sent_at),
+                created_at: sent_at,
+                updated_at: sent_at,
+            },
+        )?;
+        let r = reports::find(c, id)?.ok_or_else(|| ApiError::internal("report vanished"))?;
+        reports::insert_revision(c, &r, opts.by, sent_at)?;
+    }
+    Ok(())
+}
+
+/// Imports a table into an empty plan (or reports what it would do, with `dry_run`).
+pub fn import_table(
+    c: &mut AnyConnection,
+    plan_id: PlanId,
+    rows: &[SummaryRow],
+    opts: &ImportOptions,
+) -> ApiResult<ImportReport> {
+    check_target(c, plan_id, opts)?;
+    let parsed = parse_rows(rows)?;
+    let dir = directory(c)?;
+    let mut report = resolution_report(c, &dir, rows, opts)?;
     let now = opts.made_at.unwrap_or_else(store::now);
-    let mut position = 0;
-    let mut section: Option<(String, ItemId, usize)> = None;
-    let mut task: Option<(String, ItemId, usize)> = None;
-    let (mut section_count, mut task_in_section, mut measure_in_task) = (0usize, 0usize, 0usize);
+    let mut tree = TreeWriter {
+        plan_id,
+        opts,
+        now,
+        position: 0,
+        section: None,
+        task: None,
+        sections: 0,
+        tasks_in_section: 0,
+        measures_in_task: 0,
+    };
     let mut new_assignments = Vec::new();
     let mut answers: Vec<(ItemId, &str)> = Vec::new();
     let mut source_ids: HashMap<String, crate::domain::ids::SourceId> = HashMap::new();
     for (row, p) in rows.iter().zip(&parsed) {
-        if section.as_ref().map(|s| &s.0) != Some(&row.section) {
-            section_count += 1;
-            task_in_section = 0;
-            task = None;
-            position += 1;
-            let code = section_count.to_string();
-            let id = if opts.dry_run {
-                ItemId(0)
-            } else {
-                plans::insert_item(
-                    c,
-                    &plans::NewItem {
-                        plan_id,
-                        parent_id: None,
-                        level: ItemLevel::Section,
-                        code: &code,
-                        number: &p.section.0,
-                        title: &p.section.1,
-                        position,
-                        lead_text: None,
-                        participant_text: None,
-                        created_at: now,
-                        updated_at: now,
-                    },
-                )?
-            };
-            section = Some((row.section.clone(), id, section_count));
-            report.sections += 1;
-        }
-        let (_, section_id, s_idx) = section
-            .clone()
-            .ok_or_else(|| ApiError::internal("no section"))?;
-        if task.as_ref().map(|t| &t.0) != Some(&row.task) {
-            task_in_section += 1;
-            measure_in_task = 0;
-            position += 1;
-            let code = format!("{s_idx}.{task_in_section}");
-            let id = if opts.dry_run {
-                ItemId(0)
-            } else {
-                plans::insert_item(
-                    c,
-                    &plans::NewItem {
-                        plan_id,
-                        parent_id: Some(section_id),
-                        level: ItemLevel::Task,
-                        code: &code,
-                        number: &p.task.0,
-                        title: &p.task.1,
-                        position,
-                        lead_text: None,
-                        participant_text: None,
-                        created_at: now,
-                        updated_at: now,
-                    },
-                )?
-            };
-            task = Some((row.task.clone(), id, task_in_section));
-            report.tasks += 1;
-        }
-        let (_, task_id, t_idx) = task.clone().ok_or_else(|| ApiError::internal("no task"))?;
-        measure_in_task += 1;
-        position += 1;
-        let code = format!("{s_idx}.{t_idx}.{measure_in_task}");
+        let (task_id, code) = tree.enter(c, row, p, &mut report)?;
         let leads = dir.resolve(&row.lead_units).units();
         let mut participants = dir.resolve(&row.participant_units).units();
         participants.retain(|(u, _)| !leads.iter().any(|(l, _)| l == u));
         report.assignments += leads.len() + participants.len();
-        if let Some(answering) = opts.answers_unit {
-            let assigned = leads
-                .iter()
-                .chain(&participants)
-                .any(|(u, _)| *u == answering);
-            if !row.completion.trim().is_empty() {
-                report.reports += 1;
-                if !assigned {
-                    report.assignments += 1;
-                }
-            }
+        // The answering unit answers a measure it was not given as a participant.
+        let answered = opts
+            .answers_unit
+            .filter(|_| !row.completion.trim().is_empty());
+        let unassigned_answer =
+            answered.filter(|a| !leads.iter().chain(&participants).any(|(u, _)| u == a));
+        if answered.is_some() {
+            report.reports += 1;
         }
+        if unassigned_answer.is_some() {
+            report.assignments += 1;
+        }
+        let (number, title) = (p.measure.0.as_str(), p.measure.1.as_str());
+        let units = (
+            Some(row.lead_units.as_str()),
+            Some(row.participant_units.as_str()),
+        );
+        let measure_id = tree.item(
+            c,
+            Some(task_id),
+            ItemLevel::Measure,
+            &code,
+            (number, title),
+            units,
+        )?;
         if opts.dry_run {
             continue;
         }
-        let measure_id = plans::insert_item(
-            c,
-            &plans::NewItem {
-                plan_id,
-                parent_id: Some(task_id),
-                level: ItemLevel::Measure,
-                code: &code,
-                number: &p.measure.0,
-                title: &p.measure.1,
-                position,
-                lead_text: Some(&row.lead_units),
-                participant_text: Some(&row.participant_units),
-                created_at: now,
-                updated_at: now,
-            },
-        )?;
         let mut ids = Vec::new();
         for s in split_sources(&row.sources) {
             let id = match source_ids.get(&s) {
@@ -310,17 +408,11 @@ pub fn import_table(
                 .iter()
                 .map(|x| mk(*x, AssignmentRole::Participant)),
         );
-        if let Some(answering) = opts.answers_unit {
-            let assigned = leads
-                .iter()
-                .chain(&participants)
-                .any(|(u, _)| *u == answering);
-            if !row.completion.trim().is_empty() {
-                if !assigned {
-                    new_assignments.push(mk((answering, None), AssignmentRole::Participant));
-                }
-                answers.push((measure_id, row.completion.as_str()));
-            }
+        if let Some(a) = unassigned_answer {
+            new_assignments.push(mk((a, None), AssignmentRole::Participant));
+        }
+        if answered.is_some() {
+            answers.push((measure_id, row.completion.as_str()));
         }
     }
     if opts.dry_run {
@@ -328,33 +420,13 @@ pub fn import_table(
     }
     assignments::insert_many(c, &new_assignments)?;
     if let Some(answering) = opts.answers_unit {
-        let period = opts.cycle.period_of(opts.due_date);
-        let sent_at = opts.submitted_at.unwrap_or(now);
-        for (measure, text) in answers {
-            let a = assignments::of_unit_on_measure(c, answering, measure)?
-                .ok_or_else(|| ApiError::internal("answer without assignment"))?;
-            let id = reports::insert(
-                c,
-                &reports::NewReport {
-                    assignment_id: a.id,
-                    unit_id: answering,
-                    period: period.clone(),
-                    status: ReportStatus::from_answer(text),
-                    narrative: text.to_owned(),
-                    problems: String::new(),
-                    next_steps: String::new(),
-                    workflow: Workflow::Submitted,
-                    version: 1,
-                    created_by: opts.by,
-                    updated_by: opts.by,
-                    submitted_at: Some(sent_at),
-                    created_at: sent_at,
-                    updated_at: sent_at,
-                },
-            )?;
-            let r = reports::find(c, id)?.ok_or_else(|| ApiError::internal("report vanished"))?;
-            reports::insert_revision(c, &r, opts.by, sent_at)?;
-        }
+        write_answers(
+            c,
+            opts,
+            answering,
+            &answers,
+            opts.submitted_at.unwrap_or(now),
+        )?;
     }
     Ok(report)
 }
