@@ -5,7 +5,7 @@ use crate::db::AnyConnection;
 use crate::domain::assignment::{AssignmentRole, Cycle};
 use crate::domain::ids::{AssignmentId, GroupId, ItemId, PlanId, UnitId};
 use crate::domain::plan::PlanState;
-use crate::domain::report::{ReportStatus, Workflow};
+use crate::domain::report::ReportStatus;
 use crate::domain::standing::Terms;
 use crate::on_backend;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -250,44 +250,31 @@ pub struct Progress {
     pub not_applicable: i64,
 }
 
-/// Progress of measures: per measure, how many assignments, and how many of them have a sent
-/// (submitted, resubmitted or accepted) report saying completed / not applicable / other.
+/// Progress of measures: per measure, how many assignments, and how many of them stand as
+/// reported (a sent report stands), completed or not applicable — read from their current
+/// standing, like every other figure.
 pub fn progress_of_measures(
     c: &mut AnyConnection,
     measures: &[ItemId],
 ) -> QueryResult<Vec<(ItemId, Progress)>> {
-    let assigned: Vec<(ItemId, i64)> = assignments::table
+    use crate::db::schema::assignment_standings as st;
+    let rows: Vec<(
+        ItemId,
+        Option<crate::domain::ids::ReportId>,
+        Option<ReportStatus>,
+    )> = assignments::table
+        .inner_join(st::table.on(st::assignment_id.eq(assignments::id)))
         .filter(assignments::measure_id.eq_any(measures))
-        .group_by(assignments::measure_id)
-        .select((assignments::measure_id, diesel::dsl::count_star()))
+        .filter(st::valid_to.is_null())
+        .select((assignments::measure_id, st::sent_report_id, st::done))
         .load(c)?;
-    let sent: Vec<(ItemId, ReportStatus, i64)> = reports::table
-        .inner_join(assignments::table)
-        .filter(assignments::measure_id.eq_any(measures))
-        .filter(reports::workflow.eq_any(Workflow::SENT))
-        .group_by((assignments::measure_id, reports::status))
-        .select((
-            assignments::measure_id,
-            reports::status,
-            diesel::dsl::count(reports::assignment_id).aggregate_distinct(),
-        ))
-        .load(c)?;
-    Ok(assigned
-        .into_iter()
-        .map(|(m, n)| {
-            let count = |f: &dyn Fn(ReportStatus) -> bool| {
-                sent.iter()
-                    .filter(|(x, s, _)| *x == m && f(*s))
-                    .map(|(_, _, k)| k)
-                    .sum::<i64>()
-            };
-            let progress = Progress {
-                assigned: n,
-                reported: count(&|_| true),
-                completed: count(&|s| s == ReportStatus::Completed),
-                not_applicable: count(&|s| s == ReportStatus::NotApplicable),
-            };
-            (m, progress)
-        })
-        .collect())
+    let mut out: std::collections::HashMap<ItemId, Progress> = Default::default();
+    for (m, sent, done) in rows {
+        let p = out.entry(m).or_default();
+        p.assigned += 1;
+        p.reported += i64::from(sent.is_some());
+        p.completed += i64::from(done == Some(ReportStatus::Completed));
+        p.not_applicable += i64::from(done == Some(ReportStatus::NotApplicable));
+    }
+    Ok(out.into_iter().collect())
 }

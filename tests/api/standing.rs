@@ -458,3 +458,50 @@ async fn every_view_of_the_demo_agrees_with_the_unit_statistics() {
         "{figures} not in the annual report"
     );
 }
+
+#[actix_rt::test]
+async fn a_source_document_counts_what_was_sent_not_drafts_nor_returned_reports() {
+    let f = fixture().await;
+    let sources = f.app.get("/sources?q=27号", &f.coordinator).await;
+    let source = sources.body["items"][0]["id"].as_i64().unwrap();
+    let progress = |body: &Value| {
+        let m = &body["measures"][0];
+        (
+            m["assigned"].as_i64().unwrap(),
+            m["reported"].as_i64().unwrap(),
+            m["completed"].as_i64().unwrap(),
+        )
+    };
+    let id = draft(
+        &f,
+        f.participant_assignment,
+        &f.manager_b,
+        json!({"status": "completed", "narrative": SENT}),
+    )
+    .await;
+    let trace = f
+        .app
+        .get(&format!("/sources/{source}"), &f.coordinator)
+        .await;
+    assert_eq!(trace.status, 200, "{}", trace.raw);
+    assert_eq!(progress(&trace.body), (2, 0, 0), "{}", trace.raw);
+    act(&f, id, "submit", &f.manager_b, json!({})).await;
+    let trace = f
+        .app
+        .get(&format!("/sources/{source}"), &f.coordinator)
+        .await;
+    assert_eq!(progress(&trace.body), (2, 1, 1), "{}", trace.raw);
+    act(
+        &f,
+        id,
+        "return",
+        &f.coordinator,
+        json!({"reason": "请补充。"}),
+    )
+    .await;
+    let trace = f
+        .app
+        .get(&format!("/sources/{source}"), &f.coordinator)
+        .await;
+    assert_eq!(progress(&trace.body), (2, 0, 0), "{}", trace.raw);
+}
