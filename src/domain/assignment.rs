@@ -276,3 +276,10 @@ mod period_tests {
         }
     }
 }
+
+/// The days duban works with: due dates and "as of" days from 1970 to 9998. Outside that range
+/// a date is a typing error (`0000-01-01`, `+10000-01-01`), and the end of its day could not be
+/// represented or compared on every backend.
+pub fn day_in_range(d: NaiveDate) -> bool {
+    (1970..=9998).contains(&d.year())
+}

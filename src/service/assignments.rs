@@ -223,7 +223,7 @@ pub fn assign(
     write_tx(c, |c| {
         let (m, plan) = open_measure(c, measure_id)?;
         let due = match how.due_date {
-            Some(d) => d,
+            Some(d) => super::checked_day("due_date", d)?,
             None => NaiveDate::from_ymd_opt(plan.year, 12, 31)
                 .ok_or_else(|| ApiError::invalid("due_date", "cannot be derived"))?,
         };
@@ -317,6 +317,9 @@ pub fn reschedule(
     cycle: Option<Cycle>,
 ) -> ApiResult<Assigned> {
     policy::manage_plans(&ctx.principal)?;
+    if let Some(d) = due {
+        super::checked_day("due_date", d)?;
+    }
     write_tx(c, |c| {
         let a = assignments::find(c, id)?
             .ok_or_else(|| ApiError::NotFound(format!("no assignment {id}")))?;
@@ -343,6 +346,7 @@ pub fn reschedule_many(
     cycle: Option<Cycle>,
 ) -> ApiResult<usize> {
     policy::manage_plans(&ctx.principal)?;
+    super::checked_day("due_date", due)?;
     if ids.is_empty() || ids.len() > 1000 {
         return Err(ApiError::invalid(
             "assignment_ids",

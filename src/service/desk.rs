@@ -32,7 +32,7 @@ pub fn overdue(
     page: (Option<Key>, i64),
 ) -> ApiResult<(NaiveDate, Vec<DeskRow>)> {
     let f = scoped(ctx, f)?;
-    let as_of = as_of.unwrap_or_else(|| ctx.today());
+    let as_of = ctx.as_of(as_of)?;
     let range = match severity {
         None => (None, None),
         Some(s) => {
@@ -60,7 +60,7 @@ pub fn due_soon(
     page: (Option<Key>, i64),
 ) -> ApiResult<(NaiveDate, Vec<DeskRow>)> {
     let f = scoped(ctx, f)?;
-    let as_of = as_of.unwrap_or_else(|| ctx.today());
+    let as_of = ctx.as_of(as_of)?;
     let to = as_of.checked_add_days(Days::new(days)).unwrap_or(as_of);
     let (after, limit) = page;
     let rows = desk::due_soon(c, as_of, to, ctx.today(), &f, after, limit)?;
@@ -82,7 +82,7 @@ pub fn stats(
             ..Default::default()
         },
     )?;
-    let as_of = as_of.unwrap_or_else(|| ctx.today());
+    let as_of = ctx.as_of(as_of)?;
     Ok((as_of, desk::stats(c, dim, as_of, ctx.today(), &f)?))
 }
 
@@ -113,7 +113,7 @@ pub fn plan_stats(
             ..Default::default()
         },
     )?;
-    let (as_of, today) = (as_of.unwrap_or_else(|| ctx.today()), ctx.today());
+    let (as_of, today) = (ctx.as_of(as_of)?, ctx.today());
     let totals = desk::stats(c, Dimension::Plan, as_of, today, &f)?;
     let sections = desk::stats(c, Dimension::Section, as_of, today, &f)?;
     let months = desk::done_by_month(c, as_of, today, &f)?;
@@ -156,7 +156,7 @@ pub fn inbox(
 ) -> ApiResult<Inbox> {
     let unit = policy::desk_unit(&ctx.principal, unit)?
         .ok_or_else(|| ApiError::invalid("unit", "is required for the office"))?;
-    let as_of = as_of.unwrap_or_else(|| ctx.today());
+    let as_of = ctx.as_of(as_of)?;
     let soon = as_of.checked_add_days(Days::new(14)).unwrap_or(as_of);
     let f = DeskFilter {
         unit_id: Some(unit),

@@ -51,4 +51,24 @@ impl Ctx {
     pub fn today(&self) -> NaiveDate {
         self.now.date()
     }
+
+    /// The day an "as of" parameter names, checked, or today.
+    pub fn as_of(&self, day: Option<NaiveDate>) -> crate::error::ApiResult<NaiveDate> {
+        match day {
+            None => Ok(self.today()),
+            Some(d) => checked_day("as_of", d),
+        }
+    }
+}
+
+/// A date given by a caller, checked against the range duban works with (422 naming `field`).
+pub fn checked_day(field: &str, d: NaiveDate) -> crate::error::ApiResult<NaiveDate> {
+    if crate::domain::assignment::day_in_range(d) {
+        Ok(d)
+    } else {
+        Err(crate::error::ApiError::invalid(
+            field,
+            "must be a day between 1970-01-01 and 9998-12-31",
+        ))
+    }
 }

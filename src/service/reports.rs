@@ -11,7 +11,6 @@ use crate::domain::report::{ReportStatus, Step, Workflow};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{self, assignments, audit, reports};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 /// The longest text field, in characters.
 pub const MAX_TEXT: usize = 20_000;
@@ -77,23 +76,17 @@ pub fn etag(r: &reports::Report) -> String {
     format!("\"{}.{}\"", r.id, r.version)
 }
 
-/// What the audit trail keeps of a report's text: never the text itself (a draft is the unit's
-/// own until sent; a sent version is in the revisions), only a digest that proves which text it
-/// was, and the fields that are not text.
+/// What the audit trail keeps of a report: never its text (a draft is the unit's own until
+/// sent; a sent version is in the revisions), only the fields that are not text. Entries of
+/// draft writes (`report.create`, `report.update`) are, besides, the unit's own: the audit
+/// trail's readers do not see them ([`crate::store::audit::UNIT_PRIVATE_ACTIONS`]).
 fn audit_view(r: &reports::Report) -> serde_json::Value {
-    let mut h = Sha256::new();
-    for part in [r.status.as_str(), &r.narrative, &r.problems, &r.next_steps] {
-        h.update(part.as_bytes());
-        h.update([0u8]);
-    }
-    let digest: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
     json!({
         "assignment_id": r.assignment_id,
         "unit_id": r.unit_id,
         "period": r.period,
         "workflow": r.workflow,
         "version": r.version,
-        "content_sha256": digest,
     })
 }
 

@@ -68,7 +68,13 @@ pub struct AuditFilter {
     pub action: Option<String>,
 }
 
-/// Up to `limit + 1` entries before the key `before` (newest first).
+/// Entries about a unit's drafts (writing a report before it is sent): kept, but never listed
+/// to the audit trail's readers (the office, viewers, admins), who must not learn of a draft —
+/// not even that it exists. Sending it (`report.submit`) is listed.
+pub const UNIT_PRIVATE_ACTIONS: [&str; 2] = ["report.create", "report.update"];
+
+/// Up to `limit + 1` entries before the key `before` (newest first), without the units' own
+/// draft entries ([`UNIT_PRIVATE_ACTIONS`]).
 pub fn list(
     c: &mut AnyConnection,
     f: &AuditFilter,
@@ -77,6 +83,7 @@ pub fn list(
 ) -> QueryResult<Vec<AuditEntry>> {
     let mut q = audit_log::table
         .select(AuditEntry::as_select())
+        .filter(audit_log::action.ne_all(UNIT_PRIVATE_ACTIONS))
         .into_boxed();
     if let Some(t) = &f.entity_type {
         q = q.filter(audit_log::entity_type.eq(t.clone()));

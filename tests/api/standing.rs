@@ -222,17 +222,31 @@ async fn the_audit_trail_keeps_no_report_text() {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    for a in [
-        "report.create",
-        "report.submit",
-        "report.return",
-        "report.update",
-    ] {
+    // Sending, returning and accepting are listed; writing a draft is the unit's own.
+    for a in ["report.submit", "report.return"] {
         assert!(actions.contains(&a), "{actions:?}");
+    }
+    for a in ["report.create", "report.update"] {
+        assert!(!actions.contains(&a), "{actions:?}");
     }
     assert!(!audit.raw.contains("UNSENT-MARKER"), "{}", audit.raw);
     assert!(!audit.raw.contains(SENT), "{}", audit.raw);
-    assert!(audit.raw.contains("content_sha256"), "{}", audit.raw);
+    // A draft never sent leaves no trace a reader of the trail can see, not even its id.
+    let never_sent = draft(
+        &f,
+        f.lead_assignment,
+        &f.manager_a,
+        json!({"status": "in_progress", "narrative": UNSENT}),
+    )
+    .await;
+    let trail = f
+        .app
+        .get(
+            &format!("/audit?entity_type=report&entity_id={never_sent}"),
+            &f.viewer,
+        )
+        .await;
+    assert_eq!(trail.body["items"], json!([]), "{}", trail.raw);
     // The viewer's read of the whole trail is clean as well.
     let all = f.app.get("/audit?limit=200", &f.viewer).await;
     assert!(!all.raw.contains("UNSENT-MARKER"), "{}", all.raw);
@@ -504,4 +518,36 @@ async fn a_source_document_counts_what_was_sent_not_drafts_nor_returned_reports(
         .get(&format!("/sources/{source}"), &f.coordinator)
         .await;
     assert_eq!(progress(&trace.body), (2, 0, 0), "{}", trace.raw);
+}
+
+#[actix_rt::test]
+async fn days_outside_the_working_range_are_refused_naming_the_field() {
+    let f = fixture().await;
+    for path in [
+        "/stats/units?as_of=9999-12-31".to_owned(),
+        "/overdue?as_of=0000-01-01".to_owned(),
+        format!("/inbox?unit={}&as_of=%2B10000-01-01", f.unit_a),
+    ] {
+        let r = f.app.get(&path, &f.coordinator).await;
+        r.assert_problem(422, "validation");
+        assert_eq!(r.fields(), vec!["as_of"], "{path}: {}", r.raw);
+    }
+    let r = f
+        .app
+        .post(
+            "/assignments/reschedule",
+            &f.coordinator,
+            json!({"assignment_ids": [f.lead_assignment], "due_date": "+10000-01-01"}),
+        )
+        .await;
+    r.assert_problem(422, "validation");
+    assert_eq!(r.fields(), vec!["due_date"], "{}", r.raw);
+    let a = f
+        .app
+        .get(
+            &format!("/assignments/{}", f.lead_assignment),
+            &f.coordinator,
+        )
+        .await;
+    assert_eq!(a.body["due_date"], "2099-12-31");
 }
