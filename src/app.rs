@@ -88,7 +88,11 @@ impl Application {
         let shared = state.clone();
         let server = HttpServer::new(move || {
             let (app, _) = api::register(App::new().into_utoipa_app()).split_for_parts();
+            // Bodies are limited by DUBAN_BODY_LIMIT alone (the framework's own default, 256 KiB,
+            // would cut them short with a message naming the wrong limit).
+            let body_limit = web::PayloadConfig::new(shared.settings.body_limit);
             app.app_data(shared.clone())
+                .app_data(body_limit)
                 .app_data(api::extract::path_config())
                 .service(
                     SwaggerUi::new("/docs/{_:.*}")

@@ -94,6 +94,12 @@ pub fn issue(c: &mut AnyConnection, ctx: &Ctx, new: NewUrge) -> ApiResult<Urge> 
     }
     write_tx(c, |c| {
         for (i, id) in new.assignment_ids.iter().enumerate() {
+            if new.assignment_ids[..i].contains(id) {
+                return Err(ApiError::invalid(
+                    format!("assignment_ids[{i}]"),
+                    "names an assignment already listed",
+                ));
+            }
             let why = match assignments::find(c, *id)? {
                 Some(a) if a.unit_id == new.unit_id => continue,
                 Some(_) => "belongs to another unit",

@@ -385,3 +385,45 @@ async fn the_offices_workbook_with_wrapped_document_numbers_imports_133_measures
         rows.iter().map(|r| &r.sources).collect::<Vec<_>>()
     );
 }
+
+#[actix_rt::test]
+async fn a_body_within_the_configured_limit_is_read_whatever_the_framework_default() {
+    let app = spawn_app_with(&[("DUBAN_BODY_LIMIT", "1048576")]).await;
+    // 300 KB: over the framework's 256 KiB default, under the configured 1 MiB.
+    let long = "x".repeat(300_000);
+    let r = app
+        .post(
+            "/auth/login",
+            "",
+            json!({"username": long, "password": "a test passphrase"}),
+        )
+        .await;
+    assert_ne!(r.status, 413, "{}", r.raw);
+    // Over the configured limit: 413 naming that limit.
+    let longer = "x".repeat(1_100_000);
+    let r = app
+        .post(
+            "/auth/login",
+            "",
+            json!({"username": longer, "password": "a test passphrase"}),
+        )
+        .await;
+    r.assert_problem(413, "payload-too-large");
+    assert!(r.raw.contains("1048576"), "{}", r.raw);
+}
+
+#[actix_rt::test]
+async fn an_urge_naming_an_assignment_twice_is_a_422_naming_the_repeat() {
+    let d = crate::desk::desk("yearly", "2099-06-30").await;
+    let a = crate::desk::assignment_of(&d, &d.manager_a).await;
+    let r = d
+        .app
+        .post(
+            "/urges",
+            &d.coordinator,
+            json!({"unit_id": d.unit_a, "assignment_ids": [a, a], "severity": "urge", "message": "请报送。"}),
+        )
+        .await;
+    r.assert_problem(422, "validation");
+    assert_eq!(r.fields(), vec!["assignment_ids[1]"], "{}", r.raw);
+}
