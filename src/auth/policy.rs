@@ -185,23 +185,6 @@ pub fn report_reader(p: &Principal) -> ApiResult<crate::store::reports::Reader> 
         .ok_or_else(|| ApiError::Forbidden("the account belongs to no unit".into()))
 }
 
-/// May the caller read a report of `unit` in workflow state `draft`/other, given whether the
-/// caller's unit leads the measure? Drafts: own unit only. Sent reports: the office, the unit
-/// itself, and the measure's lead unit.
-pub fn read_report(
-    p: &Principal,
-    unit: UnitId,
-    is_draft: bool,
-    caller_leads_measure: bool,
-) -> bool {
-    let own =
-        p.unit_id == Some(unit) && (p.role != Role::Service || p.has_scope(Scope::ReportsRead));
-    if is_draft {
-        return own && p.role != Role::Viewer;
-    }
-    own || is_office(p) || (caller_leads_measure && p.has_scope(Scope::ReportsRead))
-}
-
 /// May the caller see an urge to `unit`? The office any, a unit its own.
 pub fn read_urge(p: &Principal, unit: UnitId) -> bool {
     is_office(p) || p.unit_id == Some(unit)

@@ -1,11 +1,6 @@
-//! The office's desk: when an assignment is overdue, how severe it is, its traffic light, and
-//! which reporting period a cycle is waiting for.
-//!
-//! **Overdue** (as of a day D): the due date has passed without a sent (submitted, resubmitted or
-//! accepted) report saying completed or not applicable — a returned report counts as not done;
-//! or, for monthly, quarterly and half-yearly cycles, the last reporting period that ended
-//! before D (and before the due date) has no sent report at all. Days overdue count from the
-//! due date, or from the end of that period.
+//! The office's desk: how severe an overdue assignment is and its traffic light. When an
+//! assignment is overdue, and since which day, is decided by its standing
+//! ([`crate::domain::standing`]), nowhere else.
 //!
 //! **Severity** rises with the days overdue: 1–7 days a reminder (提醒), 8–30 an urge (催办),
 //! over 30 supervision (督办).
@@ -13,8 +8,8 @@
 //! **Traffic light**: red when overdue; yellow when not done and due within 7 days, or when the
 //! latest report was returned; green otherwise (done, not applicable, or comfortably ahead).
 
-use crate::domain::assignment::{AssignmentState, Cycle};
-use chrono::{Datelike, Days, NaiveDate};
+use crate::domain::assignment::AssignmentState;
+use chrono::NaiveDate;
 use diesel::deserialize::FromSqlRow;
 use diesel::expression::AsExpression;
 use serde::{Deserialize, Serialize};
@@ -141,26 +136,6 @@ pub fn traffic_light(
     }
 }
 
-/// The last reporting period of a periodic cycle that ended before `as_of`: its label and its
-/// last day. `None` for once and yearly cycles (their deadline is the due date).
-pub fn last_ended_period(cycle: Cycle, as_of: NaiveDate) -> Option<(String, NaiveDate)> {
-    let months = match cycle {
-        Cycle::Monthly => 1,
-        Cycle::Quarterly => 3,
-        Cycle::HalfYearly => 6,
-        Cycle::Once | Cycle::Yearly => return None,
-    };
-    let month0 = as_of.month0() / months * months;
-    let current_start = NaiveDate::from_ymd_opt(as_of.year(), month0 + 1, 1)?;
-    let end = current_start.checked_sub_days(Days::new(1))?;
-    Some((cycle.period_of(end), end))
-}
-
-/// The day after the period ending on `end` (a convenience for half-open comparisons).
-pub fn day_after(end: NaiveDate) -> NaiveDate {
-    end.checked_add_days(Days::new(1)).unwrap_or(end)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,28 +154,6 @@ mod tests {
         for s in Severity::ALL {
             assert_eq!(Severity::for_days_overdue(s.min_days()), s);
         }
-    }
-
-    #[test]
-    fn the_last_ended_period_follows_the_cycle() {
-        let as_of = d(2020, 1, 15);
-        assert_eq!(
-            last_ended_period(Cycle::Monthly, as_of),
-            Some(("2019-12".into(), d(2019, 12, 31)))
-        );
-        assert_eq!(
-            last_ended_period(Cycle::Quarterly, d(2019, 8, 2)),
-            Some(("2019-Q2".into(), d(2019, 6, 30)))
-        );
-        assert_eq!(
-            last_ended_period(Cycle::HalfYearly, d(2019, 8, 2)),
-            Some(("2019-H1".into(), d(2019, 6, 30)))
-        );
-        assert_eq!(
-            last_ended_period(Cycle::Monthly, d(2019, 3, 1)),
-            Some(("2019-02".into(), d(2019, 2, 28)))
-        );
-        assert_eq!(last_ended_period(Cycle::Yearly, as_of), None);
     }
 
     #[test]

@@ -113,17 +113,6 @@ pub fn insert_initial(
     Ok(())
 }
 
-/// The current standing of an assignment.
-pub fn current(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<Option<Standing>> {
-    st::table
-        .filter(st::assignment_id.eq(id))
-        .filter(st::valid_to.is_null())
-        .select(Row::as_select())
-        .first(c)
-        .optional()
-        .map(|r| r.map(Row::standing))
-}
-
 /// The standing of each of these assignments as it was at the end of `day` (today: the
 /// current one). Assignments that did not exist yet have none.
 pub fn as_of(
