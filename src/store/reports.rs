@@ -231,8 +231,8 @@ pub fn update_text(
     Ok(n == 1)
 }
 
-/// Moves the workflow on if the version is still `version`, and the assignment's standing with
-/// it; false when it moved on.
+/// Moves the workflow on if the version is still `version`, and, for a review, the assignment's
+/// standing with it; false when it moved on.
 #[allow(clippy::too_many_arguments)]
 pub fn set_workflow(
     c: &mut AnyConnection,
@@ -270,7 +270,9 @@ pub fn set_workflow(
             ))
             .execute(c)?
     };
-    if n == 1 {
+    // A submission's standing follows from its revision ([`insert_revision`], which every
+    // sending writes next); a review changes it here.
+    if n == 1 && !submitted {
         let assignment: AssignmentId = reports::table
             .find(id)
             .select(reports::assignment_id)
