@@ -89,8 +89,6 @@ pub enum Reader {
     Office,
     /// A unit: its own reports, and the sent reports on the measures it leads.
     Unit(UnitId),
-    /// A unit's own reports as the office sees them (what it sent), for its own figures.
-    Sent(UnitId),
 }
 
 impl Reader {
@@ -187,9 +185,7 @@ pub fn find_for(
     id: ReportId,
     reader: Reader,
 ) -> QueryResult<Option<Report>> {
-    let mut f = ReportFilter::for_reader(reader);
-    f.assignment_id = None;
-    let rows = list_where(c, &f, Some(id), None, 1)?;
+    let rows = list_where(c, &ReportFilter::for_reader(reader), Some(id), None, 1)?;
     Ok(rows.into_iter().next())
 }
 
@@ -362,7 +358,6 @@ fn list_where(
     let sent = reports::sent_revision.is_not_null();
     q = match f.reader {
         Reader::Office => q.filter(sent),
-        Reader::Sent(unit) => q.filter(sent).filter(reports::unit_id.eq(unit)),
         Reader::Unit(unit) => {
             // Its own reports, and sent reports on measures it leads.
             let mine = diesel::alias!(assignments as led);
