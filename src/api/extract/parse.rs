@@ -65,10 +65,12 @@ pub(super) fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError>
     )))
     .and_then(|value| de.end().map(|()| value));
     parsed.map_err(|e| {
+        // serde_json reports a value of the wrong kind for an enum (`"status": 1`) as a syntax
+        // error; the body is only unreadable when it is not JSON at all.
         let syntax = matches!(
             e.classify(),
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof
-        );
+        ) && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err();
         deserialize_problem(track.path().to_string(), e.to_string(), syntax)
     })
 }
@@ -286,6 +288,29 @@ mod tests {
     fn nul_in_a_query_or_form_parameter_is_named() {
         let e = from_urlencoded::<PageQuery>(b"limit=5&cursor=a%00b").unwrap_err();
         assert_eq!(field_of(e), "cursor");
+    }
+
+    #[test]
+    fn a_wrong_kind_of_value_for_an_enum_is_named() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        enum Kind {
+            A,
+        }
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct WithKind {
+            kind: Kind,
+        }
+        for body in [
+            &br#"{"kind": 1}"#[..],
+            br#"{"kind": null}"#,
+            br#"{"kind": []}"#,
+        ] {
+            let e = from_json::<WithKind>(body).unwrap_err();
+            assert!(matches!(e, ApiError::Validation(_)), "{e:?}");
+            assert_eq!(field_of(e), "kind");
+        }
     }
 
     #[test]
