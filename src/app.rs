@@ -85,6 +85,7 @@ impl Application {
                 state.settings.reminder_days_before,
             );
         }
+        crate::jobs::tallies::spawn(state.db.clone());
         let shared = state.clone();
         let server = HttpServer::new(move || {
             let (app, _) = api::register(App::new().into_utoipa_app()).split_for_parts();

@@ -2,3 +2,4 @@
 
 pub mod maintenance;
 pub mod reminders;
+pub mod tallies;

@@ -83,7 +83,10 @@ pub fn stats(
         },
     )?;
     let as_of = ctx.as_of(as_of)?;
-    Ok((as_of, desk::stats(c, dim, as_of, ctx.today(), &f)?))
+    Ok((
+        as_of,
+        desk::stats(c, dim, as_of, ctx.today(), &f, desk::StatSource::Best)?,
+    ))
 }
 
 /// A plan's figures: totals, per section, and completions by month.
@@ -114,8 +117,15 @@ pub fn plan_stats(
         },
     )?;
     let (as_of, today) = (ctx.as_of(as_of)?, ctx.today());
-    let totals = desk::stats(c, Dimension::Plan, as_of, today, &f)?;
-    let sections = desk::stats(c, Dimension::Section, as_of, today, &f)?;
+    let totals = desk::stats(c, Dimension::Plan, as_of, today, &f, desk::StatSource::Best)?;
+    let sections = desk::stats(
+        c,
+        Dimension::Section,
+        as_of,
+        today,
+        &f,
+        desk::StatSource::Best,
+    )?;
     let months = desk::done_by_month(c, as_of, today, &f)?;
     let totals = totals
         .into_iter()

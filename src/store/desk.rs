@@ -310,7 +310,81 @@ pub struct StatRow {
     pub days_late: i64,
 }
 
-/// Statistics as of a day, grouped by `dim`, in one aggregate statement over the standing.
+/// The facts of a standing that the figures count, as SQL over the relation `s`.
+struct Facts {
+    /// How many assignments a row stands for.
+    n: &'static str,
+    /// A sent report stands.
+    reported: &'static str,
+    /// The last sent report was returned.
+    returned: &'static str,
+    /// Urged at least once.
+    urged: &'static str,
+    /// Done (completed or not applicable).
+    done: &'static str,
+    /// Done late.
+    late: &'static str,
+    /// Days done late, summed over the row.
+    late_days: &'static str,
+}
+
+/// Read from the standings themselves: one row per assignment.
+const STANDING_FACTS: Facts = Facts {
+    n: "1",
+    reported: "s.sent_report_id IS NOT NULL",
+    returned: "s.returned",
+    urged: "s.urges > 0",
+    done: "s.done IS NOT NULL",
+    late: "s.done_late_days IS NOT NULL",
+    late_days: "COALESCE(s.done_late_days, 0)",
+};
+
+/// Read from the tallies of the current standings (`standing_tallies`, whose trigger derives
+/// these columns from a standing exactly as [`STANDING_FACTS`] does): one row per combination.
+const TALLY_FACTS: Facts = Facts {
+    n: "s.n",
+    reported: "s.reported",
+    returned: "s.returned",
+    urged: "s.urged",
+    done: "s.done",
+    late: "s.late",
+    late_days: "s.late_days",
+};
+
+/// The `FROM … WHERE` over the tallies of the current standings (as [`in_force`] for today),
+/// summed per combination, of the plans in force at the end of `day`, with `joins` after the
+/// plans.
+fn tallies_in_force(sql: &mut Sql, day: NaiveDate, f: &DeskFilter, joins: &str) -> String {
+    let cut = sql.param(Bind::Stamp(crate::store::standing::end_of(day)));
+    let mut only = String::new();
+    if let Some(p) = f.plan_id {
+        only.push_str(&format!(" AND plan_id = {}", sql.param(Bind::Int(p))));
+    }
+    if let Some(u) = f.unit_id {
+        only.push_str(&format!(" AND unit_id = {}", sql.param(Bind::Int(u))));
+    }
+    let key = crate::store::standing::TALLY_KEY;
+    format!(
+        " FROM (SELECT {key}, CAST(SUM(n) AS INTEGER) AS n, CAST(SUM(late_days) AS INTEGER) \
+         AS late_days FROM standing_tallies WHERE 1 = 1{only} GROUP BY {key} \
+         HAVING SUM(n) <> 0) s JOIN plans p ON p.id = s.plan_id{joins} \
+         WHERE p.published_at < {cut} AND (p.closed_at IS NULL OR p.closed_at >= {cut})"
+    )
+}
+
+/// Where [`stats`] reads from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatSource {
+    /// The tallies when they can answer (today's figures per unit or plan, filtered at most by
+    /// plan and unit), else the standings.
+    Best,
+    /// The standings, always (tests compare both).
+    Standings,
+}
+
+/// Statistics as of a day, grouped by `dim`, in one aggregate statement over the standing
+/// (for today's figures per unit or plan: over its tallies, a few rows per unit instead of one
+/// per assignment, with the same result).
 ///
 /// Per group: assigned; reported (a sent report stands); the states (not started, in progress,
 /// completed, not applicable, overdue — they add up to assigned); returned; urged (at least one
@@ -322,15 +396,12 @@ pub fn stats(
     as_of: NaiveDate,
     today: NaiveDate,
     f: &DeskFilter,
+    source: StatSource,
 ) -> QueryResult<Vec<StatRow>> {
     let mut sql = Sql::new(c);
     let by_measure = matches!(dim, Dimension::Section | Dimension::Source);
-    let from = in_force(
-        &mut sql,
-        as_of,
-        today,
-        by_measure || filters_need_assignments(f),
-    );
+    let tallied =
+        source == StatSource::Best && as_of >= today && !by_measure && !filters_need_assignments(f);
     let d = sql.param(Bind::Date(as_of));
     let overdue = format!("(s.deadline IS NOT NULL AND s.deadline < {d})");
     let overdue_days = days_between(c, &d, "s.deadline");
@@ -354,29 +425,43 @@ pub fn stats(
             "sd.id, sd.doc_number",
         ),
     };
-    let phase = |p: AssignmentState| {
-        format!(
-            "SUM(CASE WHEN s.phase = {} AND NOT {overdue} THEN 1 ELSE 0 END)",
-            sql_literal(p)
+    let (from, x) = if tallied {
+        (tallies_in_force(&mut sql, as_of, f, joins), &TALLY_FACTS)
+    } else {
+        let from = in_force(
+            &mut sql,
+            as_of,
+            today,
+            by_measure || filters_need_assignments(f),
+        );
+        (
+            from.replacen(" WHERE ", &format!("{joins} WHERE "), 1),
+            &STANDING_FACTS,
         )
     };
-    let from = from.replacen(" WHERE ", &format!("{joins} WHERE "), 1);
+    let n = x.n;
+    let count = |cond: &str| format!("SUM(CASE WHEN {cond} THEN {n} ELSE 0 END)");
+    let phase =
+        |p: AssignmentState| count(&format!("s.phase = {} AND NOT {overdue}", sql_literal(p)));
     sql.push(&format!(
-        "SELECT {key}, COUNT(*) AS assigned, \
-         SUM(CASE WHEN s.sent_report_id IS NOT NULL THEN 1 ELSE 0 END) AS reported, \
+        "SELECT {key}, SUM({n}) AS assigned, {} AS reported, \
          {} AS not_started, {} AS in_progress, {} AS completed, {} AS not_applicable, \
-         SUM(CASE WHEN {overdue} THEN 1 ELSE 0 END) AS overdue, \
-         SUM(CASE WHEN s.returned THEN 1 ELSE 0 END) AS returned, \
-         SUM(CASE WHEN s.urges > 0 THEN 1 ELSE 0 END) AS urged, \
-         SUM(CASE WHEN s.done IS NOT NULL AND s.done_late_days IS NULL THEN 1 ELSE 0 END) AS on_time, \
-         SUM(CASE WHEN s.done IS NOT NULL OR s.due_date < {d} THEN 1 ELSE 0 END) AS due_or_done, \
-         SUM(CASE WHEN s.done_late_days IS NOT NULL OR {overdue} THEN 1 ELSE 0 END) AS late, \
-         SUM(COALESCE(s.done_late_days, 0) + CASE WHEN {overdue} THEN {overdue_days} ELSE 0 END) AS days_late\
+         {} AS overdue, {} AS returned, {} AS urged, {} AS on_time, {} AS due_or_done, \
+         {} AS late, \
+         SUM({} + CASE WHEN {overdue} THEN {n} * {overdue_days} ELSE 0 END) AS days_late\
          {from}",
+        count(x.reported),
         phase(AssignmentState::NotStarted),
         phase(AssignmentState::InProgress),
         phase(AssignmentState::Completed),
         phase(AssignmentState::NotApplicable),
+        count(&overdue),
+        count(x.returned),
+        count(x.urged),
+        count(&format!("{} AND NOT {}", x.done, x.late)),
+        count(&format!("{} OR s.due_date < {d}", x.done)),
+        count(&format!("{} OR {overdue}", x.late)),
+        x.late_days,
     ));
     push_filters(&mut sql, f);
     sql.push(&format!(

@@ -347,5 +347,47 @@ pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
                 .execute(c))?;
         }
     }
+    if !missing.is_empty() {
+        compact_tallies(c)?;
+    }
     Ok(missing.len())
+}
+
+/// The columns of `standing_tallies` that say which standings a tally counts.
+pub(crate) const TALLY_KEY: &str =
+    "plan_id, unit_id, phase, due_date, deadline, reported, returned, urged, done, late";
+
+/// Folds the tallies of the current standings (one row per change, written by the database's
+/// trigger on `assignment_standings`) into one row per combination, dropping those that net to
+/// nothing. The sums do not change, so readers see the same figures before and after, and
+/// writers that add tallies meanwhile are neither blocked nor lost: on PostgreSQL one statement
+/// deletes exactly the rows its snapshot sees and reinserts their sums; on SQLite the writer
+/// holds the database. Returns the rows left.
+pub fn compact_tallies(c: &mut AnyConnection) -> QueryResult<usize> {
+    use diesel::sql_types::{BigInt, Nullable};
+    crate::db::write_tx(c, |c| match c {
+        AnyConnection::Pg(c) => diesel::sql_query(format!(
+            "WITH gone AS (DELETE FROM standing_tallies RETURNING *) \
+             INSERT INTO standing_tallies SELECT {TALLY_KEY}, CAST(SUM(n) AS INTEGER), \
+             CAST(SUM(late_days) AS INTEGER) FROM gone GROUP BY {TALLY_KEY} HAVING SUM(n) <> 0"
+        ))
+        .execute(c),
+        AnyConnection::Sqlite(c) => {
+            let mark: Option<i64> = diesel::select(diesel::dsl::sql::<Nullable<BigInt>>(
+                "(SELECT MAX(rowid) FROM standing_tallies)",
+            ))
+            .get_result(c)?;
+            let Some(mark) = mark else { return Ok(0) };
+            let n = diesel::sql_query(format!(
+                "INSERT INTO standing_tallies SELECT {TALLY_KEY}, SUM(n), SUM(late_days) \
+                 FROM standing_tallies WHERE rowid <= ?1 GROUP BY {TALLY_KEY} HAVING SUM(n) <> 0"
+            ))
+            .bind::<BigInt, _>(mark)
+            .execute(c)?;
+            diesel::sql_query("DELETE FROM standing_tallies WHERE rowid <= ?1")
+                .bind::<BigInt, _>(mark)
+                .execute(c)?;
+            Ok(n)
+        }
+    })
 }

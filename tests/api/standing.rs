@@ -4,6 +4,7 @@
 
 use crate::fixtures::World;
 use crate::helpers::*;
+use duban::store::desk;
 use serde_json::{json, Value};
 
 /// The world's lead unit L leads the measure; A takes part.
@@ -550,4 +551,58 @@ async fn days_outside_the_working_range_are_refused_naming_the_field() {
         )
         .await;
     assert_eq!(a.body["due_date"], "2099-12-31");
+}
+
+/// Today's figures per unit and per plan, counted from the standings themselves and read from
+/// their tallies (what `/stats/units` and `/stats/plans` use).
+fn figures_both_ways(w: &World) -> [(Vec<desk::StatRow>, Vec<desk::StatRow>); 2] {
+    let mut c = w.app.state.db.get().unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let all = desk::DeskFilter::default();
+    [desk::Dimension::Unit, desk::Dimension::Plan].map(|dim| {
+        let best = desk::stats(&mut c, dim, today, today, &all, desk::StatSource::Best).unwrap();
+        let counted =
+            desk::stats(&mut c, dim, today, today, &all, desk::StatSource::Standings).unwrap();
+        (best, counted)
+    })
+}
+
+#[actix_rt::test]
+async fn todays_figures_read_from_the_tallies_equal_those_counted_from_the_standings() {
+    let w = World::builder().with_reports().build().await;
+    let agree = |label: &str| {
+        for (best, counted) in figures_both_ways(&w) {
+            assert!(!counted.is_empty(), "{label}: figures exist");
+            assert_eq!(best, counted, "{label}");
+        }
+    };
+    agree("after drafts, sends, returns and an acceptance");
+    // Moving a due date closes one version and starts another.
+    let moved = w
+        .app
+        .patch(
+            &format!("/assignments/{}", w.l.assignment()),
+            w.coord(),
+            json!({"due_date": "2000-01-31"}),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.raw);
+    agree("after a due date moved into the past");
+    // B never reported: removing its assignment deletes its standings by cascade.
+    let removed = w
+        .app
+        .send(
+            "DELETE",
+            &format!("/assignments/{}", w.b.assignment()),
+            Some(w.coord()),
+            None,
+        )
+        .await;
+    assert!(removed.status < 300, "{}", removed.raw);
+    agree("after an assignment was removed");
+    let mut c = w.app.state.db.get().unwrap();
+    duban::store::standing::compact_tallies(&mut c).unwrap();
+    duban::store::standing::compact_tallies(&mut c).unwrap();
+    drop(c);
+    agree("after folding the tallies twice");
 }

@@ -1,0 +1,3 @@
+DROP TRIGGER standing_tallies ON assignment_standings;
+DROP FUNCTION standing_tally();
+DROP TABLE standing_tallies;
