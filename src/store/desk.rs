@@ -351,23 +351,14 @@ const TALLY_FACTS: Facts = Facts {
     late_days: "s.late_days",
 };
 
-/// The `FROM … WHERE` over the tallies of the current standings (as [`in_force`] for today),
-/// summed per combination, of the plans in force at the end of `day`, with `joins` after the
-/// plans.
-fn tallies_in_force(sql: &mut Sql, day: NaiveDate, f: &DeskFilter, joins: &str) -> String {
+/// The `FROM … WHERE` over the tallies of the current standings (as [`in_force`] for today)
+/// of the plans in force at the end of `day`, with `joins` after the plans. The tallies are
+/// read as they are, folded or not: every figure is a sum of `n` over rows whose facts match,
+/// so changes not yet folded count exactly as their fold would.
+fn tallies_in_force(sql: &mut Sql, day: NaiveDate, joins: &str) -> String {
     let cut = sql.param(Bind::Stamp(crate::store::standing::end_of(day)));
-    let mut only = String::new();
-    if let Some(p) = f.plan_id {
-        only.push_str(&format!(" AND plan_id = {}", sql.param(Bind::Int(p))));
-    }
-    if let Some(u) = f.unit_id {
-        only.push_str(&format!(" AND unit_id = {}", sql.param(Bind::Int(u))));
-    }
-    let key = crate::store::standing::TALLY_KEY;
     format!(
-        " FROM (SELECT {key}, CAST(SUM(n) AS INTEGER) AS n, CAST(SUM(late_days) AS INTEGER) \
-         AS late_days FROM standing_tallies WHERE 1 = 1{only} GROUP BY {key} \
-         HAVING SUM(n) <> 0) s JOIN plans p ON p.id = s.plan_id{joins} \
+        " FROM standing_tallies s JOIN plans p ON p.id = s.plan_id{joins} \
          WHERE p.published_at < {cut} AND (p.closed_at IS NULL OR p.closed_at >= {cut})"
     )
 }
@@ -426,7 +417,7 @@ pub fn stats(
         ),
     };
     let (from, x) = if tallied {
-        (tallies_in_force(&mut sql, as_of, f, joins), &TALLY_FACTS)
+        (tallies_in_force(&mut sql, as_of, joins), &TALLY_FACTS)
     } else {
         let from = in_force(
             &mut sql,
@@ -464,8 +455,10 @@ pub fn stats(
         x.late_days,
     ));
     push_filters(&mut sql, f);
+    // A group of tallies that net to nothing (every standing of a unit removed) has no
+    // assignment, as it has no standing.
     sql.push(&format!(
-        " GROUP BY {group} ORDER BY {}",
+        " GROUP BY {group} HAVING SUM({n}) <> 0 ORDER BY {}",
         if dim == Dimension::Section {
             "sec.position"
         } else {

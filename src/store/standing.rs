@@ -354,7 +354,7 @@ pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
 }
 
 /// The columns of `standing_tallies` that say which standings a tally counts.
-pub(crate) const TALLY_KEY: &str =
+const TALLY_KEY: &str =
     "plan_id, unit_id, phase, due_date, deadline, reported, returned, urged, done, late";
 
 /// Folds the tallies of the current standings (one row per change, written by the database's
