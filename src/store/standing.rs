@@ -361,17 +361,27 @@ const TALLY_KEY: &str =
 /// trigger on `assignment_standings`) into one row per combination, dropping those that net to
 /// nothing. The sums do not change, so readers see the same figures before and after, and
 /// writers that add tallies meanwhile are neither blocked nor lost: on PostgreSQL one statement
-/// deletes exactly the rows its snapshot sees and reinserts their sums; on SQLite the writer
-/// holds the database. Returns the rows left.
+/// deletes exactly the rows its snapshot sees, of the combinations that have more than one row
+/// or net to nothing (a table already folded is only read), and reinserts their sums; on SQLite
+/// the writer holds the database. Returns the rows written.
 pub fn compact_tallies(c: &mut AnyConnection) -> QueryResult<usize> {
     use diesel::sql_types::{BigInt, Nullable};
     crate::db::write_tx(c, |c| match c {
-        AnyConnection::Pg(c) => diesel::sql_query(format!(
-            "WITH gone AS (DELETE FROM standing_tallies RETURNING *) \
-             INSERT INTO standing_tallies SELECT {TALLY_KEY}, CAST(SUM(n) AS INTEGER), \
-             CAST(SUM(late_days) AS INTEGER) FROM gone GROUP BY {TALLY_KEY} HAVING SUM(n) <> 0"
-        ))
-        .execute(c),
+        AnyConnection::Pg(c) => {
+            let same = TALLY_KEY
+                .split(", ")
+                .map(|k| format!("t.{k} IS NOT DISTINCT FROM f.{k}"))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            diesel::sql_query(format!(
+                "WITH f AS (SELECT {TALLY_KEY} FROM standing_tallies GROUP BY {TALLY_KEY} \
+                 HAVING COUNT(*) > 1 OR SUM(n) = 0), \
+                 gone AS (DELETE FROM standing_tallies t USING f WHERE {same} RETURNING t.*) \
+                 INSERT INTO standing_tallies SELECT {TALLY_KEY}, CAST(SUM(n) AS INTEGER), \
+                 CAST(SUM(late_days) AS INTEGER) FROM gone GROUP BY {TALLY_KEY} HAVING SUM(n) <> 0"
+            ))
+            .execute(c)
+        }
         AnyConnection::Sqlite(c) => {
             let mark: Option<i64> = diesel::select(diesel::dsl::sql::<Nullable<BigInt>>(
                 "(SELECT MAX(rowid) FROM standing_tallies)",
