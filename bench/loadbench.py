@@ -147,6 +147,38 @@ LOOKUP = {
 VAR = {"assignment": "a", "unit": "u", "report": "r", "period": "p"}
 
 
+# The columns whose value is the varying id: a value equal to an id by chance (a version, a
+# user id) elsewhere stays a constant.
+COLUMNS = {
+    "a": {"assignment_id", "assignments.id"},
+    "u": {"unit_id", "actor_unit_id"},
+    "r": {"report_id", "sent_report_id", "entity_id", "reports.id"},
+    "p": {"period", "last_sent_period"},
+}
+
+
+def typed(literal):
+    """A logged parameter as a typed constant: desk_bench's reading of its shape, plus booleans
+    (logged as 't' / 'f')."""
+    if literal in ("'t'", "'f'"):
+        return f"CAST({literal} AS boolean)"
+    return desk_bench.typed(literal)
+
+
+def column_of(sql, k):
+    """The column placeholder $k is compared with or written to, as `column` or `table.column`."""
+    m = re.search(r'(?:"(\w+)"\.)?"(\w+)"\s*(?:=|>=|<=|<|>)\s*\$%d(?!\d)' % k, sql)
+    if m:
+        return f"{m.group(1)}.{m.group(2)}" if m.group(2) == "id" and m.group(1) else m.group(2)
+    m = re.search(r'INSERT\s+INTO\s+"?\w+"?\s*\(([^)]*)\)\s*VALUES\s*\(([^)]*)\)', sql, re.I | re.S)
+    if m:
+        cols = [c.strip().strip('"') for c in m.group(1).split(",")]
+        vals = [v.strip() for v in m.group(2).split(",")]
+        if f"${k}" in vals and len(cols) == len(vals):
+            return cols[vals.index(f"${k}")]
+    return None
+
+
 def cmd_script(args):
     cap = json.load(open(args.capture))
     scenario = cap["scenario"]
@@ -191,15 +223,16 @@ def cmd_script(args):
             typed_b, typed_e = {}, {}
             for k, v in params.items():
                 lit = v[1:-1] if v != "NULL" else None
+                col = column_of(sql, k)
                 var = next((name for name, val in values.items()
-                            if lit == val and (name != "r" or report_known)), None)
+                            if lit == val and col in COLUMNS[name] and (name != "r" or report_known)), None)
                 if var:
-                    t = desk_bench.typed(v)
+                    t = typed(v)
                     typed_b[k] = t.replace(v, f":{var}")
                     typed_e[k] = t.replace(v, f":'{var}'")
                     subs.setdefault(var, set()).add(sql.split()[0].upper())
                 else:
-                    typed_b[k] = typed_e[k] = desk_bench.typed(v)
+                    typed_b[k] = typed_e[k] = typed(v)
             body_b, body_e = sql, sql
             for k in sorted(params, reverse=True):
                 body_b = re.sub(r"\$%d(?!\d)" % k, lambda _m, t=typed_b[k]: t, body_b)

@@ -256,7 +256,13 @@ async fn client_credentials(
 }
 
 /// Every id of a keyset-paged list, up to `pages` pages of 200.
-async fn ids(http: &Http, base: &str, path: &str, token: &str, pages: usize) -> Result<Vec<i64>, String> {
+async fn ids(
+    http: &Http,
+    base: &str,
+    path: &str,
+    token: &str,
+    pages: usize,
+) -> Result<Vec<i64>, String> {
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..pages {
@@ -270,7 +276,13 @@ async fn ids(http: &Http, base: &str, path: &str, token: &str, pages: usize) -> 
             return Err(fail(path, &r));
         }
         let v = json_of(&r);
-        out.extend(v["items"].as_array().into_iter().flatten().filter_map(|i| i["id"].as_i64()));
+        out.extend(
+            v["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|i| i["id"].as_i64()),
+        );
         match v["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
             None => break,
@@ -299,7 +311,15 @@ async fn setup(args: &Args, pw: &str) -> Result<(Option<Account>, Vec<Account>),
     for k in 1..=n {
         let name = format!("{}{k}", args.unit_prefix);
         let token = client_credentials(&http, base, &name, pw).await?;
-        let me = send(&http, "GET", &format!("{base}/api/v1/me"), Some(&token), None, None).await?;
+        let me = send(
+            &http,
+            "GET",
+            &format!("{base}/api/v1/me"),
+            Some(&token),
+            None,
+            None,
+        )
+        .await?;
         if me.status != 200 {
             return Err(fail("GET /me", &me));
         }
@@ -436,7 +456,9 @@ impl Client {
             Scenario::Login => Step {
                 method: "POST",
                 path: "/api/v1/auth/login".into(),
-                body: Some(json!({"username": self.account.name, "password": self.office_password})),
+                body: Some(
+                    json!({"username": self.account.name, "password": self.office_password}),
+                ),
                 if_match: None,
             },
         }
@@ -534,7 +556,11 @@ async fn drive(mut client: Client, from: Instant, end: Instant) -> Tally {
         for s in statuses {
             if !ok(s) {
                 all_ok = false;
-                let key = if s == 0 { "io".to_owned() } else { s.to_string() };
+                let key = if s == 0 {
+                    "io".to_owned()
+                } else {
+                    s.to_string()
+                };
                 *t.errors.entry(key).or_default() += 1;
             }
         }
@@ -607,7 +633,13 @@ fn build(args: &Args, pw: &str, s: &Spec) -> Client {
 }
 
 /// Runs the clients over `threads` OS threads; one tally per group (by the spec's scenario).
-fn run_clients(args: &Args, pw: &str, specs: Vec<Spec>, warmup: f64, duration: f64) -> BTreeMap<&'static str, Tally> {
+fn run_clients(
+    args: &Args,
+    pw: &str,
+    specs: Vec<Spec>,
+    warmup: f64,
+    duration: f64,
+) -> BTreeMap<&'static str, Tally> {
     let threads = args.threads.max(1).min(specs.len().max(1));
     let start = Instant::now() + Duration::from_millis(200);
     let from = start + Duration::from_secs_f64(warmup);
@@ -623,10 +655,13 @@ fn run_clients(args: &Args, pw: &str, specs: Vec<Spec>, warmup: f64, duration: f
                 for s in mine {
                     let c = build(&args, &pw, &s);
                     let name = s.scenario.name();
-                    joins.push((name, actix_rt::spawn(async move {
-                        actix_rt::time::sleep_until(start.into()).await;
-                        drive(c, from, end).await
-                    })));
+                    joins.push((
+                        name,
+                        actix_rt::spawn(async move {
+                            actix_rt::time::sleep_until(start.into()).await;
+                            drive(c, from, end).await
+                        }),
+                    ));
                 }
                 let mut out: Vec<(&'static str, Tally)> = Vec::new();
                 for (name, j) in joins {
@@ -702,7 +737,14 @@ fn timed(args: &Args, pw: &str, office: Option<Account>, units: Vec<Account>) ->
             let me_specs: Vec<Spec> = (0..args.me_clients.max(1)).map(me).collect();
             let idle = args.pid.and_then(rss_kb);
             // Phase 1: GET /me alone.
-            let alone = run_me(args, pw, me_specs.clone(), vec![], args.warmup, args.duration / 2.0);
+            let alone = run_me(
+                args,
+                pw,
+                me_specs.clone(),
+                vec![],
+                args.warmup,
+                args.duration / 2.0,
+            );
             // Phase 2: sign-ins at full rate beside GET /me, RSS sampled.
             let stop = Arc::new(AtomicBool::new(false));
             let max = Arc::new(AtomicU64::new(0));
@@ -725,9 +767,21 @@ fn timed(args: &Args, pw: &str, office: Option<Account>, units: Vec<Account>) ->
             let after = args.pid.and_then(rss_kb);
             let mut during = during;
             out.insert("me_clients".into(), json!(args.me_clients.max(1)));
-            out.insert("me_alone".into(), summary(alone.into_values().next().unwrap_or_default(), args.duration / 2.0));
-            out.insert("logins".into(), summary(during.remove("login").unwrap_or_default(), args.duration));
-            out.insert("me_during".into(), summary(during.remove("me").unwrap_or_default(), args.duration));
+            out.insert(
+                "me_alone".into(),
+                summary(
+                    alone.into_values().next().unwrap_or_default(),
+                    args.duration / 2.0,
+                ),
+            );
+            out.insert(
+                "logins".into(),
+                summary(during.remove("login").unwrap_or_default(), args.duration),
+            );
+            out.insert(
+                "me_during".into(),
+                summary(during.remove("me").unwrap_or_default(), args.duration),
+            );
             out.insert(
                 "rss_kb".into(),
                 json!({"idle_before": idle, "max_during": args.pid.map(|_| max.load(Ordering::Relaxed)), "after_5s": after}),
@@ -750,7 +804,10 @@ fn timed(args: &Args, pw: &str, office: Option<Account>, units: Vec<Account>) ->
                 None => unit_specs(args, &units),
             };
             let mut t = run_clients(args, pw, specs, args.warmup, args.duration);
-            let s = summary(t.remove(args.scenario.name()).unwrap_or_default(), args.duration);
+            let s = summary(
+                t.remove(args.scenario.name()).unwrap_or_default(),
+                args.duration,
+            );
             for (k, v) in s.as_object().expect("object") {
                 out.insert(k.clone(), v.clone());
             }
@@ -761,7 +818,14 @@ fn timed(args: &Args, pw: &str, office: Option<Account>, units: Vec<Account>) ->
 }
 
 /// `GET /me` clients (and, when given, sign-in clients) over the threads.
-fn run_me(args: &Args, pw: &str, me: Vec<Spec>, logins: Vec<Spec>, warmup: f64, duration: f64) -> BTreeMap<&'static str, Tally> {
+fn run_me(
+    args: &Args,
+    pw: &str,
+    me: Vec<Spec>,
+    logins: Vec<Spec>,
+    warmup: f64,
+    duration: f64,
+) -> BTreeMap<&'static str, Tally> {
     let threads = args.threads.max(1);
     let start = Instant::now() + Duration::from_millis(200);
     let from = start + Duration::from_secs_f64(warmup);
@@ -779,17 +843,23 @@ fn run_me(args: &Args, pw: &str, me: Vec<Spec>, logins: Vec<Spec>, warmup: f64, 
                     let http = client();
                     let url = format!("{}/api/v1/me", args.url);
                     let token = s.account.token.clone();
-                    joins.push(("me", actix_rt::spawn(async move {
-                        actix_rt::time::sleep_until(start.into()).await;
-                        drive_me(&http, &url, &token, from, end).await
-                    })));
+                    joins.push((
+                        "me",
+                        actix_rt::spawn(async move {
+                            actix_rt::time::sleep_until(start.into()).await;
+                            drive_me(&http, &url, &token, from, end).await
+                        }),
+                    ));
                 }
                 for s in my_login {
                     let c = build(&args, &pw, &s);
-                    joins.push(("login", actix_rt::spawn(async move {
-                        actix_rt::time::sleep_until(start.into()).await;
-                        drive(c, from, end).await
-                    })));
+                    joins.push((
+                        "login",
+                        actix_rt::spawn(async move {
+                            actix_rt::time::sleep_until(start.into()).await;
+                            drive(c, from, end).await
+                        }),
+                    ));
                 }
                 let mut out = Vec::new();
                 for (name, j) in joins {
@@ -827,7 +897,11 @@ async fn drive_me(http: &Http, url: &str, token: &str, from: Instant, end: Insta
         if ok(status) {
             t.ok_ops += 1;
         } else {
-            let key = if status == 0 { "io".to_owned() } else { status.to_string() };
+            let key = if status == 0 {
+                "io".to_owned()
+            } else {
+                status.to_string()
+            };
             *t.errors.entry(key).or_default() += 1;
         }
     }
@@ -856,7 +930,13 @@ fn settle(path: &PathBuf) -> u64 {
     size
 }
 
-async fn capture(args: &Args, pw: &str, office: Option<Account>, units: Vec<Account>, log: &PathBuf) -> Result<Value, String> {
+async fn capture(
+    args: &Args,
+    pw: &str,
+    office: Option<Account>,
+    units: Vec<Account>,
+    log: &PathBuf,
+) -> Result<Value, String> {
     let spec = match office {
         Some(o) => Spec {
             scenario: args.scenario,
@@ -914,7 +994,9 @@ fn main() {
     let setup_args = args.clone();
     let setup_pw = pw.clone();
     let started = Instant::now();
-    let (office, units) = match actix_rt::System::new().block_on(async move { setup(&setup_args, &setup_pw).await }) {
+    let (office, units) = match actix_rt::System::new()
+        .block_on(async move { setup(&setup_args, &setup_pw).await })
+    {
         Ok(x) => x,
         Err(e) => {
             eprintln!("setup failed: {e}");
@@ -925,7 +1007,9 @@ fn main() {
     let out = match &args.capture {
         Some(log) => {
             let (a, p, l) = (args.clone(), pw.clone(), log.clone());
-            match actix_rt::System::new().block_on(async move { capture(&a, &p, office, units, &l).await }) {
+            match actix_rt::System::new()
+                .block_on(async move { capture(&a, &p, office, units, &l).await })
+            {
                 Ok(v) => v,
                 Err(e) => {
                     eprintln!("capture failed: {e}");
