@@ -383,6 +383,8 @@ def cmd_explain(args):
 # tosqlite
 
 COPIED = ["units", "plans", "plan_items", "assignments", "reports"]
+# Accounts are not copied: the generated reports only (the bench's own name their writers).
+ONLY = {"reports": " WHERE created_by IS NULL AND updated_by IS NULL AND reviewed_by IS NULL"}
 
 
 def cmd_tosqlite(args):
@@ -399,7 +401,7 @@ def cmd_tosqlite(args):
         types = dict(c.split(":", 1) for c in theirs)
         cols = [c for c in mine if c in types]
         out = subprocess.run(["psql", *PG, "-X", "-d", args.db, "-c",
-                              f"COPY (SELECT {', '.join(cols)} FROM {table} ORDER BY id) TO STDOUT WITH (FORMAT csv, NULL '\\N')"],
+                              f"COPY (SELECT {', '.join(cols)} FROM {table}{ONLY.get(table, '')} ORDER BY id) TO STDOUT WITH (FORMAT csv, NULL '\\N')"],
                              check=True, capture_output=True, text=True, timeout=1800).stdout
         rows = []
         for r in csv.reader(io.StringIO(out)):
