@@ -162,6 +162,10 @@ def typed(literal):
     (logged as 't' / 'f')."""
     if literal in ("'t'", "'f'"):
         return f"CAST({literal} AS boolean)"
+    if re.fullmatch(r"'\{[^']*\}'", literal):  # an array, e.g. ANY($1) over states or ids
+        inner = literal[2:-2]
+        kind = "bigint" if inner and all(x.strip().lstrip("-").isdigit() for x in inner.split(",")) else "text"
+        return f"CAST({literal} AS {kind}[])"
     return desk_bench.typed(literal)
 
 
