@@ -18,10 +18,9 @@ use std::sync::{Mutex, MutexGuard, Once};
 struct Seen {
     /// The address (PostgreSQL database name or SQLite folder) of the watched database.
     watched: Option<String>,
-    /// Statements sent since the last [`take`], in order.
-    sent: Vec<String>,
-    /// Statements diesel prepared into a connection's cache.
-    cached: HashSet<String>,
+    /// Statements sent since the last [`take`], in order, and whether each ran prepared from
+    /// its connection's statement cache.
+    sent: Vec<(String, bool)>,
 }
 
 static SEEN: Mutex<Option<Seen>> = Mutex::new(None);
@@ -34,6 +33,8 @@ fn seen() -> MutexGuard<'static, Option<Seen>> {
 /// is the watched one.
 struct Counter {
     url: String,
+    /// What diesel prepared into this connection's cache.
+    cached: HashSet<String>,
 }
 
 impl Counter {
@@ -56,11 +57,16 @@ impl Instrumentation for Counter {
             InstrumentationEvent::StartQuery { query, .. } => {
                 let text = query.to_string();
                 let sql = text.split(" -- binds: ").next().unwrap_or("").to_owned();
-                self.record(|s| s.sent.push(sql));
+                let prepared = self.cached.contains(&sql);
+                self.record(|s| s.sent.push((sql, prepared)));
             }
+            // Comes after the statement's StartQuery, the first time this connection runs it.
             InstrumentationEvent::CacheQuery { sql, .. } => {
+                self.cached.insert(sql.to_owned());
                 self.record(|s| {
-                    s.cached.insert(sql.to_owned());
+                    if let Some(last) = s.sent.last_mut().filter(|(q, _)| q == sql) {
+                        last.1 = true;
+                    }
                 });
             }
             _ => {}
@@ -73,8 +79,13 @@ impl Instrumentation for Counter {
 fn install() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
-        set_default_instrumentation(|| Some(Box::new(Counter { url: String::new() })))
-            .expect("install the statement counter");
+        set_default_instrumentation(|| {
+            Some(Box::new(Counter {
+                url: String::new(),
+                cached: HashSet::new(),
+            }))
+        })
+        .expect("install the statement counter");
     });
 }
 
@@ -109,14 +120,17 @@ fn is_control(sql: &str) -> bool {
 fn take() -> Sent {
     let mut guard = seen();
     let s = guard.as_mut().expect("watching");
-    let all = std::mem::take(&mut s.sent);
-    let all: Vec<String> = all.into_iter().filter(|q| q.trim() != "SELECT 1").collect();
-    let (control, statements): (Vec<_>, Vec<_>) = all.into_iter().partition(|q| is_control(q));
-    let unprepared = statements
-        .iter()
-        .filter(|q| !s.cached.contains(*q))
-        .cloned()
+    let all: Vec<(String, bool)> = std::mem::take(&mut s.sent)
+        .into_iter()
+        .filter(|(q, _)| q.trim() != "SELECT 1")
         .collect();
+    let unprepared = all
+        .iter()
+        .filter(|(q, prepared)| !prepared && !is_control(q))
+        .map(|(q, _)| q.clone())
+        .collect();
+    let (control, statements): (Vec<_>, Vec<_>) =
+        all.into_iter().map(|(q, _)| q).partition(|q| is_control(q));
     Sent {
         statements,
         control,
