@@ -1,7 +1,7 @@
 //! Assignments (`/assignments`): measures given to lead and participating units, with due dates
 //! and reporting cycles; bulk assignment to units and groups.
 
-use super::extract::{Caller, Json, Page, PageQuery, Query};
+use super::extract::{Caller, CallerToken, Json, Page, PageQuery, Query};
 use crate::app::AppState;
 use crate::domain::assignment::{AssignmentRole, AssignmentState, Cycle};
 use crate::domain::ids::{AssignmentId, GroupId, ItemId, PlanId, ReportId, UnitId};
@@ -162,12 +162,12 @@ impl From<Assignees> for service::assignments::Assignees {
 #[get("/assignments")]
 pub async fn list_assignments(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: CallerToken,
     query: Query<AssignmentQuery>,
     page: Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<AssignmentView>>> {
     let (limit, after) = page.0.parse()?;
-    let (Query(q), ctx) = (query, caller.ctx());
+    let Query(q) = query;
     let f = AssignmentFilter {
         plan_id: q.plan_id.map(PlanId),
         measure_id: q.measure_id.map(ItemId),
@@ -177,7 +177,10 @@ pub async fn list_assignments(
     };
     let page = state
         .db
-        .run(move |c| service::assignments::list(c, &ctx, f, after, limit))
+        .run(move |c| {
+            let ctx = caller.ctx(c)?;
+            service::assignments::list(c, &ctx, f, after, limit)
+        })
         .await?;
     Ok(web::Json(Page::map(page, AssignmentView::from)))
 }

@@ -1,10 +1,10 @@
 //! Sign-in endpoints (`/auth/*`) and the caller's own account (`/me`).
 
-use super::extract::{Caller, Form, Json};
+use super::extract::{Caller, CallerToken, Form, Json};
 use super::views::UserView;
 use crate::app::AppState;
+use crate::auth::password;
 use crate::auth::session::{self, Grant};
-use crate::auth::{password, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::service;
 use actix_web::http::header;
@@ -237,13 +237,19 @@ pub struct Me {
     responses((status = 200, description = "The caller's account", body = Me))
 )]
 #[get("/me")]
-pub async fn get_me(state: web::Data<AppState>, p: Principal) -> ApiResult<web::Json<Me>> {
-    let ctx = service::Ctx::new(p.clone(), None);
-    let (user, unit_name) = state.db.run(move |c| service::users::me(c, &ctx)).await?;
+pub async fn get_me(state: web::Data<AppState>, caller: CallerToken) -> ApiResult<web::Json<Me>> {
+    let (ctx, user, unit_name) = state
+        .db
+        .run(move |c| {
+            let (ctx, account) = caller.ctx_and_account(c)?;
+            let (user, unit_name) = service::users::me(c, &ctx, account)?;
+            Ok((ctx, user, unit_name))
+        })
+        .await?;
     Ok(web::Json(Me {
         user: UserView::from(user),
         unit_name,
-        token_scopes: p.scopes.names(),
+        token_scopes: ctx.principal.scopes.names(),
     }))
 }
 

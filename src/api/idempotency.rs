@@ -67,14 +67,16 @@ impl Idempotency {
 
     /// Runs `work` once per key: in one transaction (like [`Db::write`]) that also records its
     /// answer, or not at all when the key already has an answer, which is replayed through
-    /// `replayed(status, body)`. Without a key, `work` simply runs.
+    /// `replayed(status, body)`. Without a key, `work` simply runs, in the transaction its use
+    /// case opens (`work` calls one use case, which holds its transaction).
     pub async fn write<T, F>(self, db: &Db, replayed: fn(u16, String) -> T, work: F) -> ApiResult<T>
     where
         F: FnOnce(&mut AnyConnection) -> ApiResult<Answer<T>> + Send + 'static,
         T: Send + 'static,
     {
         let Some(key) = self.key.clone() else {
-            return db.write(move |c| work(c).map(|a| a.value)).await;
+            // Nothing to record with it: the work's use case holds its own transaction.
+            return db.run(move |c| work(c).map(|a| a.value)).await;
         };
         let owner = crate::auth::token::random_token();
         let deadline = Instant::now() + WAIT;

@@ -2,7 +2,7 @@
 //! department system with `reports:submit`), accepted or returned by the office. Every submitted
 //! version is kept. Updates need `If-Match`; creation and submission honour `Idempotency-Key`.
 
-use super::extract::{Caller, Json, Page, PageQuery, Query};
+use super::extract::{Caller, CallerToken, Json, Page, PageQuery, Query};
 use super::idempotency::{replayed, Answer, Idempotency, WriteOnce};
 use super::views::ReportView;
 use crate::app::AppState;
@@ -197,7 +197,7 @@ pub async fn list_reports(
 #[post("/assignments/{id}/reports")]
 pub async fn create_report(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: CallerToken,
     req: HttpRequest,
     id: web::Path<i64>,
     body: Json<NewReportRequest>,
@@ -205,7 +205,7 @@ pub async fn create_report(
     let (assignment_id, Json(b)) = (AssignmentId(id.into_inner()), body);
     let idem = Idempotency::new(
         &req,
-        caller.user_id,
+        caller.user_id(),
         &serde_json::to_value(&b).unwrap_or_default(),
     )?;
     let draft = service::reports::NewDraft {
@@ -217,10 +217,10 @@ pub async fn create_report(
             Some(&b.next_steps),
         )?,
     };
-    let ctx = caller.ctx();
     state
         .db
         .write_once(idem, Outcome::Replayed, move |c| {
+            let ctx = caller.ctx(c)?;
             let r = service::reports::create(c, &ctx, assignment_id, draft)?;
             let body = view_json(&r);
             let report = Outcome::Report(StatusCode::CREATED, Box::new(r));
@@ -242,13 +242,16 @@ pub async fn create_report(
 #[get("/reports/{id}")]
 pub async fn get_report(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: CallerToken,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    let (id, ctx) = (ReportId(id.into_inner()), caller.ctx());
+    let id = ReportId(id.into_inner());
     let r = state
         .db
-        .run(move |c| service::reports::get(c, &ctx, id))
+        .run(move |c| {
+            let ctx = caller.ctx(c)?;
+            service::reports::get(c, &ctx, id)
+        })
         .await?;
     Ok(with_etag(StatusCode::OK, r))
 }
@@ -312,16 +315,17 @@ pub async fn update_report(
 #[post("/reports/{id}/submit")]
 pub async fn submit_report(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: CallerToken,
     req: HttpRequest,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     let id = ReportId(id.into_inner());
-    let idem = Idempotency::new(&req, caller.user_id, &serde_json::Value::Null)?;
-    let (ctx, header) = (caller.ctx(), if_match_header(&req));
+    let idem = Idempotency::new(&req, caller.user_id(), &serde_json::Value::Null)?;
+    let header = if_match_header(&req);
     state
         .db
         .write_once(idem, Outcome::Replayed, move |c| {
+            let ctx = caller.ctx(c)?;
             let r = service::reports::submit(c, &ctx, id, header.as_deref())?;
             let body = view_json(&r);
             let report = Outcome::Report(StatusCode::OK, Box::new(r));

@@ -45,15 +45,23 @@ pub fn visible_in(
     scope: Option<UnitId>,
     id: AssignmentId,
 ) -> ApiResult<assignments::Assignment> {
+    visible_with_plan_state(c, scope, id).map(|(a, _)| a)
+}
+
+/// [`visible_in`], with the state of the assignment's plan read in the same statement.
+pub fn visible_with_plan_state(
+    c: &mut AnyConnection,
+    scope: Option<UnitId>,
+    id: AssignmentId,
+) -> ApiResult<(assignments::Assignment, PlanState)> {
     let not_found = || ApiError::NotFound(format!("no assignment {id}"));
-    let a = assignments::find(c, id)?.ok_or_else(not_found)?;
+    let (a, plan_state) = assignments::find_with_plan_state(c, id)?.ok_or_else(not_found)?;
     let Some(own) = scope else {
-        return Ok(a);
+        return Ok((a, plan_state));
     };
-    let plan = plans::find(c, a.plan_id)?.ok_or_else(not_found)?;
-    let published = plan.state != PlanState::Draft;
+    let published = plan_state != PlanState::Draft;
     if published && (a.unit_id == own || assignments::leads_of(c, a.measure_id)?.contains(&own)) {
-        Ok(a)
+        Ok((a, plan_state))
     } else {
         Err(not_found())
     }

@@ -9,7 +9,7 @@ use crate::domain::ids::{AssignmentId, ReportId};
 use crate::domain::plan::PlanState;
 use crate::domain::report::{ReportStatus, Step, Workflow};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{self, assignments, audit, reports};
+use crate::store::{assignments, audit, reports};
 use serde_json::json;
 
 /// The longest text field, in characters.
@@ -108,10 +108,8 @@ fn not_found(id: ReportId) -> ApiError {
 }
 
 /// Units write reports on published plans only (a closed plan is read-only).
-fn ensure_open(c: &mut AnyConnection, a: &assignments::Assignment) -> ApiResult<()> {
-    let plan = store::plans::find(c, a.plan_id)?
-        .ok_or_else(|| ApiError::internal("assignment without plan"))?;
-    if plan.state == PlanState::Published {
+fn ensure_open(plan: PlanState) -> ApiResult<()> {
+    if plan == PlanState::Published {
         Ok(())
     } else {
         Err(ApiError::Conflict {
@@ -139,21 +137,26 @@ pub fn check_if_match(header: Option<&str>, current: &reports::Report) -> ApiRes
     }
 }
 
-/// The unit's own report, for its writes (the working copy); "not found" for anyone who may not
-/// see it, "forbidden" for who may see but not write.
+/// The unit's own report, for its writes (the working copy), and the state of its plan;
+/// "not found" for anyone who may not see it, "forbidden" for who may see but not write.
 fn own_report(
     c: &mut AnyConnection,
     ctx: &Ctx,
     id: ReportId,
     may_write: fn(&crate::auth::Principal, crate::domain::ids::UnitId) -> ApiResult<()>,
-) -> ApiResult<(reports::Report, assignments::Assignment)> {
+) -> ApiResult<(reports::Report, PlanState)> {
     let reader = policy::report_reader(&ctx.principal)?;
-    reports::find_for(c, id, reader)?.ok_or_else(|| not_found(id))?;
-    let r = reports::find(c, id)?.ok_or_else(|| not_found(id))?;
-    may_write(&ctx.principal, r.unit_id)?;
-    let a = assignments::find(c, r.assignment_id)?
+    let seen = reports::find_for(c, id, reader)?.ok_or_else(|| not_found(id))?;
+    may_write(&ctx.principal, seen.unit_id)?;
+    // Who may write reads the working copy already; anyone else reads it once more.
+    let r = if reader.sees_working_copy(seen.unit_id) {
+        seen
+    } else {
+        reports::find(c, id)?.ok_or_else(|| not_found(id))?
+    };
+    let plan = assignments::plan_state(c, r.assignment_id)?
         .ok_or_else(|| ApiError::internal("report without assignment"))?;
-    Ok((r, a))
+    Ok((r, plan))
 }
 
 /// Reports the caller may see, one page, as the caller may see them.
@@ -194,9 +197,9 @@ pub fn create(
     write_tx(c, |c| {
         // A unit reports on what it can see of its own (a system needs a read scope, either).
         let scope = policy::unit_scope(&ctx.principal)?;
-        let a = super::assignments::visible_in(c, scope, assignment_id)?;
+        let (a, plan) = super::assignments::visible_with_plan_state(c, scope, assignment_id)?;
         policy::write_report(&ctx.principal, a.unit_id)?;
-        ensure_open(c, &a)?;
+        ensure_open(plan)?;
         let cycle = a.cycle;
         let period = match draft.period {
             Some(p) if cycle.accepts(&p) => p,
@@ -214,7 +217,7 @@ pub fn create(
                 "period",
             ));
         }
-        let id = reports::insert(
+        let r = reports::create(
             c,
             &reports::NewReport {
                 assignment_id,
@@ -233,13 +236,12 @@ pub fn create(
                 updated_at: ctx.now,
             },
         )?;
-        let r = reports::find(c, id)?.ok_or_else(|| not_found(id))?;
         audit::record(
             c,
             &ctx.actor,
             "report.create",
             "report",
-            Some(id.0),
+            Some(r.id.0),
             None,
             Some(&audit_view(&r)),
         )?;
@@ -257,8 +259,8 @@ pub fn update(
     text: Text,
 ) -> ApiResult<reports::Report> {
     write_tx(c, |c| {
-        let (r, a) = own_report(c, ctx, id, policy::write_report)?;
-        ensure_open(c, &a)?;
+        let (r, plan) = own_report(c, ctx, id, policy::write_report)?;
+        ensure_open(plan)?;
         check_if_match(if_match, &r)?;
         r.workflow
             .after(Step::Edit)
@@ -269,10 +271,9 @@ pub fn update(
             problems: text.problems.unwrap_or(r.problems.clone()),
             next_steps: text.next_steps.unwrap_or(r.next_steps.clone()),
         };
-        if !reports::update_text(c, id, r.version, &changes, ctx.principal.user_id, ctx.now)? {
-            return Err(stale());
-        }
-        let after = reports::find(c, id)?.ok_or_else(|| not_found(id))?;
+        let after =
+            reports::update_text(c, id, r.version, &changes, ctx.principal.user_id, ctx.now)?
+                .ok_or_else(stale)?;
         audit::record(
             c,
             &ctx.actor,
@@ -295,8 +296,8 @@ pub fn submit(
     if_match: Option<&str>,
 ) -> ApiResult<reports::Report> {
     write_tx(c, |c| {
-        let (r, a) = own_report(c, ctx, id, policy::submit_report)?;
-        ensure_open(c, &a)?;
+        let (r, plan) = own_report(c, ctx, id, policy::submit_report)?;
+        ensure_open(plan)?;
         if if_match.is_some() {
             check_if_match(if_match, &r)?;
         }
@@ -305,11 +306,7 @@ pub fn submit(
             .after(Step::Submit)
             .map_err(|m| conflict(m, "workflow"))?;
         let by = ctx.principal.user_id;
-        if !reports::set_workflow(c, id, r.version, next, None, by, true, ctx.now)? {
-            return Err(stale());
-        }
-        let after = reports::find(c, id)?.ok_or_else(|| not_found(id))?;
-        let revision = reports::insert_revision(c, &after, Some(by), ctx.now)?;
+        let (after, revision) = reports::send(c, &r, next, by, ctx.now)?.ok_or_else(stale)?;
         audit::record(
             c,
             &ctx.actor,
@@ -319,7 +316,7 @@ pub fn submit(
             Some(&json!({"workflow": before})),
             Some(&json!({"workflow": next, "revision": revision})),
         )?;
-        reports::find(c, id)?.ok_or_else(|| not_found(id))
+        Ok(after)
     })
 }
 

@@ -386,10 +386,16 @@ pub fn replace_credential(
     })
 }
 
-/// The caller's own account and the name of its unit.
-pub fn me(c: &mut AnyConnection, ctx: &Ctx) -> ApiResult<(users::User, Option<String>)> {
-    let user = users::find(c, ctx.principal.user_id)?
-        .ok_or_else(|| ApiError::NotFound("no such account".into()))?;
+/// The caller's own account (`account`, as read with the caller) and the name of its unit.
+pub fn me(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    account: users::User,
+) -> ApiResult<(users::User, Option<String>)> {
+    if account.id != ctx.principal.user_id {
+        return Err(ApiError::NotFound("no such account".into()));
+    }
+    let user = account;
     let unit = match user.unit_id {
         Some(u) => units::find(c, u)?.map(|u| u.name),
         None => None,

@@ -94,6 +94,31 @@ pub fn find(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<Option<Assig
         .optional()
 }
 
+/// The assignment with this id and the state of its plan, in one statement.
+pub fn find_with_plan_state(
+    c: &mut AnyConnection,
+    id: AssignmentId,
+) -> QueryResult<Option<(Assignment, PlanState)>> {
+    use crate::db::schema::plans;
+    assignments::table
+        .inner_join(plans::table)
+        .filter(assignments::id.eq(id))
+        .select((Assignment::as_select(), plans::state))
+        .first(c)
+        .optional()
+}
+
+/// The state of the plan of this assignment.
+pub fn plan_state(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<Option<PlanState>> {
+    use crate::db::schema::plans;
+    assignments::table
+        .inner_join(plans::table)
+        .filter(assignments::id.eq(id))
+        .select(plans::state)
+        .first(c)
+        .optional()
+}
+
 /// The units already assigned to a measure.
 pub fn units_of_measure(
     c: &mut AnyConnection,

@@ -18,6 +18,47 @@ pub mod urges;
 pub mod users;
 
 use chrono::NaiveDateTime;
+use diesel::backend::Backend;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::{QueryResult, RunQueryDsl};
+
+/// A statement whose SQL text is the same on every call, kept prepared in the connection's
+/// statement cache (on both backends) instead of being planned again on each call.
+///
+/// diesel caches a statement only when each of its parts says it may: an `UPDATE` never does
+/// (a changeset may leave out its `None` fields, so one Rust type can give several texts), nor
+/// an insert whose `None` fields stand for `DEFAULT`, nor raw SQL. A statement whose type has
+/// no static query id, like this one, is looked up in the cache by its SQL text and bind types,
+/// so a statement whose text cannot vary is safe to cache whatever diesel assumes of its
+/// parts. Wrap only such statements (no `IN` list of varying length, no optional clause):
+/// every distinct text would be another prepared statement kept for the connection's life.
+#[derive(Debug, Clone, Copy)]
+pub struct Fixed<Q>(pub Q);
+
+impl<Q> QueryId for Fixed<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: Query> Query for Fixed<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q, DB> QueryFragment<DB> for Fixed<Q>
+where
+    DB: Backend,
+    Q: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &DB) -> QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q, Conn> RunQueryDsl<Conn> for Fixed<Q> {}
 
 /// The current time as stored: UTC without zone, to the microsecond.
 pub fn now() -> NaiveDateTime {

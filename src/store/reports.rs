@@ -5,6 +5,7 @@ use crate::db::AnyConnection;
 use crate::domain::ids::{AssignmentId, ReportId, UnitId, UserId};
 use crate::domain::report::{ReportStatus, Workflow};
 use crate::on_backend;
+use crate::store::Fixed;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -32,9 +33,10 @@ pub struct Report {
     pub updated_at: NaiveDateTime,
 }
 
-/// A new report.
+/// A new report. Its `None` fields are written as NULL (not left to the column's default, which
+/// is NULL too) so that the insert has one text and stays prepared.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = reports)]
+#[diesel(table_name = reports, treat_none_as_default_value = false)]
 pub struct NewReport {
     pub assignment_id: AssignmentId,
     pub unit_id: UnitId,
@@ -157,6 +159,14 @@ pub fn insert(c: &mut AnyConnection, r: &NewReport) -> QueryResult<ReportId> {
         .get_result(c))
 }
 
+/// Inserts a report and returns it as stored, in one statement.
+pub fn create(c: &mut AnyConnection, r: &NewReport) -> QueryResult<Report> {
+    on_backend!(c, |c| diesel::insert_into(reports::table)
+        .values(r)
+        .returning(Report::as_returning())
+        .get_result(c))
+}
+
 /// Inserts many reports (imports), in batches.
 pub fn insert_many(c: &mut AnyConnection, rows: &[NewReport]) -> QueryResult<usize> {
     let mut n = 0;
@@ -189,21 +199,22 @@ pub fn find_for(
     Ok(rows.into_iter().next())
 }
 
-/// The report of an assignment for a period.
+/// The id of the report of an assignment for a period, if there is one.
 pub fn find_for_period(
     c: &mut AnyConnection,
     assignment: AssignmentId,
     period: &str,
-) -> QueryResult<Option<Report>> {
+) -> QueryResult<Option<ReportId>> {
     reports::table
         .filter(reports::assignment_id.eq(assignment))
         .filter(reports::period.eq(period))
-        .select(Report::as_select())
+        .select(reports::id)
         .first(c)
         .optional()
 }
 
-/// Replaces the text if the version is still `version`; false when it moved on.
+/// Replaces the text if the version is still `version` and returns the report as it now is;
+/// `None` when the version moved on.
 pub fn update_text(
     c: &mut AnyConnection,
     id: ReportId,
@@ -211,20 +222,22 @@ pub fn update_text(
     text: &ReportText,
     by: UserId,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
-    let n = diesel::update(
-        reports::table
-            .filter(reports::id.eq(id))
-            .filter(reports::version.eq(version)),
+) -> QueryResult<Option<Report>> {
+    let target = reports::table
+        .filter(reports::id.eq(id))
+        .filter(reports::version.eq(version));
+    on_backend!(c, |c| Fixed(
+        diesel::update(target)
+            .set((
+                text,
+                reports::version.eq(version + 1),
+                reports::updated_by.eq(by),
+                reports::updated_at.eq(now),
+            ))
+            .returning(Report::as_returning())
     )
-    .set((
-        text,
-        reports::version.eq(version + 1),
-        reports::updated_by.eq(by),
-        reports::updated_at.eq(now),
-    ))
-    .execute(c)?;
-    Ok(n == 1)
+    .get_result(c)
+    .optional())
 }
 
 /// Moves the workflow on if the version is still `version`, and, for a review, the assignment's
@@ -244,27 +257,25 @@ pub fn set_workflow(
         .filter(reports::id.eq(id))
         .filter(reports::version.eq(version));
     let n = if submitted {
-        diesel::update(target)
-            .set((
-                reports::workflow.eq(workflow),
-                reports::return_reason.eq(reason),
-                reports::version.eq(version + 1),
-                reports::submitted_at.eq(now),
-                reports::updated_by.eq(by),
-                reports::updated_at.eq(now),
-            ))
-            .execute(c)?
+        Fixed(diesel::update(target).set((
+            reports::workflow.eq(workflow),
+            reports::return_reason.eq(reason),
+            reports::version.eq(version + 1),
+            reports::submitted_at.eq(now),
+            reports::updated_by.eq(by),
+            reports::updated_at.eq(now),
+        )))
+        .execute(c)?
     } else {
-        diesel::update(target)
-            .set((
-                reports::workflow.eq(workflow),
-                reports::return_reason.eq(reason),
-                reports::version.eq(version + 1),
-                reports::reviewed_at.eq(now),
-                reports::reviewed_by.eq(by),
-                reports::updated_at.eq(now),
-            ))
-            .execute(c)?
+        Fixed(diesel::update(target).set((
+            reports::workflow.eq(workflow),
+            reports::return_reason.eq(reason),
+            reports::version.eq(version + 1),
+            reports::reviewed_at.eq(now),
+            reports::reviewed_by.eq(by),
+            reports::updated_at.eq(now),
+        )))
+        .execute(c)?
     };
     // A submission's standing follows from its revision ([`insert_revision`], which every
     // sending writes next); a review changes it here.
@@ -276,6 +287,71 @@ pub fn set_workflow(
         super::standing::refresh(c, assignment, now)?;
     }
     Ok(n == 1)
+}
+
+/// Sends the working copy `r` if its version is still the one read: the workflow moves to
+/// `workflow`, the version and the sent revision move on, and the text becomes that revision,
+/// which everyone but the unit reads from now on; the assignment's standing follows. Returns the
+/// report as it now is and the number of its new revision, or `None` when the version moved on.
+///
+/// One `UPDATE … RETURNING` and one `INSERT`: the sent revision is the report's last revision
+/// ([`insert_revision`] keeps them equal), so the next one is counted on the report's row.
+pub fn send(
+    c: &mut AnyConnection,
+    r: &Report,
+    workflow: Workflow,
+    by: UserId,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(Report, i32)>> {
+    let target = reports::table
+        .filter(reports::id.eq(r.id))
+        .filter(reports::version.eq(r.version));
+    let sent: Option<(Report, Option<i32>)> = on_backend!(c, |c| Fixed(
+        diesel::update(target)
+            .set((
+                reports::workflow.eq(workflow),
+                reports::return_reason.eq(None::<String>),
+                reports::version.eq(r.version + 1),
+                reports::submitted_at.eq(now),
+                reports::updated_by.eq(by),
+                reports::updated_at.eq(now),
+                reports::sent_revision.eq(diesel::dsl::sql::<
+                    diesel::sql_types::Nullable<diesel::sql_types::Integer>,
+                >("COALESCE(sent_revision, 0) + 1")),
+            ))
+            .returning((Report::as_returning(), reports::sent_revision))
+    )
+    .get_result(c)
+    .optional())?;
+    let Some((after, Some(revision))) = sent else {
+        return Ok(None);
+    };
+    write_revision(c, &after, revision, Some(by), now)?;
+    Ok(Some((after, revision)))
+}
+
+/// Writes revision `revision` of a report from its text, and the assignment's standing.
+fn write_revision(
+    c: &mut AnyConnection,
+    r: &Report,
+    revision: i32,
+    by: Option<UserId>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(report_revisions::table)
+        .values((
+            report_revisions::report_id.eq(r.id),
+            report_revisions::revision.eq(revision),
+            report_revisions::status.eq(r.status),
+            report_revisions::narrative.eq(&r.narrative),
+            report_revisions::problems.eq(&r.problems),
+            report_revisions::next_steps.eq(&r.next_steps),
+            report_revisions::submitted_by.eq(by),
+            report_revisions::submitted_at.eq(now),
+        ))
+        .execute(c)?;
+    super::standing::refresh(c, r.assignment_id, now)?;
+    Ok(())
 }
 
 /// Records a sent version: the revision others read from now on, and the assignment's standing.
@@ -291,22 +367,9 @@ pub fn insert_revision(
         .first::<Option<i32>>(c)?
         .unwrap_or(0)
         + 1;
-    diesel::insert_into(report_revisions::table)
-        .values((
-            report_revisions::report_id.eq(r.id),
-            report_revisions::revision.eq(next),
-            report_revisions::status.eq(r.status),
-            report_revisions::narrative.eq(&r.narrative),
-            report_revisions::problems.eq(&r.problems),
-            report_revisions::next_steps.eq(&r.next_steps),
-            report_revisions::submitted_by.eq(by),
-            report_revisions::submitted_at.eq(now),
-        ))
+    Fixed(diesel::update(reports::table.find(r.id)).set(reports::sent_revision.eq(next)))
         .execute(c)?;
-    diesel::update(reports::table.find(r.id))
-        .set(reports::sent_revision.eq(next))
-        .execute(c)?;
-    super::standing::refresh(c, r.assignment_id, now)?;
+    write_revision(c, r, next, by, now)?;
     Ok(next)
 }
 

@@ -28,5 +28,6 @@ mod roles;
 mod schema;
 mod sessions;
 mod standing;
+mod statements;
 mod unit_isolation;
 mod urges;

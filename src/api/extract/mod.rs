@@ -16,7 +16,10 @@ pub use page::{encode_cursor, Page, PageQuery};
 use parse::{from_json, from_urlencoded};
 
 use crate::app::AppState;
+use crate::auth::principal::Bearer;
 use crate::auth::Principal;
+use crate::db::AnyConnection;
+use crate::domain::ids::UserId;
 use crate::domain::text::{self, NUL_MESSAGE};
 use crate::error::{ApiError, FieldError};
 use crate::store::audit::Actor;
@@ -261,6 +264,73 @@ impl FromRequest for Caller {
         Box::pin(async move {
             Ok(Caller {
                 principal: principal.await?,
+                request_id,
+            })
+        })
+    }
+}
+
+/// The caller as its verified access token, with the request id: the account is read on the
+/// connection of the handler's use case ([`CallerToken::ctx`]), in the same trip to the database
+/// pool, where [`Caller`] reads it in a trip of its own before the handler runs.
+///
+/// A request carrying an `Idempotency-Key` may be answered by replaying its first answer without
+/// reaching the use case, so its account is read up front, like [`Caller`]'s: a replay too goes
+/// only to an active account in a live sign-in.
+pub struct CallerToken {
+    bearer: Bearer,
+    read: Option<Principal>,
+    request_id: Option<String>,
+}
+
+impl CallerToken {
+    /// The account the token names (checked by [`CallerToken::ctx`]).
+    pub fn user_id(&self) -> UserId {
+        self.bearer.user_id
+    }
+
+    /// The use-case context of this request, the account read on `c` unless already read: the
+    /// caller, its audit actor, now.
+    pub fn ctx(&self, c: &mut AnyConnection) -> Result<crate::service::Ctx, ApiError> {
+        let principal = match &self.read {
+            Some(p) => p.clone(),
+            None => self.bearer.principal(c)?,
+        };
+        Ok(crate::service::Ctx::new(principal, self.request_id.clone()))
+    }
+
+    /// [`CallerToken::ctx`] with the account's row, read on `c` in the same query.
+    pub fn ctx_and_account(
+        &self,
+        c: &mut AnyConnection,
+    ) -> Result<(crate::service::Ctx, crate::store::users::User), ApiError> {
+        let (principal, user) = self.bearer.account(c)?;
+        let ctx = crate::service::Ctx::new(principal, self.request_id.clone());
+        Ok((ctx, user))
+    }
+}
+
+impl FromRequest for CallerToken {
+    type Error = ApiError;
+    type Future = LocalFuture<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+        let bearer = Bearer::from_request(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let up_front = req.headers().contains_key(super::idempotency::HEADER);
+        Box::pin(async move {
+            let bearer = bearer?;
+            let read = match state {
+                Some(state) if up_front => {
+                    let b = bearer.clone();
+                    Some(state.db.run(move |c| b.principal(c)).await?)
+                }
+                _ => None,
+            };
+            Ok(CallerToken {
+                bearer,
+                read,
                 request_id,
             })
         })
