@@ -16,6 +16,9 @@ use std::collections::HashMap;
 /// A stored version, as written and read.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = st, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+// Absent values are bound as NULL (the columns' default) rather than written as DEFAULT, so
+// that the insert has one text and is prepared once per connection.
+#[diesel(treat_none_as_default_value = false)]
 struct Row {
     assignment_id: AssignmentId,
     plan_id: PlanId,
@@ -226,18 +229,21 @@ pub fn refresh(
         return Ok(next);
     }
     if previous.is_some() {
-        diesel::update(
-            st::table
-                .filter(st::assignment_id.eq(id))
-                .filter(st::valid_to.is_null()),
+        on_backend!(c, |c| crate::store::Fixed(
+            diesel::update(
+                st::table
+                    .filter(st::assignment_id.eq(id))
+                    .filter(st::valid_to.is_null()),
+            )
+            .set(st::valid_to.eq(at))
         )
-        .set(st::valid_to.eq(at))
-        .execute(c)?;
+        .execute(c))?;
     }
     let row = new_row(id, holder, &next, at);
-    on_backend!(c, |c| diesel::insert_into(st::table)
-        .values(&row)
-        .execute(c))?;
+    on_backend!(c, |c| crate::store::Fixed(
+        diesel::insert_into(st::table).values(&row)
+    )
+    .execute(c))?;
     Ok(next)
 }
 
