@@ -8,6 +8,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod benchdata;
 pub mod bootstrap;
 pub mod config;
 pub mod db;

@@ -1,5 +1,5 @@
 //! The `duban` command: serve the API (the default), migrate, manage accounts, print the
-//! OpenAPI document.
+//! OpenAPI document, generate bench data.
 
 use clap::{Parser, Subcommand};
 use duban::bootstrap::{self, AccountSpec};
@@ -42,6 +42,42 @@ enum Command {
     },
     /// Print the OpenAPI document (the content of openapi/openapi.json).
     Openapi,
+    /// Fill a freshly migrated database (no plans yet) with a municipality for the benchmarks
+    /// in bench/, in bulk, and print what was made as JSON.
+    ///
+    /// The city has a fixed size: --units units (the office, city departments, district
+    /// governments and their departments) in unit groups, and one published plan for the current
+    /// year of the seed's shape (8 sections, 44 tasks, about 400 measures) whose measures go to
+    /// lead units and, through the groups, to participants: --assignments monthly assignments.
+    /// --reports says how much history exists: reports are filled month by month from January
+    /// (month 1 for every assignment, then month 2, ...) up to the last month that has ended,
+    /// so 10^4, 10^5 and 10^6 reports are the same city at three moments of its year; what the
+    /// months elapsed cannot hold goes into earlier years' closed plans. Reports are drafted,
+    /// sent (most on time, some late), some returned and sent again (2-3 revisions), some
+    /// accepted, some never sent; the office urges some late work; every step has the audit
+    /// entry the API writes. The standing of each assignment is then computed by the server's
+    /// rule. Receipts and extension requests are not generated (not in the schema yet).
+    ///
+    /// --accounts K creates the coordinator `bench-office` and K department-system service
+    /// accounts `bench-unit-1`..`bench-unit-K` of units with assignments, all with the password
+    /// in DUBAN_BENCH_PASSWORD (required when K > 0).
+    BenchData {
+        /// Reports in all, drafts included.
+        #[arg(long)]
+        reports: u64,
+        /// Units in the city.
+        #[arg(long, default_value_t = 1600)]
+        units: usize,
+        /// Monthly assignments of each plan.
+        #[arg(long, default_value_t = 100_000)]
+        assignments: usize,
+        /// Service accounts to create besides `bench-office` (0: no accounts at all).
+        #[arg(long, default_value_t = 64)]
+        accounts: usize,
+        /// Seed of the random stream: the same seed on the same day gives the same data.
+        #[arg(long, default_value_t = 2019)]
+        seed: u64,
+    },
     /// Import a summary table (CSV, the columns of the office's table) into a new or an empty
     /// draft plan; all or nothing. Prints the resolution report as JSON.
     Import {
@@ -320,6 +356,34 @@ fn run(cli: Cli) -> Result<(), String> {
             )
             .map_err(|e| e.to_string())?;
             print!("{}", duban::domain::table::write_csv(&rows));
+            Ok(())
+        }
+        Command::BenchData {
+            reports,
+            units,
+            assignments,
+            accounts,
+            seed,
+        } => {
+            let db = app::open_database(&settings)?;
+            let mut conn = db.get().map_err(|e| e.to_string())?;
+            let options = duban::benchdata::Options {
+                reports,
+                units,
+                assignments,
+                accounts,
+                password: std::env::var("DUBAN_BENCH_PASSWORD")
+                    .ok()
+                    .filter(|p| !p.is_empty()),
+                seed,
+                now: duban::store::now(),
+                progress: true,
+            };
+            let summary = duban::benchdata::run(&mut conn, &options)?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?
+            );
             Ok(())
         }
         Command::Openapi => {

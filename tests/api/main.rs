@@ -6,6 +6,7 @@ mod fixtures;
 mod helpers;
 
 mod auth;
+mod bench_data;
 mod desk;
 mod documents;
 mod endpoints;
