@@ -8,12 +8,20 @@ Starts the release binary on a fresh SQLite database, then times, sequentially o
   - GET  /healthz (the floor: HTTP round trip only).
 Prints p50/p99 in milliseconds and the ratio of each to the /me baseline measured in the same run.
 
+With --load: sign-in at full rate beside reads. After a quiet spell (the idle RSS and the /me
+baseline), --conc clients sign in with the right password as fast as they can for --secs seconds
+while one more client, in its own process, times GET /api/v1/me sequentially; the server's VmRSS
+is sampled every 100 ms from /proc throughout and for 5 s after the load stops. Prints logins/s
+(and any non-200 answers), /me p50/p99 before and during, and RSS idle, max during and 5 s after.
+
 Usage: cargo build --release && python3 bench/login.py [--n 200]
+       python3 bench/login.py --load [--conc 8] [--secs 15] [--binary PATH]
 """
 
 import argparse
 import http.client
 import json
+import multiprocessing
 import os
 import shutil
 import socket
@@ -21,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -53,11 +62,115 @@ def pct(samples, p):
     return s[min(len(s) - 1, int(round(p / 100.0 * (len(s) - 1))))]
 
 
+def rss_mb(pid, field="VmRSS"):
+    """The server's resident set (or its peak, VmHWM) in MB, from /proc."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def me_client(port, token, stop, out):
+    """Times GET /me sequentially until told to stop (its own process: no shared GIL)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    samples, bad = [], 0
+    while not stop.is_set():
+        ms, status, _ = request(conn, "GET", "/api/v1/me", token=token)
+        samples.append(ms)
+        bad += status != 200
+    out.put((samples, bad))
+
+
+def login_load(args, port, password, pid, token):
+    """Sign-ins at full rate beside a sequential /me client, with the server's RSS sampled."""
+    ok = {"username": "admin", "password": password}
+    rss = []  # (seconds since the load started, MB)
+    sampling = threading.Event()
+
+    def sampler(t0):
+        while not sampling.is_set():
+            rss.append((time.perf_counter() - t0, rss_mb(pid)))
+            time.sleep(0.1)
+
+    def me_phase():
+        stop, out = multiprocessing.Event(), multiprocessing.Queue()
+        proc = multiprocessing.Process(target=me_client, args=(port, token, stop, out))
+        proc.start()
+        return stop, out, proc
+
+    # Quiet: idle RSS and the /me baseline, nothing else running.
+    time.sleep(2)
+    quiet = []
+    for _ in range(10):
+        quiet.append(rss_mb(pid))
+        time.sleep(0.1)
+    idle = statistics.median(quiet)
+    stop, out, proc = me_phase()
+    time.sleep(3)
+    stop.set()
+    me_before, me_before_bad = out.get(timeout=30)
+    proc.join(timeout=30)
+
+    # Load: --conc sign-in clients and the /me client together for --secs seconds.
+    t0 = time.perf_counter()
+    sampler_thread = threading.Thread(target=sampler, args=(t0,), daemon=True)
+    sampler_thread.start()
+    deadline = t0 + args.secs
+    counts = {"ok": 0, "other": {}}
+    lock = threading.Lock()
+
+    def signer():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while time.perf_counter() < deadline:
+            _, status, _ = request(conn, "POST", "/api/v1/auth/login", ok)
+            with lock:
+                if status == 200:
+                    counts["ok"] += 1
+                else:
+                    counts["other"][status] = counts["other"].get(status, 0) + 1
+
+    stop, out, proc = me_phase()
+    signers = [threading.Thread(target=signer) for _ in range(args.conc)]
+    for t in signers:
+        t.start()
+    for t in signers:
+        t.join(timeout=args.secs + 120)
+    elapsed = time.perf_counter() - t0
+    stop.set()
+    me_during, me_during_bad = out.get(timeout=30)
+    proc.join(timeout=30)
+    t_end = time.perf_counter() - t0
+
+    # After: RSS for 5 more seconds.
+    time.sleep(5)
+    sampling.set()
+    sampler_thread.join(timeout=5)
+    during = [mb for t, mb in rss if t <= t_end]
+    after = [mb for t, mb in rss if t > t_end]
+    hwm = rss_mb(pid, "VmHWM")
+
+    print(f"sign-in load: c={args.conc} for {elapsed:.1f} s, binary {args.binary}")
+    print(f"  logins/s          {counts['ok'] / elapsed:10.1f}   ({counts['ok']} ok, "
+          f"other answers {counts['other'] or 'none'})")
+    print(f"  /me before        p50 {pct(me_before, 50):7.2f} ms   p99 {pct(me_before, 99):7.2f} ms"
+          f"   (n={len(me_before)}, non-200 {me_before_bad})")
+    print(f"  /me during        p50 {pct(me_during, 50):7.2f} ms   p99 {pct(me_during, 99):7.2f} ms"
+          f"   (n={len(me_during)}, non-200 {me_during_bad}, {len(me_during) / elapsed:.0f} req/s)")
+    print(f"  RSS idle          {idle:7.1f} MB")
+    print(f"  RSS max during    {max(during):7.1f} MB   (VmHWM {hwm:.1f} MB)")
+    print(f"  RSS 5 s after     {after[-1]:7.1f} MB   (max over the 5 s {max(after):.1f} MB)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--load", action="store_true", help="sign-ins at full rate beside /me reads")
+    ap.add_argument("--conc", type=int, default=8, help="sign-in clients (--load)")
+    ap.add_argument("--secs", type=float, default=15.0, help="seconds of sign-in load (--load)")
+    ap.add_argument("--binary", default=os.path.join(ROOT, "target", "release", "duban"))
     args = ap.parse_args()
-    binary = os.path.join(ROOT, "target", "release", "duban")
+    binary = args.binary
     if not os.path.exists(binary):
         sys.exit("build first: cargo build --release")
     tmp = tempfile.mkdtemp(prefix="duban-bench-")
@@ -88,6 +201,9 @@ def main():
         _, status, data = request(conn, "POST", "/api/v1/auth/login", ok)
         assert status == 200, data
         token = json.loads(data)["access_token"]
+        if args.load:
+            login_load(args, port, password, server.pid, token)
+            return
 
         def run(name, fn, n):
             samples = []

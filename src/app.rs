@@ -62,6 +62,7 @@ impl Application {
     /// listener (port 0 picks a free port) and builds the server.
     pub fn build(settings: Settings) -> Result<Self, String> {
         let db = open_database(&settings)?;
+        crate::auth::password::start(settings.password_threads);
         crate::bootstrap::run(&db, &settings)?;
         let keys = TokenKeys::from_settings(&settings)?;
         let doc = api::openapi();

@@ -47,7 +47,7 @@ pub fn ensure_account(c: &mut AnyConnection, spec: &AccountSpec) -> Result<Ensur
     if spec.role != Role::Service {
         check_password(&spec.secret, &username).map_err(|m| format!("password: {m}"))?;
     }
-    let hash = password::hash(&spec.secret);
+    let hash = password::hash_blocking(&spec.secret);
     write_tx(c, |c| {
         let unit_id: Option<UnitId> = match &spec.unit {
             Some(name) => Some(
@@ -120,7 +120,7 @@ pub fn set_password(c: &mut AnyConnection, username: &str, secret: &str) -> Resu
         return Err("username: a service account's secret is rotated through the API".into());
     }
     check_password(secret, &name).map_err(|m| format!("password: {m}"))?;
-    let hash = password::hash(secret);
+    let hash = password::hash_blocking(secret);
     write_tx(c, |c| {
         users::replace_credentials(c, user.id, &hash, &system(), "user.password_reset")?;
         Ok::<_, ApiError>(())

@@ -106,6 +106,9 @@ pub struct Settings {
     pub body_limit: usize,
     /// `DUBAN_WORKERS`: HTTP worker threads.
     pub workers: usize,
+    /// `DUBAN_PASSWORD_THREADS`: threads that hash and check passwords (each keeps 19 MiB of
+    /// argon2 memory); 1 on machines with up to 2 cores, else half the cores.
+    pub password_threads: usize,
     /// `DUBAN_TRUST_PROXY`: take the client address from `X-Forwarded-For` (only behind a proxy
     /// that sets it).
     pub trust_proxy: bool,
@@ -149,6 +152,7 @@ struct FileSettings {
     pool_size: Option<u32>,
     body_limit: Option<usize>,
     workers: Option<usize>,
+    password_threads: Option<usize>,
     trust_proxy: Option<bool>,
     reminder_interval: Option<u64>,
     reminder_days_before: Option<u64>,
@@ -187,6 +191,10 @@ impl FileSettings {
         put("POOL_SIZE", self.pool_size.map(|v| v.to_string()));
         put("BODY_LIMIT", self.body_limit.map(|v| v.to_string()));
         put("WORKERS", self.workers.map(|v| v.to_string()));
+        put(
+            "PASSWORD_THREADS",
+            self.password_threads.map(|v| v.to_string()),
+        );
         put("TRUST_PROXY", self.trust_proxy.map(|v| v.to_string()));
         put(
             "REMINDER_INTERVAL",
@@ -303,6 +311,14 @@ impl Settings {
         if !(1..=256).contains(&workers) {
             return Err(bad("DUBAN_WORKERS", "must be 1 to 256"));
         }
+        let password_threads: usize = parse_or(
+            get("DUBAN_PASSWORD_THREADS"),
+            "DUBAN_PASSWORD_THREADS",
+            Some(crate::auth::password::default_threads()),
+        )?;
+        if !(1..=64).contains(&password_threads) {
+            return Err(bad("DUBAN_PASSWORD_THREADS", "must be 1 to 64"));
+        }
         let reminder_interval_secs: u64 = parse_or(
             get("DUBAN_REMINDER_INTERVAL"),
             "DUBAN_REMINDER_INTERVAL",
@@ -335,6 +351,7 @@ impl Settings {
             pool_size,
             body_limit,
             workers,
+            password_threads,
             trust_proxy: parse_bool(get("DUBAN_TRUST_PROXY"), "DUBAN_TRUST_PROXY", false)?,
             reminder_interval_secs,
             reminder_days_before,
@@ -408,6 +425,7 @@ mod tests {
             ("DUBAN_DATABASE_URL", "mysql://x"),
             ("DUBAN_JWT_SECRET", "short"),
             ("DUBAN_POOL_SIZE", "0"),
+            ("DUBAN_PASSWORD_THREADS", "0"),
             ("DUBAN_DEMO", "maybe"),
             ("DUBAN_LOG_FORMAT", "xml"),
         ] {

@@ -102,6 +102,12 @@ pub enum ApiError {
     },
     /// The database is unreachable or the pool is exhausted.
     Unavailable(String),
+    /// Too much work of one kind is already waiting (password checks); try again after this
+    /// many seconds.
+    Overloaded {
+        retry_after_secs: u64,
+        detail: String,
+    },
     /// Anything else: logged with its cause, answered opaquely.
     Internal(String),
 }
@@ -135,6 +141,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many attempts"),
             ApiError::InProgress { .. } => ("in-progress", "The same request is in progress"),
             ApiError::Unavailable(_) => ("unavailable", "The service is unavailable"),
+            ApiError::Overloaded { .. } => ("overloaded", "The service is busy"),
             ApiError::Internal(_) => ("internal", "Internal error"),
         }
     }
@@ -173,6 +180,10 @@ impl ApiError {
                 retry_after_secs,
             }
             | ApiError::InProgress {
+                detail,
+                retry_after_secs,
+            }
+            | ApiError::Overloaded {
                 detail,
                 retry_after_secs,
             } => (
@@ -230,7 +241,9 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::InProgress { .. } => StatusCode::CONFLICT,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Overloaded { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -248,6 +261,9 @@ impl ResponseError for ApiError {
                 retry_after_secs, ..
             }
             | ApiError::InProgress {
+                retry_after_secs, ..
+            }
+            | ApiError::Overloaded {
                 retry_after_secs, ..
             } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));

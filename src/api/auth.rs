@@ -112,6 +112,7 @@ fn token_response(g: Grant) -> HttpResponse {
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Wrong username or password"),
         (status = 429, description = "Too many failed attempts"),
+        (status = 503, description = "Too many password checks are waiting (`/problems/overloaded`), or the database is unreachable (`/problems/unavailable`)", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     ),
     security(())
 )]
@@ -191,6 +192,7 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
         (status = 401, description = "Unknown client or wrong secret"),
         (status = 403, description = "A scope asked for is not held by the client"),
         (status = 429, description = "Too many failed attempts"),
+        (status = 503, description = "Too many password checks are waiting (`/problems/overloaded`), or the database is unreachable (`/problems/unavailable`)", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     ),
     security(())
 )]
@@ -261,6 +263,7 @@ pub async fn get_me(state: web::Data<AppState>, caller: CallerToken) -> ApiResul
         (status = 204, description = "Password changed"),
         (status = 401, description = "The current password is wrong"),
         (status = 429, description = "Too many failed attempts"),
+        (status = 503, description = "Too many password checks are waiting (`/problems/overloaded`), or the database is unreachable (`/problems/unavailable`)", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     )
 )]
 #[put("/me/password")]
@@ -274,7 +277,7 @@ pub async fn change_my_password(
     service::users::check_own_password(&ctx, &b.new_password)?;
     let addr = super::client_address(&req, state.settings.trust_proxy);
     session::check_current_password(&state, &caller.username, b.current_password, &addr).await?;
-    let hash = web::block(move || password::hash(&b.new_password)).await?;
+    let hash = password::hash(b.new_password).await?;
     state
         .db
         .run(move |c| service::users::replace_own_password(c, &ctx, &hash))

@@ -299,7 +299,9 @@ fn complete_operation(op: &mut Operation, secured: bool) {
         let status: u16 = code.parse().unwrap_or(0);
         if let RefOr::T(r) = response {
             if status >= 400 && r.content.is_empty() {
+                let headers = std::mem::take(&mut r.headers);
                 *r = problem_response(status, Some(r.description.clone()));
+                r.headers = headers;
             }
         }
     }

@@ -158,6 +158,7 @@ pub async fn get_user(
     responses(
         (status = 201, description = "The account was created", body = UserCreated),
         (status = 409, description = "The username is taken"),
+        (status = 503, description = "Too many password checks are waiting (`/problems/overloaded`), or the database is unreachable (`/problems/unavailable`)", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     )
 )]
 #[post("/users")]
@@ -177,7 +178,7 @@ pub async fn create_user(
     };
     let checked = service::users::check_new(&ctx, new)?;
     let to_hash = checked.secret.clone();
-    let hash = web::block(move || password::hash(&to_hash)).await?;
+    let hash = password::hash(to_hash).await?;
     let (secret, generated) = (checked.secret.clone(), checked.generated);
     let user = state
         .db
@@ -240,7 +241,7 @@ async fn replace(
         .db
         .run(move |c| service::users::credential_target(c, &check, id, kind, password.as_deref()))
         .await?;
-    let hash = web::block(move || password::hash(&to_hash)).await?;
+    let hash = password::hash(to_hash).await?;
     state
         .db
         .run(move |c| service::users::replace_credential(c, &ctx, id, kind, &hash))
@@ -255,6 +256,7 @@ async fn replace(
     responses(
         (status = 204, description = "The password was set"),
         (status = 404, description = "No such account, or not one the caller may see"),
+        (status = 503, description = "Too many password checks are waiting (`/problems/overloaded`), or the database is unreachable (`/problems/unavailable`)", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     )
 )]
 #[put("/users/{id}/password")]
@@ -276,6 +278,7 @@ pub async fn reset_password(
     responses(
         (status = 200, description = "The new secret, shown once", body = ClientSecret),
         (status = 404, description = "No such account, or not one the caller may see"),
+        (status = 503, description = "Too many password checks are waiting (`/problems/overloaded`), or the database is unreachable (`/problems/unavailable`)", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     )
 )]
 #[post("/users/{id}/client-secret")]

@@ -97,9 +97,10 @@ async fn fail(
     Err(ApiError::Unauthorized(BAD_CREDENTIALS.into()))
 }
 
-/// Verifies a secret off the async workers; `None` verifies against the dummy hash.
+/// Verifies a secret on the hashing pool; `None` verifies against the dummy hash. A full
+/// queue is answered 503 with `Retry-After`.
 async fn verify(stored: Option<String>, secret: String) -> ApiResult<bool> {
-    Ok(actix_web::web::block(move || password::verify(stored.as_deref(), &secret)).await?)
+    Ok(password::verify(stored, secret).await?)
 }
 
 /// Password sign-in of a person. Service accounts use [`client_credentials`].
