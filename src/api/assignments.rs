@@ -177,7 +177,9 @@ pub async fn list_assignments(
     };
     let page = state
         .db
-        .run(move |c| service::assignments::list(c, &ctx, f, after, limit))
+        .read(ctx.principal.user_id, move |c| {
+            service::assignments::list(c, &ctx, f, after, limit)
+        })
         .await?;
     Ok(web::Json(Page::map(page, AssignmentView::from)))
 }
@@ -197,7 +199,9 @@ pub async fn get_assignment(
     let (id, ctx) = (AssignmentId(id.into_inner()), caller.ctx());
     let a = state
         .db
-        .run(move |c| service::assignments::get(c, &ctx, id))
+        .read(ctx.principal.user_id, move |c| {
+            service::assignments::get(c, &ctx, id)
+        })
         .await?;
     Ok(web::Json(a.into()))
 }
