@@ -6,8 +6,10 @@ use crate::auth::token::TokenKeys;
 use crate::config::Settings;
 use crate::db::{migrations, Db};
 use crate::telemetry::{self, Metrics};
-use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method};
+use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, App, HttpServer};
 use std::net::TcpListener;
 use utoipa_actix_web::AppExt;
@@ -50,6 +52,57 @@ pub fn open_database(settings: &Settings) -> Result<Db, String> {
     Ok(db)
 }
 
+/// Adds the read pool of `DUBAN_DATABASE_READ_URL` (PostgreSQL only; ignored with a warning
+/// on SQLite, which has no replicas).
+fn with_read_replica(db: Db, settings: &Settings) -> Result<Db, String> {
+    let Some(url) = &settings.database_read_url else {
+        return Ok(db);
+    };
+    if !settings.database_url.is_postgres() {
+        tracing::warn!("DUBAN_DATABASE_READ_URL is ignored: SQLite has no read replicas");
+        return Ok(db);
+    }
+    let window = std::time::Duration::from_secs(settings.read_your_writes_secs);
+    let db = db
+        .with_replica(url, settings.pool_size, window)
+        .map_err(|e| format!("DUBAN_DATABASE_READ_URL: {e}"))?;
+    tracing::info!(replica = ?url, window_secs = window.as_secs(), "query endpoints read from the replica");
+    Ok(db)
+}
+
+/// Read-your-writes: after a request that may write (any method but GET, HEAD and OPTIONS)
+/// from a signed-in caller, that caller's reads go to the primary for the window. The caller
+/// is the subject of its bearer token, checked like every token; a request without one wrote
+/// nothing of a caller's own to read back.
+async fn note_writer(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let may_write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_owned());
+    let res = next.call(req).await?;
+    if let (true, Some(state), Some(token)) = (may_write, state, bearer) {
+        if state.db.has_replica() {
+            if let Some(user) = state
+                .keys
+                .verify(&token)
+                .ok()
+                .and_then(|c| c.sub.parse().ok())
+            {
+                state.db.note_write(crate::domain::ids::UserId(user));
+            }
+        }
+    }
+    Ok(res)
+}
+
 /// A server bound to its port, ready to run.
 pub struct Application {
     server: Server,
@@ -61,7 +114,7 @@ impl Application {
     /// Opens the database, migrates, creates the configured admin and the demo data, binds the
     /// listener (port 0 picks a free port) and builds the server.
     pub fn build(settings: Settings) -> Result<Self, String> {
-        let db = open_database(&settings)?;
+        let db = with_read_replica(open_database(&settings)?, &settings)?;
         crate::auth::password::start(settings.password_threads);
         crate::bootstrap::run(&db, &settings)?;
         let keys = TokenKeys::from_settings(&settings)?;
@@ -102,6 +155,7 @@ impl Application {
                 )
                 .service(web::redirect("/docs", "/docs/"))
                 .default_service(web::to(api::fallback))
+                .wrap(from_fn(note_writer))
                 .wrap(from_fn(telemetry::observe))
         })
         .workers(workers)

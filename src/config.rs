@@ -70,6 +70,11 @@ pub enum LogFormat {
 pub struct Settings {
     /// `DUBAN_DATABASE_URL`.
     pub database_url: DatabaseUrl,
+    /// `DUBAN_DATABASE_READ_URL`: a PostgreSQL read replica for the query endpoints (ignored,
+    /// with a warning, on SQLite).
+    pub database_read_url: Option<DatabaseUrl>,
+    /// `DUBAN_READ_YOUR_WRITES_SECONDS`: how long a caller who wrote reads from the primary.
+    pub read_your_writes_secs: u64,
     /// `DUBAN_BIND`: the address the API listens on.
     pub bind: SocketAddr,
     /// `DUBAN_DATA_DIR`: where generated files (the JWT key) are kept; defaults to the SQLite
@@ -135,6 +140,8 @@ impl std::error::Error for ConfigError {}
 #[serde(deny_unknown_fields)]
 struct FileSettings {
     database_url: Option<String>,
+    database_read_url: Option<String>,
+    read_your_writes_seconds: Option<u64>,
     bind: Option<String>,
     data_dir: Option<String>,
     jwt_secret: Option<String>,
@@ -168,6 +175,11 @@ impl FileSettings {
             }
         };
         put("DATABASE_URL", self.database_url);
+        put("DATABASE_READ_URL", self.database_read_url);
+        put(
+            "READ_YOUR_WRITES_SECONDS",
+            self.read_your_writes_seconds.map(|v| v.to_string()),
+        );
         put("BIND", self.bind);
         put("DATA_DIR", self.data_dir);
         put("JWT_SECRET", self.jwt_secret);
@@ -229,6 +241,27 @@ impl Settings {
             Some(v) => DatabaseUrl::parse(v).map_err(|m| bad("DUBAN_DATABASE_URL", &m))?,
             None => DatabaseUrl::Sqlite(PathBuf::from("data/duban.db")),
         };
+        let database_read_url = match get("DUBAN_DATABASE_READ_URL") {
+            Some(v) => match DatabaseUrl::parse(v) {
+                Ok(u) if u.is_postgres() => Some(u),
+                Ok(_) => {
+                    return Err(bad(
+                        "DUBAN_DATABASE_READ_URL",
+                        "a read replica is a PostgreSQL URL",
+                    ))
+                }
+                Err(m) => return Err(bad("DUBAN_DATABASE_READ_URL", &m)),
+            },
+            None => None,
+        };
+        let read_your_writes_secs: u64 = parse_or(
+            get("DUBAN_READ_YOUR_WRITES_SECONDS"),
+            "DUBAN_READ_YOUR_WRITES_SECONDS",
+            Some(5),
+        )?;
+        if !(1..=300).contains(&read_your_writes_secs) {
+            return Err(bad("DUBAN_READ_YOUR_WRITES_SECONDS", "must be 1 to 300"));
+        }
         let bind = parse_or(
             get("DUBAN_BIND"),
             "DUBAN_BIND",
@@ -334,6 +367,8 @@ impl Settings {
         }
         Ok(Settings {
             database_url,
+            database_read_url,
+            read_your_writes_secs,
             bind,
             data_dir,
             jwt_secret,
@@ -428,6 +463,8 @@ mod tests {
             ("DUBAN_PASSWORD_THREADS", "0"),
             ("DUBAN_DEMO", "maybe"),
             ("DUBAN_LOG_FORMAT", "xml"),
+            ("DUBAN_DATABASE_READ_URL", "sqlite://replica.db"),
+            ("DUBAN_READ_YOUR_WRITES_SECONDS", "0"),
         ] {
             let e = Settings::from_vars(&vars(&[(k, v)])).unwrap_err();
             assert!(e.0.starts_with(k), "{e} should name {k}");

@@ -297,7 +297,7 @@ impl From<diesel::result::Error> for ApiError {
                 detail: "the record refers to, or is referred to by, another record".into(),
                 field: None,
             },
-            E::DatabaseError(K::ClosedConnection, info) => {
+            E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, info) => {
                 ApiError::Unavailable(info.message().to_owned())
             }
             E::DatabaseError(_, ref info) if is_busy(info.message()) => {

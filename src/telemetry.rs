@@ -118,6 +118,9 @@ impl Metrics {
         self.pool.with_label_values(&["max"]).set(i64::from(s.max));
         let mut out = Vec::new();
         let _ = prometheus::TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        if let Some(replica) = db.replica_stats() {
+            out.extend(replica.exposition().into_bytes());
+        }
         String::from_utf8(out).unwrap_or_default()
     }
 }

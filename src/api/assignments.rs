@@ -177,7 +177,7 @@ pub async fn list_assignments(
     };
     let page = state
         .db
-        .run(move |c| {
+        .read(caller.user_id(), move |c| {
             let ctx = caller.ctx(c)?;
             service::assignments::list(c, &ctx, f, after, limit)
         })
@@ -200,7 +200,9 @@ pub async fn get_assignment(
     let (id, ctx) = (AssignmentId(id.into_inner()), caller.ctx());
     let a = state
         .db
-        .run(move |c| service::assignments::get(c, &ctx, id))
+        .read(ctx.principal.user_id, move |c| {
+            service::assignments::get(c, &ctx, id)
+        })
         .await?;
     Ok(web::Json(a.into()))
 }

@@ -95,7 +95,9 @@ pub async fn list_audit(
     };
     let rows = state
         .db
-        .run(move |c| service::audit::list(c, &ctx, filter, before, limit))
+        .read(ctx.principal.user_id, move |c| {
+            service::audit::list(c, &ctx, filter, before, limit)
+        })
         .await?;
     let page = store::Page::from_rows(rows, limit, |e| e.id);
     Ok(web::Json(Page::map(page, AuditView::from)))

@@ -254,7 +254,9 @@ pub async fn list_overdue(
     let (as_of, severity) = (q.as_of, q.severity);
     let (as_of, rows) = state
         .db
-        .run(move |c| service::desk::overdue(c, &ctx, f, as_of, severity, (after, limit)))
+        .read(ctx.principal.user_id, move |c| {
+            service::desk::overdue(c, &ctx, f, as_of, severity, (after, limit))
+        })
         .await?;
     Ok(web::Json(desk_page(rows, limit, as_of)))
 }
@@ -306,7 +308,9 @@ pub async fn list_due_soon(
     let as_of = q.as_of;
     let (as_of, rows) = state
         .db
-        .run(move |c| service::desk::due_soon(c, &ctx, f, as_of, days, (after, limit)))
+        .read(ctx.principal.user_id, move |c| {
+            service::desk::due_soon(c, &ctx, f, as_of, days, (after, limit))
+        })
         .await?;
     Ok(web::Json(desk_page(rows, limit, as_of)))
 }
@@ -322,7 +326,9 @@ pub async fn get_inbox(
     let (Query(q), ctx) = (query, caller.ctx());
     let inbox = state
         .db
-        .run(move |c| service::desk::inbox(c, &ctx, q.unit, q.as_of))
+        .read(ctx.principal.user_id, move |c| {
+            service::desk::inbox(c, &ctx, q.unit, q.as_of)
+        })
         .await?;
     let as_of = inbox.as_of;
     Ok(web::Json(Inbox {

@@ -118,7 +118,9 @@ pub async fn get_summary(
     let ctx = caller.ctx();
     let (plan, answers, rows) = state
         .db
-        .run(move |c| service::documents::summary(c, &ctx, plan_id, unit))
+        .read(ctx.principal.user_id, move |c| {
+            service::documents::summary(c, &ctx, plan_id, unit)
+        })
         .await?;
     let accept = accepts(&req);
     if accept.contains(crate::documents::XLSX) {
@@ -215,7 +217,9 @@ pub async fn get_annual_report(
     let unit = service::documents::annual_report_unit(&ctx, query.0.unit.map(UnitId))?;
     let input = state
         .db
-        .run(move |c| service::documents::annual_report(c, &ctx, plan_id, unit))
+        .read(ctx.principal.user_id, move |c| {
+            service::documents::annual_report(c, &ctx, plan_id, unit)
+        })
         .await?;
     let bytes = crate::documents::docx::annual_report(&input).map_err(ApiError::internal)?;
     let name = format!("plan-{plan_id}-unit-{unit}-report.docx");

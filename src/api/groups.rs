@@ -84,7 +84,9 @@ pub async fn list_groups(
     let ctx = caller.ctx();
     let page = state
         .db
-        .run(move |c| service::groups::list(c, &ctx, after, limit))
+        .read(ctx.principal.user_id, move |c| {
+            service::groups::list(c, &ctx, after, limit)
+        })
         .await?;
     Ok(web::Json(Page::map(page, GroupView::from)))
 }
@@ -104,7 +106,9 @@ pub async fn get_group(
     let (id, ctx) = (GroupId(id.into_inner()), caller.ctx());
     let group = state
         .db
-        .run(move |c| service::groups::get(c, &ctx, id))
+        .read(ctx.principal.user_id, move |c| {
+            service::groups::get(c, &ctx, id)
+        })
         .await?;
     Ok(web::Json(group.into()))
 }

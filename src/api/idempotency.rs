@@ -83,7 +83,8 @@ impl Idempotency {
         let mut pause = Wait::from_millis(20);
         loop {
             let (me, key, owner) = (self.clone(), key.clone(), owner.clone());
-            match db.run(move |c| me.claim(c, &key, &owner)).await? {
+            let claim = move |c: &mut AnyConnection| me.claim(c, &key, &owner);
+            match db.run(move |c| crate::db::one_writer(c, claim)).await? {
                 Claim::Held => break,
                 Claim::Answered(status, body) => return Ok(replayed(status, body)),
                 Claim::Changed => {}
@@ -120,7 +121,9 @@ impl Idempotency {
             .await;
         if done.is_err() {
             let released = db
-                .run(move |c| Ok(idempotency::unlock(c, user, &key, &owner)?))
+                .run(move |c| {
+                    crate::db::one_writer(c, |c| Ok(idempotency::unlock(c, user, &key, &owner)?))
+                })
                 .await;
             if let Err(e) = released {
                 tracing::warn!(error = %e, "could not release an Idempotency-Key; it lapses");

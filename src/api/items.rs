@@ -165,7 +165,9 @@ pub async fn get_plan_tree(
     let (id, ctx) = (PlanId(id.into_inner()), caller.ctx());
     let (plan, items) = state
         .db
-        .run(move |c| service::items::tree(c, &ctx, id))
+        .read(ctx.principal.user_id, move |c| {
+            service::items::tree(c, &ctx, id)
+        })
         .await?;
     Ok(web::Json(PlanTree {
         plan: plan.into(),
@@ -196,7 +198,9 @@ pub async fn list_measures(
     };
     let page = state
         .db
-        .run(move |c| service::items::measures(c, &ctx, id, f, after, limit))
+        .read(ctx.principal.user_id, move |c| {
+            service::items::measures(c, &ctx, id, f, after, limit)
+        })
         .await?;
     Ok(web::Json(Page::map(page, ItemView::from)))
 }

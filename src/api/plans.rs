@@ -56,7 +56,9 @@ pub async fn list_plans(
     let (Query(q), ctx) = (query, caller.ctx());
     let rows = state
         .db
-        .run(move |c| service::plans::list(c, &ctx, q.year, q.state, after, limit))
+        .read(ctx.principal.user_id, move |c| {
+            service::plans::list(c, &ctx, q.year, q.state, after, limit)
+        })
         .await?;
     Ok(web::Json(Page::map(
         store::Page::from_rows(rows, limit, |p| p.id.0),
@@ -102,7 +104,9 @@ pub async fn get_plan(
     let (id, ctx) = (PlanId(id.into_inner()), caller.ctx());
     let plan = state
         .db
-        .run(move |c| service::plans::get(c, &ctx, id))
+        .read(ctx.principal.user_id, move |c| {
+            service::plans::get(c, &ctx, id)
+        })
         .await?;
     Ok(web::Json(plan.into()))
 }

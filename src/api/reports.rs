@@ -171,7 +171,9 @@ pub async fn list_reports(
     f.plan_id = q.plan_id.map(PlanId);
     let rows = state
         .db
-        .run(move |c| service::reports::list(c, &ctx, f, after, limit))
+        .read(ctx.principal.user_id, move |c| {
+            service::reports::list(c, &ctx, f, after, limit)
+        })
         .await?;
     Ok(web::Json(Page::map(
         store::Page::from_rows(rows, limit, |r| r.id.0),
@@ -248,7 +250,7 @@ pub async fn get_report(
     let id = ReportId(id.into_inner());
     let r = state
         .db
-        .run(move |c| {
+        .read(caller.user_id(), move |c| {
             let ctx = caller.ctx(c)?;
             service::reports::get(c, &ctx, id)
         })
@@ -423,7 +425,9 @@ pub async fn list_revisions(
     let (id, ctx) = (ReportId(id.into_inner()), caller.ctx());
     let revs = state
         .db
-        .run(move |c| service::reports::revisions(c, &ctx, id))
+        .read(ctx.principal.user_id, move |c| {
+            service::reports::revisions(c, &ctx, id)
+        })
         .await?;
     revs.into_iter()
         .map(|r| {

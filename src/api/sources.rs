@@ -113,7 +113,9 @@ pub async fn list_sources(
     let (q, ctx) = (query.0.q, caller.ctx());
     let rows = state
         .db
-        .run(move |c| service::sources::list(c, &ctx, q, after, limit))
+        .read(ctx.principal.user_id, move |c| {
+            service::sources::list(c, &ctx, q, after, limit)
+        })
         .await?;
     Ok(web::Json(Page::map(
         store::Page::from_rows(rows, limit, |s| s.id.0),
@@ -162,7 +164,9 @@ pub async fn get_source(
     let (id, ctx) = (SourceId(id.into_inner()), caller.ctx());
     let (source, rows) = state
         .db
-        .run(move |c| service::sources::trace(c, &ctx, id))
+        .read(ctx.principal.user_id, move |c| {
+            service::sources::trace(c, &ctx, id)
+        })
         .await?;
     let measures = rows
         .into_iter()

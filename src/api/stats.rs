@@ -148,7 +148,9 @@ async fn stats(
     let ctx = caller.ctx();
     let (as_of, rows) = state
         .db
-        .run(move |c| service::desk::stats(c, &ctx, dim, q.plan, q.as_of))
+        .read(ctx.principal.user_id, move |c| {
+            service::desk::stats(c, &ctx, dim, q.plan, q.as_of)
+        })
         .await?;
     let mut items: Vec<StatItem> = rows.into_iter().map(stat_item).collect();
     if dim == Dimension::Unit {
@@ -206,7 +208,9 @@ pub async fn stats_plan(
     let (plan, as_of, ctx) = (id.into_inner(), query.0.as_of, caller.ctx());
     let figures = state
         .db
-        .run(move |c| service::desk::plan_stats(c, &ctx, plan, as_of))
+        .read(ctx.principal.user_id, move |c| {
+            service::desk::plan_stats(c, &ctx, plan, as_of)
+        })
         .await?;
     let mut cumulative = 0;
     let by_month = figures

@@ -122,7 +122,9 @@ pub async fn list_units(
     };
     let page = state
         .db
-        .run(move |c| service::units::list(c, &ctx, filter, after, limit))
+        .read(ctx.principal.user_id, move |c| {
+            service::units::list(c, &ctx, filter, after, limit)
+        })
         .await?;
     Ok(web::Json(Page::map(page, UnitView::from)))
 }
@@ -145,7 +147,9 @@ pub async fn get_unit(
     let (id, ctx) = (UnitId(id.into_inner()), caller.ctx());
     let unit = state
         .db
-        .run(move |c| service::units::get(c, &ctx, id))
+        .read(ctx.principal.user_id, move |c| {
+            service::units::get(c, &ctx, id)
+        })
         .await?;
     Ok(web::Json(unit.into()))
 }

@@ -101,7 +101,9 @@ pub async fn list_urges(
     };
     let page = state
         .db
-        .run(move |c| service::urges::list(c, &ctx, f, before, limit))
+        .read(ctx.principal.user_id, move |c| {
+            service::urges::list(c, &ctx, f, before, limit)
+        })
         .await?;
     Ok(web::Json(Page::map(page, UrgeView::from)))
 }
@@ -121,7 +123,9 @@ pub async fn get_urge(
     let (id, ctx) = (id.into_inner(), caller.ctx());
     let urge = state
         .db
-        .run(move |c| service::urges::get(c, &ctx, id))
+        .read(ctx.principal.user_id, move |c| {
+            service::urges::get(c, &ctx, id)
+        })
         .await?;
     Ok(web::Json(urge.into()))
 }

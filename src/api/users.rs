@@ -122,7 +122,9 @@ pub async fn list_users(
     };
     let rows = state
         .db
-        .run(move |c| service::users::list(c, &ctx, filter, after, limit))
+        .read(ctx.principal.user_id, move |c| {
+            service::users::list(c, &ctx, filter, after, limit)
+        })
         .await?;
     let page = store::Page::from_rows(rows, limit, |u| u.id.0);
     Ok(web::Json(Page::map(page, UserView::from)))
@@ -146,7 +148,9 @@ pub async fn get_user(
     let (id, ctx) = (UserId(id.into_inner()), caller.ctx());
     let user = state
         .db
-        .run(move |c| service::users::get(c, &ctx, id))
+        .read(ctx.principal.user_id, move |c| {
+            service::users::get(c, &ctx, id)
+        })
         .await?;
     Ok(web::Json(user.into()))
 }

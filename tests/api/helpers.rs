@@ -176,8 +176,18 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
+    // On PostgreSQL the query endpoints read through the read pool, here on the primary itself
+    // (its connections refuse writes, so a query endpoint that wrote would fail).
+    if db.is_postgres() {
+        vars.insert("DUBAN_DATABASE_READ_URL".into(), url.clone());
+    }
+    // `{db}` in a value stands for this test's PostgreSQL database name.
+    let name = match &db {
+        TestDb::Postgres { name, .. } => name.clone(),
+        TestDb::Sqlite(_) => String::new(),
+    };
     for (k, v) in extra {
-        vars.insert(k.to_string(), v.to_string());
+        vars.insert(k.to_string(), v.replace("{db}", &name));
     }
     let settings = Settings::from_vars(&vars).expect("test settings");
     let app = Application::build(settings).expect("app builds");

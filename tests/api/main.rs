@@ -22,6 +22,7 @@ mod ops;
 mod plans;
 mod property;
 mod property_model;
+mod replica;
 mod report_versions;
 mod report_writers;
 mod reports;
