@@ -47,8 +47,10 @@ KEEP=${KEEP:-0}
 ACCOUNTS=${ACCOUNTS:-64}
 OUT=${OUT:-bench/results/load}
 DBPREFIX=${DBPREFIX:-duban_loadbench}
-BIN=target/release/duban
-LOAD=target/release/examples/load
+# cargo's target directory (CARGO_TARGET_DIR if set, as cargo itself reads it).
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+BIN=$TARGET_DIR/release/duban
+LOAD=$TARGET_DIR/release/examples/load
 
 for v in DURATION WARMUP LOGIN_C SQLITE_REPORTS BUDGET STEP ACCOUNTS; do
     [[ ${!v} =~ ^[0-9]+$ ]] || { echo "$v must be a whole number" >&2; exit 2; }
