@@ -104,7 +104,8 @@ impl ManageConnection for ConnectionManager {
                 Ok(AnyConnection::Pg(c))
             }
             DatabaseUrl::Sqlite(path) => {
-                let mut c = diesel::SqliteConnection::establish(&path.to_string_lossy())
+                let url = path.to_string_lossy();
+                let mut c = diesel::SqliteConnection::establish(&url)
                     .map_err(r2d2::Error::ConnectionError)?;
                 c.batch_execute(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
@@ -112,7 +113,7 @@ impl ManageConnection for ConnectionManager {
                 )
                 .map_err(r2d2::Error::QueryError)?;
                 if let Some(lock) = &self.writer {
-                    writer::Carrier::attach(&mut c, lock.clone());
+                    writer::Carrier::attach(&mut c, lock.clone(), &url);
                 }
                 Ok(AnyConnection::Sqlite(c))
             }

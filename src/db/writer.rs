@@ -86,8 +86,13 @@ pub struct Carrier {
 
 impl Carrier {
     /// Puts `lock` on a new connection.
-    pub fn attach(conn: &mut diesel::SqliteConnection, lock: WriterLock) {
+    /// The default instrumentation it wraps is made here, after the connection was
+    /// established: while it is made, [`attaching_url`] names the connection's database, since
+    /// it will not see the establishment itself.
+    pub fn attach(conn: &mut diesel::SqliteConnection, lock: WriterLock, url: &str) {
+        ATTACHING.with(|a| *a.borrow_mut() = Some(url.to_owned()));
         let inner = diesel::connection::get_default_instrumentation();
+        ATTACHING.with(|a| *a.borrow_mut() = None);
         conn.set_instrumentation(Carrier { lock, inner });
     }
 }
@@ -98,6 +103,18 @@ impl Instrumentation for Carrier {
             i.on_connection_event(event);
         }
     }
+}
+
+thread_local! {
+    static ATTACHING: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The database of the SQLite connection whose instrumentation is being made on this thread,
+/// if any: a default instrumentation (see `diesel::connection::set_default_instrumentation`)
+/// made for a pooled SQLite connection is made after the connection was established, and can
+/// learn its database here.
+pub fn attaching_url() -> Option<String> {
+    ATTACHING.with(|a| a.borrow().clone())
 }
 
 /// The error of a writer that waited [`WAIT`] in vain: "database is busy", answered as a 503.

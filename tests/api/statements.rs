@@ -81,7 +81,8 @@ fn install() {
     INSTALL.call_once(|| {
         set_default_instrumentation(|| {
             Some(Box::new(Counter {
-                url: String::new(),
+                // A pooled SQLite connection gets its instrumentation after it was established.
+                url: duban::db::writer::attaching_url().unwrap_or_default(),
                 cached: HashSet::new(),
             }))
         })
