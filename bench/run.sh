@@ -21,7 +21,7 @@
 # Knobs: SIZES="10000 100000 1000000" CONC="4 16 64" DURATION=8 WARMUP=2 LOGIN_C=8
 #        SCENARIOS="submit assignments report overdue stats" SQLITE=1 SQLITE_REPORTS=100000
 #        BUDGET=2400 (seconds overall) STEP=900 (seconds per step) KEEP=1 (keep databases)
-#        ACCOUNTS=64 (service accounts) OUT=bench/results/load (raw JSON, scripts, plans)
+#        BUILD=0 (use the release binaries already built) ACCOUNTS=64 (service accounts) OUT=bench/results/load (raw JSON, scripts, plans)
 # Talks to 127.0.0.1 only; stops its servers and drops its databases on exit or Ctrl-C.
 
 set -euo pipefail
@@ -175,7 +175,11 @@ load() {
 
 # --- 1. the binaries -------------------------------------------------------------------------
 say "cargo build --release (the server and the load generator)"
-bounded 3600 cargo build --release --bin duban --example load
+if [ "${BUILD:-1}" = 1 ]; then
+    bounded 3600 cargo build --release --bin duban --example load
+else
+    echo "BUILD=0: using the binaries already in $TARGET_DIR/release" >&2
+fi
 timeout 30 pg_isready -h 127.0.0.1 -p 5432 -q || { echo "no PostgreSQL on 127.0.0.1:5432" >&2; exit 1; }
 HAVE_BENCH_DATA=0
 "$BIN" bench-data --help >/dev/null 2>&1 && HAVE_BENCH_DATA=1
