@@ -234,6 +234,13 @@ make_accounts() {
         printf '%s' "$DUBAN_BENCH_PASSWORD" | DUBAN_DATABASE_URL="$url" DUBAN_LOG=warn DUBAN_DATA_DIR="$WORK/data" \
             timeout 120 "$BIN" user add --username "bench-unit-$k" --role service --unit "$name" --password-stdin >/dev/null
     done <<<"$names"
+    grant_submit "$url"
+}
+
+# grant_submit URL: the bench's department systems may also submit (reports:submit), as an
+# administrator grants it to a unit's system; service accounts are made without it.
+grant_submit() {
+    local url=$1
     local grant="UPDATE users SET scopes = 'assignments:read reports:read reports:write reports:submit' WHERE username LIKE 'bench-unit-%'"
     if [ "${url#sqlite}" != "$url" ]; then
         python3 -c "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()" "${url#sqlite://}" "$grant"
@@ -250,6 +257,7 @@ generate() {
         how="duban bench-data --reports $n --accounts $ACCOUNTS"
         DUBAN_DATABASE_URL="$url" DUBAN_LOG=warn DUBAN_DATA_DIR="$WORK/data" \
             bounded "$STEP" "$BIN" bench-data --reports "$n" --accounts "$ACCOUNTS" >"$WORK/gen-$label.out"
+        grant_submit "$url"
     elif [ "${url#sqlite}" != "$url" ]; then
         # SQLite without the generator: the PostgreSQL database of the same size, copied.
         local src="${DBPREFIX}_$n"
