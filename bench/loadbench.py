@@ -162,7 +162,9 @@ def typed(literal):
     (logged as 't' / 'f')."""
     if literal in ("'t'", "'f'"):
         return f"CAST({literal} AS boolean)"
-    if re.fullmatch(r"'\{[^']*\}'", literal):  # an array, e.g. ANY($1) over states or ids
+    # An array, e.g. ANY($1) over states or ids (a JSON object such as an audit entry's detail,
+    # with its quoted keys, is not one).
+    if re.fullmatch(r"'\{[^'\":]*\}'", literal):
         inner = literal[2:-2]
         kind = "bigint" if inner and all(x.strip().lstrip("-").isdigit() for x in inner.split(",")) else "text"
         return f"CAST({literal} AS {kind}[])"
