@@ -16,9 +16,6 @@ built from the statements the server itself sent, and the plans of those stateme
         writes the least-work statement of a desk question as a pgbench script.
     loadbench.py explain --db DB --sql F.explain.sql --out F.txt --json F.json
         EXPLAIN (ANALYZE, BUFFERS) of every captured statement, in one rolled-back transaction.
-    loadbench.py tosqlite --db DB --sqlite FILE
-        copies the units, plan, assignments and reports of a PostgreSQL database into a migrated
-        SQLite file (used only while `duban bench-data` is not available).
 
 Everything talks to 127.0.0.1 only and every wait is bounded.
 """
@@ -33,7 +30,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import desk_bench  # noqa: E402  (the log parsing of bench/desk.sh, reused)
+import pglog  # noqa: E402  (PostgreSQL log records, logged parameters, their types)
 
 PG = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
 PGBENCH = os.environ.get("PGBENCH", "pgbench")
@@ -102,15 +99,7 @@ def statements(path, start, end, db):
     with open(path, "rb") as f:
         f.seek(start)
         raw = f.read(end - start).decode("utf-8", errors="replace")
-    records = []
-    for line in raw.split("\n"):
-        m = desk_bench.RECORD.match(line)
-        if m:
-            pid = desk_bench.PID.search(m.group("prefix"))
-            records.append([pid.group(1) if pid else "", m.group("level"), m.group("text"), m.group("prefix")])
-        elif records:
-            records[-1][2] += "\n" + line
-    records = [(p, lv, t) for p, lv, t, pre in records if f"@{db} " in pre + " "]
+    records = pglog.records(raw, db)
     out = []
     for i, (pid, level, text) in enumerate(records):
         if level != "LOG":
@@ -125,7 +114,7 @@ def statements(path, start, end, db):
         params = {}
         for pid2, level2, text2 in records[i + 1:i + 4]:
             if pid2 == pid and level2 == "DETAIL" and text2.startswith("parameters:"):
-                params = {int(k): v for k, v in desk_bench.PARAM.findall(text2)}
+                params = pglog.params(text2)
                 break
             if pid2 == pid and level2 == "LOG":
                 break
@@ -158,8 +147,8 @@ COLUMNS = {
 
 
 def typed(literal):
-    """A logged parameter as a typed constant: desk_bench's reading of its shape, plus booleans
-    (logged as 't' / 'f')."""
+    """A logged parameter as a typed constant: pglog.typed's reading of its shape, plus booleans
+    (logged as 't' / 'f') and arrays."""
     if literal in ("'t'", "'f'"):
         return f"CAST({literal} AS boolean)"
     # An array, e.g. ANY($1) over states or ids (a JSON object such as an audit entry's detail,
@@ -168,7 +157,7 @@ def typed(literal):
         inner = literal[2:-2]
         kind = "bigint" if inner and all(x.strip().lstrip("-").isdigit() for x in inner.split(",")) else "text"
         return f"CAST({literal} AS {kind}[])"
-    return desk_bench.typed(literal)
+    return pglog.typed(literal)
 
 
 def column_of(sql, k):
@@ -385,46 +374,6 @@ def cmd_explain(args):
     log(f"explain {os.path.basename(args.sql)}: {summary}")
 
 
-# ---------------------------------------------------------------------------------------------
-# tosqlite
-
-COPIED = ["units", "plans", "plan_items", "assignments", "reports"]
-# Accounts are not copied: the generated reports only (the bench's own name their writers).
-ONLY = {"reports": " WHERE created_by IS NULL AND updated_by IS NULL AND reviewed_by IS NULL"}
-
-
-def cmd_tosqlite(args):
-    import csv
-    import io
-    import sqlite3
-    lite = sqlite3.connect(args.sqlite, timeout=60)
-    lite.execute("PRAGMA foreign_keys = ON")
-    for table in COPIED:
-        mine = [r[1] for r in lite.execute(f"PRAGMA table_info({table})")]
-        theirs = psql(args.db, "SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY ordinal_position) "
-                               f"FROM information_schema.columns WHERE table_name = '{table}' "
-                               "AND table_schema = 'public'").split(",")
-        types = dict(c.split(":", 1) for c in theirs)
-        cols = [c for c in mine if c in types]
-        out = subprocess.run(["psql", *PG, "-X", "-d", args.db, "-c",
-                              f"COPY (SELECT {', '.join(cols)} FROM {table}{ONLY.get(table, '')} ORDER BY id) TO STDOUT WITH (FORMAT csv, NULL '\\N')"],
-                             check=True, capture_output=True, text=True, timeout=1800).stdout
-        rows = []
-        for r in csv.reader(io.StringIO(out)):
-            row = []
-            for c, v in zip(cols, r):
-                if v == "\\N":
-                    v = None
-                elif types[c] == "boolean":
-                    v = 1 if v == "t" else 0
-                row.append(v)
-            rows.append(row)
-        with lite:
-            lite.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows)
-        log(f"tosqlite: {table}: {len(rows)} rows")
-    lite.close()
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -457,11 +406,8 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--json", required=True)
     p.add_argument("--timeout", type=float, default=600)
-    p = sub.add_parser("tosqlite")
-    p.add_argument("--db", required=True)
-    p.add_argument("--sqlite", required=True)
     args = ap.parse_args()
-    {"tosqlite": cmd_tosqlite, "lookups": cmd_lookups, "script": cmd_script, "pgbench": cmd_pgbench, "least": cmd_least,
+    {"lookups": cmd_lookups, "script": cmd_script, "pgbench": cmd_pgbench, "least": cmd_least,
      "explain": cmd_explain}[args.cmd](args)
 
 

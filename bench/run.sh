@@ -4,8 +4,8 @@
 # the embedded default (SQLite) at 10^5; writes bench/RESULTS.md and bench/results/growth.svg.
 #
 #   1. builds the release binary and the load generator once (cargo build --release);
-#   2. for each size: a fresh PostgreSQL database, migrated and filled (`duban bench-data`, or
-#      bench/desk-data.sql cut to size while that command does not exist), the bench accounts;
+#   2. for each size: a fresh PostgreSQL database, migrated and filled with `duban bench-data`
+#      (the data and the bench accounts), the accounts granted reports:submit;
 #   3. a release server with statement logging on the database: each scenario's requests are
 #      made once and the statements they sent, read back from PostgreSQL's log, become pgbench
 #      scripts (bench/loadbench.py script); then logging goes off and a fresh server is started;
@@ -13,7 +13,8 @@
 #      the same clients, warm-up and duration; for the desk also the least work the question
 #      needs; sign-in once (at the first size) with `GET /me` timed beside it and the RSS sampled;
 #   5. EXPLAIN (ANALYZE, BUFFERS) of every captured statement (rolled back);
-#   6. SQLite at 10^5 reports: submit and the reads through the API (no pgbench there);
+#   6. SQLite at 10^5 reports, filled the same way: submit and the reads through the API (no
+#      pgbench there);
 #   7. bench/report.py writes bench/RESULTS.md and bench/results/growth.svg.
 #
 # Usage: bash bench/run.sh                      full run (under about 30 minutes on 2 cores)
@@ -165,7 +166,7 @@ start_server() {
     DUBAN_LOG=warn DUBAN_BIND="127.0.0.1:$PORT" DUBAN_DATA_DIR="$WORK/data" \
         "$BIN" serve >>"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
-    timeout 120 python3 bench/desk_bench.py ready --port "$PORT" --pid "$SERVER_PID" --timeout 90
+    timeout 120 python3 bench/pglog.py ready --port "$PORT" --pid "$SERVER_PID" --timeout 90
 }
 
 # load ARGS...: the load generator against the running server.
@@ -181,8 +182,6 @@ else
     echo "BUILD=0: using the binaries already in $TARGET_DIR/release" >&2
 fi
 timeout 30 pg_isready -h 127.0.0.1 -p 5432 -q || { echo "no PostgreSQL on 127.0.0.1:5432" >&2; exit 1; }
-HAVE_BENCH_DATA=0
-"$BIN" bench-data --help >/dev/null 2>&1 && HAVE_BENCH_DATA=1
 
 mkdir -p "$OUT"
 rm -f "$OUT"/*.json "$OUT"/*.pgbench "$OUT"/*.explain.sql "$OUT"/*.txt
@@ -198,7 +197,7 @@ json.dump({"date": sh("date -u '+%Y-%m-%d %H:%M UTC'"), "nproc": os.cpu_count(),
            "mem": sh("awk '/MemTotal/ {printf \"%.0f GB\", \$2 / 1048576}' /proc/meminfo"),
            "commit": sh("git rev-parse --short HEAD"), "dirty": sh("git status --porcelain -- src migrations Cargo.toml Cargo.lock examples | wc -l"),
            "rustc": sh("rustc --version"), "pg": sh("psql -h 127.0.0.1 -U postgres -X -Atc 'SHOW server_version'"),
-           "pgbench": sh("$PGBENCH --version"), "bench_data": $HAVE_BENCH_DATA == 1,
+           "pgbench": sh("$PGBENCH --version"),
            "sizes": "$SIZES".split(), "conc": "$CONC".split(), "duration": $DURATION, "warmup": $WARMUP,
            "login_c": $LOGIN_C, "accounts": $ACCOUNTS, "budget": $BUDGET}, open(sys.argv[1], "w"), indent=1)
 EOF
@@ -216,27 +215,6 @@ fi
 prefix=$(timeout 60 "${PSQL[@]}" -d postgres -Atc 'SHOW log_line_prefix')
 case "$prefix" in *%d*) ;; *) echo "log_line_prefix ($prefix) must contain %d to tell databases apart" >&2; exit 1 ;; esac
 
-# make_accounts URL: bench-office (coordinator) and bench-unit-1..ACCOUNTS (service accounts
-# that may submit, one per unit with assignments): what `duban bench-data --accounts` makes.
-make_accounts() {
-    local url=$1 names k=0
-    printf '%s' "$DUBAN_BENCH_PASSWORD" | DUBAN_DATABASE_URL="$url" DUBAN_LOG=warn DUBAN_DATA_DIR="$WORK/data" \
-        timeout 120 "$BIN" user add --username bench-office --role coordinator --password-stdin >/dev/null
-    if [ "${url#sqlite}" != "$url" ]; then
-        names=$(python3 -c "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print('\n'.join(r[0] for r in c.execute(
-            'SELECT name FROM units u WHERE EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id) ORDER BY id LIMIT $ACCOUNTS')))" "${url#sqlite://}")
-    else
-        names=$(timeout 60 "${PSQL[@]}" -d "${url##*/}" -Atc "SELECT name FROM units u
-            WHERE EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id) ORDER BY id LIMIT $ACCOUNTS")
-    fi
-    while IFS= read -r name; do
-        k=$((k + 1))
-        printf '%s' "$DUBAN_BENCH_PASSWORD" | DUBAN_DATABASE_URL="$url" DUBAN_LOG=warn DUBAN_DATA_DIR="$WORK/data" \
-            timeout 120 "$BIN" user add --username "bench-unit-$k" --role service --unit "$name" --password-stdin >/dev/null
-    done <<<"$names"
-    grant_submit "$url"
-}
-
 # grant_submit URL: the bench's department systems may also submit (reports:submit), as an
 # administrator grants it to a unit's system; service accounts are made without it.
 grant_submit() {
@@ -253,27 +231,10 @@ grant_submit() {
 generate() {
     local url=$1 n=$2 label=$3 t0 how
     t0=$(date +%s.%N)
-    if [ "$HAVE_BENCH_DATA" = 1 ]; then
-        how="duban bench-data --reports $n --accounts $ACCOUNTS"
-        DUBAN_DATABASE_URL="$url" DUBAN_LOG=warn DUBAN_DATA_DIR="$WORK/data" \
-            bounded "$STEP" "$BIN" bench-data --reports "$n" --accounts "$ACCOUNTS" >"$WORK/gen-$label.out"
-        grant_submit "$url"
-    elif [ "${url#sqlite}" != "$url" ]; then
-        # SQLite without the generator: the PostgreSQL database of the same size, copied.
-        local src="${DBPREFIX}_$n"
-        printf '%s\n' "${DBS[@]}" | grep -qx "$src" || { echo "SQLite at $n reports needs the PostgreSQL run at $n first (or duban bench-data)" >&2; return 1; }
-        how="copied from PostgreSQL (bench/desk-data.sql cut to $n reports), then duban standing backfill"
-        bounded "$STEP" python3 bench/loadbench.py tosqlite --db "$src" --sqlite "${url#sqlite://}"
-        DUBAN_DATABASE_URL="$url" DUBAN_LOG=warn DUBAN_DATA_DIR="$WORK/data" bounded "$STEP" "$BIN" standing backfill >&2
-        make_accounts "$url"
-    else
-        how="bench/desk-data.sql, reports cut to $n, then duban standing backfill"
-        bounded "$STEP" "${PSQL[@]}" -d "${url##*/}" -f bench/desk-data.sql
-        bounded "$STEP" "${PSQL[@]}" -d "${url##*/}" -c "DELETE FROM reports WHERE id > $n" -c "VACUUM ANALYZE reports"
-        DUBAN_DATABASE_URL="$url" DUBAN_LOG=warn DUBAN_DATA_DIR="$WORK/data" bounded "$STEP" "$BIN" standing backfill >&2
-        bounded "$STEP" "${PSQL[@]}" -d "${url##*/}" -c "VACUUM ANALYZE"
-        make_accounts "$url"
-    fi
+    how="duban bench-data --reports $n --accounts $ACCOUNTS"
+    DUBAN_DATABASE_URL="$url" DUBAN_LOG=warn DUBAN_DATA_DIR="$WORK/data" \
+        bounded "$STEP" "$BIN" bench-data --reports "$n" --accounts "$ACCOUNTS" >"$WORK/gen-$label.out"
+    grant_submit "$url"
     python3 -c "import json, sys; json.dump({'label': sys.argv[1], 'reports_asked': int(sys.argv[2]), 'how': sys.argv[3],
         'seconds': round(float(sys.argv[5]) - float(sys.argv[4]), 1)}, open(sys.argv[6], 'w'))" \
         "$label" "$n" "$how" "$t0" "$(date +%s.%N)" "$OUT/gen-$label.json"
