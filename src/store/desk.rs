@@ -10,6 +10,7 @@ use crate::db::text::sql_literal;
 use crate::db::{AnyConnection, MultiBackend};
 use crate::domain::assignment::{AssignmentRole, AssignmentState, Cycle};
 use crate::domain::report::{ReportStatus, Workflow};
+use crate::store::Fixed;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::query_builder::BoxedSqlQuery;
@@ -55,7 +56,9 @@ impl Sql {
         self.text.push_str(s);
     }
 
-    fn query(self) -> BoxedSqlQuery<'static, MultiBackend, diesel::query_builder::SqlQuery> {
+    /// The statement, kept prepared per connection ([`Fixed`]): its text depends only on
+    /// which filters are given, never on their values, so a connection holds a few dozen.
+    fn query(self) -> Fixed<BoxedSqlQuery<'static, MultiBackend, diesel::query_builder::SqlQuery>> {
         let mut q = diesel::sql_query(self.text).into_boxed::<MultiBackend>();
         for b in self.binds {
             q = match b {
@@ -65,7 +68,7 @@ impl Sql {
                 Bind::Stamp(s) => q.bind::<Timestamp, _>(s),
             };
         }
-        q
+        Fixed(q)
     }
 }
 
@@ -314,15 +317,15 @@ pub struct StatRow {
 struct Facts {
     /// How many assignments a row stands for.
     n: &'static str,
-    /// A sent report stands.
+    /// How many of them have a sent report standing.
     reported: &'static str,
-    /// The last sent report was returned.
+    /// How many had their last sent report returned.
     returned: &'static str,
-    /// Urged at least once.
+    /// How many were urged at least once.
     urged: &'static str,
-    /// Done (completed or not applicable).
+    /// The row's assignments are done (completed or not applicable).
     done: &'static str,
-    /// Done late.
+    /// The row's assignments were done late.
     late: &'static str,
     /// Days done late, summed over the row.
     late_days: &'static str,
@@ -331,16 +334,20 @@ struct Facts {
 /// Read from the standings themselves: one row per assignment.
 const STANDING_FACTS: Facts = Facts {
     n: "1",
-    reported: "s.sent_report_id IS NOT NULL",
-    returned: "s.returned",
-    urged: "s.urges > 0",
+    reported: "CASE WHEN s.sent_report_id IS NOT NULL THEN 1 ELSE 0 END",
+    returned: "CASE WHEN s.returned THEN 1 ELSE 0 END",
+    urged: "CASE WHEN s.urges > 0 THEN 1 ELSE 0 END",
     done: "s.done IS NOT NULL",
     late: "s.done_late_days IS NOT NULL",
     late_days: "COALESCE(s.done_late_days, 0)",
 };
 
 /// Read from the tallies of the current standings (`standing_tallies`, whose trigger derives
-/// these columns from a standing exactly as [`STANDING_FACTS`] does): one row per combination.
+/// these columns from a standing exactly as [`STANDING_FACTS`] does): one row per combination
+/// of the facts a figure combines (phase, due date, deadline, done, late), with the facts only
+/// ever counted (reported, returned, urged) counted in columns. A done tally has no due date
+/// (done counts whatever the day), which `done OR s.due_date < d` reads as the standing's own
+/// due date would be read.
 const TALLY_FACTS: Facts = Facts {
     n: "s.n",
     reported: "s.reported",
@@ -435,20 +442,20 @@ pub fn stats(
     let phase =
         |p: AssignmentState| count(&format!("s.phase = {} AND NOT {overdue}", sql_literal(p)));
     sql.push(&format!(
-        "SELECT {key}, SUM({n}) AS assigned, {} AS reported, \
+        "SELECT {key}, SUM({n}) AS assigned, SUM({}) AS reported, \
          {} AS not_started, {} AS in_progress, {} AS completed, {} AS not_applicable, \
-         {} AS overdue, {} AS returned, {} AS urged, {} AS on_time, {} AS due_or_done, \
+         {} AS overdue, SUM({}) AS returned, SUM({}) AS urged, {} AS on_time, {} AS due_or_done, \
          {} AS late, \
          SUM({} + CASE WHEN {overdue} THEN {n} * {overdue_days} ELSE 0 END) AS days_late\
          {from}",
-        count(x.reported),
+        x.reported,
         phase(AssignmentState::NotStarted),
         phase(AssignmentState::InProgress),
         phase(AssignmentState::Completed),
         phase(AssignmentState::NotApplicable),
         count(&overdue),
-        count(x.returned),
-        count(x.urged),
+        x.returned,
+        x.urged,
         count(&format!("{} AND NOT {}", x.done, x.late)),
         count(&format!("{} OR s.due_date < {d}", x.done)),
         count(&format!("{} OR {overdue}", x.late)),

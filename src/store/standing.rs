@@ -360,8 +360,10 @@ pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
 }
 
 /// The columns of `standing_tallies` that say which standings a tally counts.
-const TALLY_KEY: &str =
-    "plan_id, unit_id, phase, due_date, deadline, reported, returned, urged, done, late";
+const TALLY_KEY: &str = "plan_id, unit_id, phase, due_date, deadline, done, late";
+
+/// The columns of `standing_tallies` that count, summed when tallies fold.
+const TALLY_COUNTS: [&str; 5] = ["n", "reported", "returned", "urged", "late_days"];
 
 /// Folds the tallies of the current standings (one row per change, written by the database's
 /// trigger on `assignment_standings`) into one row per combination, dropping those that net to
@@ -383,8 +385,11 @@ pub fn compact_tallies(c: &mut AnyConnection) -> QueryResult<usize> {
                 "WITH f AS (SELECT {TALLY_KEY} FROM standing_tallies GROUP BY {TALLY_KEY} \
                  HAVING COUNT(*) > 1 OR SUM(n) = 0), \
                  gone AS (DELETE FROM standing_tallies t USING f WHERE {same} RETURNING t.*) \
-                 INSERT INTO standing_tallies SELECT {TALLY_KEY}, CAST(SUM(n) AS INTEGER), \
-                 CAST(SUM(late_days) AS INTEGER) FROM gone GROUP BY {TALLY_KEY} HAVING SUM(n) <> 0"
+                 INSERT INTO standing_tallies SELECT {TALLY_KEY}, {sums} \
+                 FROM gone GROUP BY {TALLY_KEY} HAVING SUM(n) <> 0",
+                sums = TALLY_COUNTS
+                    .map(|k| format!("CAST(SUM({k}) AS INTEGER)"))
+                    .join(", ")
             ))
             .execute(c)
         }
@@ -395,8 +400,9 @@ pub fn compact_tallies(c: &mut AnyConnection) -> QueryResult<usize> {
             .get_result(c)?;
             let Some(mark) = mark else { return Ok(0) };
             let n = diesel::sql_query(format!(
-                "INSERT INTO standing_tallies SELECT {TALLY_KEY}, SUM(n), SUM(late_days) \
-                 FROM standing_tallies WHERE rowid <= ?1 GROUP BY {TALLY_KEY} HAVING SUM(n) <> 0"
+                "INSERT INTO standing_tallies SELECT {TALLY_KEY}, {sums} \
+                 FROM standing_tallies WHERE rowid <= ?1 GROUP BY {TALLY_KEY} HAVING SUM(n) <> 0",
+                sums = TALLY_COUNTS.map(|k| format!("SUM({k})")).join(", ")
             ))
             .bind::<BigInt, _>(mark)
             .execute(c)?;

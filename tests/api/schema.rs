@@ -118,7 +118,8 @@ fn postgres_shape(admin_url: &str) -> Shape {
 }
 
 /// The shape the PostgreSQL migration files declare, read from their text (each column on its own
-/// line inside `CREATE TABLE … ( … );`, or `ALTER TABLE … ADD COLUMN …;` on one line).
+/// line inside `CREATE TABLE … ( … );`, or `ALTER TABLE … ADD COLUMN …;` on one line; a later
+/// `DROP TABLE …;` on one line removes the table, so that a table made again is read afresh).
 fn declared_postgres_shape() -> Shape {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres");
     let mut files: Vec<_> = std::fs::read_dir(dir)
@@ -143,6 +144,8 @@ fn declared_postgres_shape() -> Shape {
                         !column.contains("NOT NULL"),
                     ));
                 }
+            } else if let Some(t) = line.strip_prefix("DROP TABLE ") {
+                shape.remove(t.trim_end_matches(';').trim());
             } else if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
                 table = Some(rest.trim_end_matches(" (").trim().to_owned());
             } else if line.starts_with(");") {

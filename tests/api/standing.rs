@@ -603,6 +603,38 @@ async fn todays_figures_read_from_the_tallies_equal_those_counted_from_the_stand
     let mut c = w.app.state.db.get().unwrap();
     duban::store::standing::compact_tallies(&mut c).unwrap();
     duban::store::standing::compact_tallies(&mut c).unwrap();
+    // Folded, a plan's unit has one tally per combination of the facts that a figure
+    // combines: a done assignment's due date is not one of them (done counts whatever the
+    // day), nor are the facts only ever counted (reported, returned, urged), so a unit's work
+    // folds into a few tallies however long its history.
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count = |c: &mut duban::db::AnyConnection, sql: &str| -> i64 {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(sql).get_result::<Count>(c).unwrap().n
+    };
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT COUNT(*) AS n FROM standing_tallies WHERE done AND due_date IS NOT NULL"
+        ),
+        0
+    );
+    let combinations = count(
+        &mut c,
+        "SELECT COUNT(*) AS n FROM (SELECT DISTINCT plan_id, unit_id, phase, \
+         CASE WHEN done IS NULL THEN due_date END, deadline, done IS NOT NULL, \
+         done_late_days IS NOT NULL \
+         FROM assignment_standings WHERE valid_to IS NULL) k",
+    );
+    assert!(combinations > 0);
+    assert_eq!(
+        count(&mut c, "SELECT COUNT(*) AS n FROM standing_tallies"),
+        combinations
+    );
     drop(c);
     agree("after folding the tallies twice");
 }
