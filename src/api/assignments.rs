@@ -4,7 +4,7 @@
 use super::extract::{Caller, CallerToken, Json, Page, PageQuery, Query};
 use crate::app::AppState;
 use crate::domain::assignment::{AssignmentRole, AssignmentState, Cycle};
-use crate::domain::ids::{AssignmentId, GroupId, ItemId, PlanId, ReportId, UnitId};
+use crate::domain::ids::{AssignmentId, GroupId, ItemId, PlanId, ReportId, UnitId, UserId};
 use crate::error::ApiResult;
 use crate::service::{self, assignments::Assign, assignments::Assigned};
 use crate::store::assignments::AssignmentFilter;
@@ -39,6 +39,10 @@ pub struct AssignmentView {
     pub latest_report_id: Option<ReportId>,
     /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// When its unit signed for it (签收); `null` until then.
+    pub received_at: Option<DateTime<Utc>>,
+    /// Who signed for it.
+    pub received_by: Option<UserId>,
 }
 
 /// Filters of the assignment list.
@@ -53,6 +57,8 @@ pub struct AssignmentQuery {
     pub unit_id: Option<i64>,
     /// Only leads or only participants.
     pub role: Option<AssignmentRole>,
+    /// `false`: only those the unit has not signed for (签收) yet; `true`: only signed ones.
+    pub received: Option<bool>,
 }
 
 /// Units and groups for one role.
@@ -140,6 +146,8 @@ impl From<Assigned> for AssignmentView {
             state: x.state,
             latest_report_id: x.latest_report_id,
             created_at: a.created_at.and_utc(),
+            received_at: a.received_at.map(|t| t.and_utc()),
+            received_by: a.received_by,
         }
     }
 }
@@ -173,6 +181,7 @@ pub async fn list_assignments(
         measure_id: q.measure_id.map(ItemId),
         unit_id: q.unit_id.map(UnitId),
         role: q.role,
+        received: q.received,
         ..Default::default()
     };
     let page = state
@@ -205,6 +214,69 @@ pub async fn get_assignment(
         })
         .await?;
     Ok(web::Json(a.into()))
+}
+
+/// Sign for an assignment (签收): its unit's people, or its system with `assignments:respond`,
+/// once the plan is published. Signing again changes nothing: the first signature stands.
+#[utoipa::path(
+    tag = "assignments",
+    params(("id" = i64, Path, description = "The assignment's id")),
+    responses(
+        (status = 200, description = "The assignment, signed for", body = AssignmentView),
+        (status = 404, description = "No such assignment, or not one the caller may see"),
+        (status = 409, description = "The plan is closed"),
+    )
+)]
+#[post("/assignments/{id}/receipt")]
+pub async fn receive_assignment(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> ApiResult<web::Json<AssignmentView>> {
+    let (id, ctx) = (AssignmentId(id.into_inner()), caller.ctx());
+    let a = state
+        .db
+        .run(move |c| service::assignments::receive(c, &ctx, id))
+        .await?;
+    Ok(web::Json(a.into()))
+}
+
+/// How many assignments a unit signed for at once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Receipts {
+    /// Assignments signed for now (those signed before are not counted again).
+    #[schema(example = 12)]
+    pub signed: usize,
+    /// Their ids.
+    pub assignment_ids: Vec<AssignmentId>,
+}
+
+/// Sign for all of the caller's unit's assignments in a published plan not yet signed for
+/// (签收): its people, or its system with `assignments:respond`.
+#[utoipa::path(
+    tag = "assignments",
+    params(("id" = i64, Path, description = "The plan's id")),
+    responses(
+        (status = 200, description = "How many were signed for now", body = Receipts),
+        (status = 404, description = "No such published plan"),
+        (status = 409, description = "The plan is closed"),
+    )
+)]
+#[post("/plans/{id}/receipts")]
+pub async fn receive_plan(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> ApiResult<web::Json<Receipts>> {
+    let (plan, ctx) = (PlanId(id.into_inner()), caller.ctx());
+    let ids = state
+        .db
+        .run(move |c| service::assignments::receive_plan(c, &ctx, plan))
+        .await?;
+    Ok(web::Json(Receipts {
+        signed: ids.len(),
+        assignment_ids: ids,
+    }))
 }
 
 /// Assign a measure to units and groups (groups expand to one assignment per member).

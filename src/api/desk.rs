@@ -139,6 +139,8 @@ pub struct Inbox {
     pub returned_reports: Vec<ReportView>,
     /// Urges not yet replied to.
     pub open_urges: Vec<UrgeView>,
+    /// Its assignments in published plans not yet signed for (签收), oldest first (up to 99).
+    pub unreceived: Vec<AssignmentId>,
 }
 
 /// Whose inbox.
@@ -337,6 +339,7 @@ pub async fn get_inbox(
         due_soon: inbox.due_soon.into_iter().map(|r| item(r, as_of)).collect(),
         returned_reports: inbox.returned.into_iter().map(ReportView::from).collect(),
         open_urges: inbox.open_urges.into_iter().map(UrgeView::from).collect(),
+        unreceived: inbox.unreceived,
     }))
 }
 

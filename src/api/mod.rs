@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod desk;
 pub mod documents;
+pub mod extensions;
 pub mod extract;
 pub mod groups;
 pub mod idempotency;
@@ -155,6 +156,13 @@ where
                 .service(assignments::assign_measure)
                 .service(assignments::update_assignment)
                 .service(assignments::delete_assignment)
+                .service(assignments::receive_assignment)
+                .service(assignments::receive_plan)
+                .service(extensions::create_extension_request)
+                .service(extensions::list_extension_requests)
+                .service(extensions::get_extension_request)
+                .service(extensions::approve_extension_request)
+                .service(extensions::reject_extension_request)
                 .service(reports::list_reports)
                 .service(reports::create_report)
                 .service(reports::get_report)

@@ -4,6 +4,7 @@
 
 use super::extract::{Caller, Query};
 use crate::app::AppState;
+use crate::domain::ids::UnitId;
 use crate::error::ApiResult;
 use crate::service;
 use crate::store::desk::{Dimension, StatRow};
@@ -50,6 +51,8 @@ pub struct StatItem {
     pub returned: i64,
     /// Urged at least once.
     pub urged: i64,
+    /// Not yet signed for by the unit (签收).
+    pub unreceived: i64,
     /// Done by the due date, over those done or due (1.0 when nothing is due yet).
     #[schema(example = 0.85)]
     pub on_time_rate: f64,
@@ -59,6 +62,12 @@ pub struct StatItem {
     /// Place by on-time rate, then fewest overdue (units only; 1 is best).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rank: Option<usize>,
+    /// Extension requests (延期申请) the unit made by then (units only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extension_requests: Option<i64>,
+    /// Of them, approved by then (units only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extensions_approved: Option<i64>,
 }
 
 /// Statistics per group.
@@ -118,9 +127,12 @@ fn stat_item(r: StatRow) -> StatItem {
         overdue: r.overdue,
         returned: r.returned,
         urged: r.urged,
+        unreceived: r.unreceived,
         on_time_rate: (rate * 10_000.0).round() / 10_000.0,
         average_days_late: (late * 100.0).round() / 100.0,
         rank: None,
+        extension_requests: None,
+        extensions_approved: None,
     }
 }
 
@@ -146,17 +158,27 @@ async fn stats(
     q: StatsQuery,
 ) -> ApiResult<web::Json<Stats>> {
     let ctx = caller.ctx();
-    let (as_of, rows) = state
+    let figures = state
         .db
         .read(ctx.principal.user_id, move |c| {
             service::desk::stats(c, &ctx, dim, q.plan, q.as_of)
         })
         .await?;
-    let mut items: Vec<StatItem> = rows.into_iter().map(stat_item).collect();
+    let mut items: Vec<StatItem> = figures.rows.into_iter().map(stat_item).collect();
+    if let Some(ext) = &figures.extensions {
+        for item in &mut items {
+            let (asked, approved) = ext.get(&UnitId(item.id)).copied().unwrap_or((0, 0));
+            item.extension_requests = Some(asked);
+            item.extensions_approved = Some(approved);
+        }
+    }
     if dim == Dimension::Unit {
         rank(&mut items);
     }
-    Ok(web::Json(Stats { as_of, items }))
+    Ok(web::Json(Stats {
+        as_of: figures.as_of,
+        items,
+    }))
 }
 
 /// Statistics per unit, with a ranking (units see only their own line).

@@ -213,6 +213,56 @@ pub fn answer_urge(p: &Principal, unit: UnitId) -> ApiResult<()> {
     }
 }
 
+/// May the caller answer for an assignment of `unit` as that unit: sign for it (签收), ask
+/// for more time (延期申请), dispute it (异议)? Its people sign; asking and disputing commit the
+/// unit, so its manager does; its system with `assignments:respond` does both.
+pub fn respond_for_unit(p: &Principal, unit: UnitId, commits_the_unit: bool) -> ApiResult<()> {
+    let own = p.unit_id == Some(unit);
+    match p.role {
+        Role::UnitManager if own => Ok(()),
+        Role::UnitReporter if own && !commits_the_unit => Ok(()),
+        Role::UnitReporter if own => Err(ApiError::Forbidden(
+            "a reporter drafts; the unit manager asks the office".into(),
+        )),
+        Role::Service if own && p.has_scope(Scope::AssignmentsRespond) => Ok(()),
+        Role::Service if own => Err(ApiError::Forbidden(
+            "this token lacks the assignments:respond scope".into(),
+        )),
+        _ => Err(ApiError::Forbidden(
+            "only the assigned unit answers for its assignments".into(),
+        )),
+    }
+}
+
+/// Only the office decides a unit's requests (extensions, disputes).
+pub fn decide_requests(p: &Principal) -> ApiResult<()> {
+    match p.role {
+        Role::Admin | Role::Coordinator => Ok(()),
+        _ => Err(deny("decide units' requests")),
+    }
+}
+
+/// Whose requests (extensions, disputes) the caller lists, given the unit it asked for: the
+/// office any (or all); a unit only its own (a system needs `assignments:read`).
+pub fn request_units(p: &Principal, asked: Option<UnitId>) -> ApiResult<Option<UnitId>> {
+    match (assignment_scope(p)?, asked) {
+        (None, u) => Ok(u),
+        (Some(own), None) => Ok(Some(own)),
+        (Some(own), Some(u)) if u == own => Ok(Some(own)),
+        (Some(_), Some(_)) => Err(ApiError::Forbidden(
+            "a unit sees only its own requests".into(),
+        )),
+    }
+}
+
+/// May the caller see a request (extension, dispute) of `unit`? The office any, a unit its own.
+pub fn read_request(p: &Principal, unit: UnitId) -> ApiResult<bool> {
+    Ok(match assignment_scope(p)? {
+        None => true,
+        Some(own) => own == unit,
+    })
+}
+
 /// May the caller see a plan in this state? Units never see drafts.
 pub fn read_plan(p: &Principal, state: PlanState) -> bool {
     is_office(p) || state != PlanState::Draft

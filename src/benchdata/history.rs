@@ -491,6 +491,7 @@ pub fn overdue_urges(
             cycle: Cycle::Monthly,
             due_date: a.due,
             assigned_on: plan.assigned_on,
+            received: true,
         };
         let last = t.last_sent.map(|m| format!("{}-{m:02}", plan.year));
         let d = deadline(terms, last.as_deref());

@@ -90,7 +90,7 @@ impl Table {
             Table::MeasureSources => "measure_id, source_id, position",
             Table::Assignments => {
                 "id, plan_id, measure_id, unit_id, role, via_group_id, due_date, cycle, \
-                 created_at, updated_at"
+                 created_at, updated_at, received_at, received_by"
             }
             Table::Reports => {
                 "id, assignment_id, unit_id, period, status, narrative, problems, next_steps, \

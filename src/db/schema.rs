@@ -191,6 +191,8 @@ diesel::table! {
         cycle -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        received_at -> Nullable<Timestamp>,
+        received_by -> Nullable<BigInt>,
     }
 }
 
@@ -331,6 +333,28 @@ diesel::table! {
         urges -> Integer,
         phase -> Text,
         done_late_days -> Nullable<Integer>,
+        received -> Bool,
+    }
+}
+
+diesel::table! {
+    /// 延期申请: a unit asking for a later due date, and the office's decision.
+    extension_requests (id) {
+        id -> BigInt,
+        assignment_id -> BigInt,
+        plan_id -> BigInt,
+        unit_id -> BigInt,
+        state -> Text,
+        due_date -> Date,
+        requested_due_date -> Date,
+        reason -> Text,
+        progress -> Text,
+        requested_by -> Nullable<BigInt>,
+        requested_at -> Timestamp,
+        granted_due_date -> Nullable<Date>,
+        decision_note -> Nullable<Text>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
     }
 }
 
@@ -339,6 +363,7 @@ diesel::joinable!(reports -> assignments (assignment_id));
 diesel::joinable!(report_revisions -> reports (report_id));
 diesel::joinable!(urge_assignments -> urges (urge_id));
 diesel::joinable!(urge_assignments -> assignments (assignment_id));
+diesel::joinable!(extension_requests -> assignments (assignment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -364,6 +389,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     urge_assignments,
     reminder_log,
     assignment_standings,
+    extension_requests,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(

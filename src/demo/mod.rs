@@ -166,6 +166,11 @@ fn ensure_plan(c: &mut AnyConnection) -> Result<(), String> {
         };
         let report = import_table(c, plan, &rows, &opts)?;
         plans::set_state(c, plan, PlanState::Published, start)?;
+        if let Some(ipo) = ipo {
+            // The office's own unit signed for its assignments when the plan was issued.
+            store::assignments::received_since_made(c, plan, ipo)?;
+        }
+        extensions(c, plan)?;
         Ok::<_, ApiError>(report)
     })
     .map_err(|e| format!("demo plan: {e}"))?;
@@ -175,6 +180,105 @@ fn ensure_plan(c: &mut AnyConnection) -> Result<(), String> {
         reports = report.reports,
         "loaded the 2019 demo plan"
     );
+    Ok(())
+}
+
+fn at(y: i32, m: u32, d: u32, h: u32) -> Result<chrono::NaiveDateTime, ApiError> {
+    NaiveDate::from_ymd_opt(y, m, d)
+        .and_then(|d| d.and_hms_opt(h, 0, 0))
+        .ok_or_else(|| ApiError::internal("date"))
+}
+
+fn day(y: i32, m: u32, d: u32) -> Result<NaiveDate, ApiError> {
+    NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| ApiError::internal("date"))
+}
+
+/// Two extension requests (延期申请) of December 2019, as they would have gone: the Justice
+/// Bureau asked for six more months on its first lead assignment and was granted three (its due
+/// date is 2020-03-31 from 2019-12-16 on, so it is not overdue in January); the Public Security
+/// Bureau asked for two and was refused.
+fn extensions(c: &mut AnyConnection, plan: crate::domain::ids::PlanId) -> Result<(), ApiError> {
+    use crate::domain::assignment::AssignmentRole;
+    use crate::domain::extension::ExtensionState;
+    use crate::store::extensions::{self as ext, Decision, NewExtensionRequest};
+    struct Case {
+        unit: &'static str,
+        asked_at: chrono::NaiveDateTime,
+        requested: NaiveDate,
+        reason: &'static str,
+        progress: &'static str,
+        decided_at: chrono::NaiveDateTime,
+        granted: Option<NaiveDate>,
+        note: &'static str,
+    }
+    let cases = [
+        Case {
+            unit: "市司法局",
+            asked_at: at(2019, 12, 10, 10)?,
+            requested: day(2020, 6, 30)?,
+            reason: "配套规章草案需提请市政府常务会议审议，会期安排在2020年一季度。",
+            progress: "已完成草案起草、征求意见和合法性审查。",
+            decided_at: at(2019, 12, 16, 15)?,
+            granted: Some(day(2020, 3, 31)?),
+            note: "同意延期至2020年3月31日，请按期报送完成情况。",
+        },
+        Case {
+            unit: "市公安局",
+            asked_at: at(2019, 12, 12, 9)?,
+            requested: day(2020, 2, 29)?,
+            reason: "年底安保任务繁重，专项工作人力不足。",
+            progress: "已制定工作方案并部署。",
+            decided_at: at(2019, 12, 18, 11)?,
+            granted: None,
+            note: "该项工作已列入年度计划，请按原定期限完成。",
+        },
+    ];
+    for case in cases {
+        let Some(unit) = units::find_by_name_or_alias(c, case.unit)? else {
+            continue;
+        };
+        let filter = store::assignments::AssignmentFilter {
+            plan_id: Some(plan),
+            unit_id: Some(unit.id),
+            role: Some(AssignmentRole::Lead),
+            ..Default::default()
+        };
+        let Some(a) = store::assignments::list(c, &filter, None, 1)?
+            .into_iter()
+            .next()
+        else {
+            continue;
+        };
+        let id = ext::insert(
+            c,
+            &NewExtensionRequest {
+                assignment_id: a.id,
+                plan_id: plan,
+                unit_id: unit.id,
+                state: ExtensionState::Pending,
+                due_date: a.due_date,
+                requested_due_date: case.requested,
+                reason: case.reason.into(),
+                progress: case.progress.into(),
+                requested_by: None,
+                requested_at: case.asked_at,
+            },
+        )?;
+        let decision = Decision {
+            state: match case.granted {
+                Some(_) => ExtensionState::Approved,
+                None => ExtensionState::Rejected,
+            },
+            granted_due_date: case.granted,
+            note: Some(case.note.into()),
+            by: None,
+            at: case.decided_at,
+        };
+        ext::decide(c, id, &decision)?;
+        if let Some(g) = case.granted {
+            store::assignments::reschedule(c, a.id, g, a.cycle, case.decided_at)?;
+        }
+    }
     Ok(())
 }
 

@@ -18,16 +18,20 @@ pub enum Scope {
     ReportsSubmit,
     /// Acknowledge and reply to urges sent to the unit.
     UrgesReply,
+    /// Answer for the unit's assignments as the unit: sign for them (签收), ask for more time
+    /// (延期申请) and dispute them (异议).
+    AssignmentsRespond,
 }
 
 impl Scope {
     /// Every scope, in canonical order.
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::AssignmentsRead,
         Scope::ReportsRead,
         Scope::ReportsWrite,
         Scope::ReportsSubmit,
         Scope::UrgesReply,
+        Scope::AssignmentsRespond,
     ];
 
     /// The scopes a service account gets when none are named: read and draft, not submit.
@@ -45,6 +49,7 @@ impl Scope {
             Scope::ReportsWrite => "reports:write",
             Scope::ReportsSubmit => "reports:submit",
             Scope::UrgesReply => "urges:reply",
+            Scope::AssignmentsRespond => "assignments:respond",
         }
     }
 

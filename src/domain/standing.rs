@@ -47,6 +47,8 @@ pub struct Terms {
     pub due_date: NaiveDate,
     /// The day it was made (the first reporting period is the one containing it).
     pub assigned_on: NaiveDate,
+    /// Its unit has signed for it (签收).
+    pub received: bool,
 }
 
 /// The standing of one assignment.
@@ -79,6 +81,8 @@ pub struct Standing {
     pub phase: AssignmentState,
     /// For work done after its due date, the days between the two.
     pub done_late_days: Option<i32>,
+    /// Its unit has signed for it (签收).
+    pub received: bool,
 }
 
 impl Standing {
@@ -163,6 +167,7 @@ impl Standing {
             urges,
             phase,
             done_late_days,
+            received: terms.received,
         }
     }
 
@@ -265,6 +270,7 @@ mod tests {
             cycle: Cycle::Yearly,
             due_date: d(2019, 12, 31),
             assigned_on: d(2019, 3, 1),
+            received: false,
         }
     }
 
@@ -332,6 +338,7 @@ mod tests {
             cycle: Cycle::Monthly,
             due_date: d(2019, 12, 31),
             assigned_on: d(2019, 3, 10),
+            received: false,
         };
         assert_eq!(deadline(terms, None), d(2019, 3, 31));
         assert_eq!(deadline(terms, Some("2019-10")), d(2019, 11, 30));
@@ -349,6 +356,7 @@ mod tests {
             cycle: Cycle::Quarterly,
             due_date: d(2019, 12, 31),
             assigned_on: d(2019, 1, 1),
+            received: false,
         };
         let yearly_report = fact(1, "2019", S::InProgress, W::Submitted, t(2019, 5, 1));
         let s = Standing::compute(terms, &[yearly_report], 0, None, t(2019, 5, 1));

@@ -293,7 +293,7 @@ pub fn assign(
     })
 }
 
-fn moved(
+pub(crate) fn moved(
     c: &mut AnyConnection,
     ctx: &Ctx,
     a: &assignments::Assignment,
@@ -396,5 +396,80 @@ pub fn withdraw(c: &mut AnyConnection, ctx: &Ctx, id: AssignmentId) -> ApiResult
             None,
         )?;
         Ok(())
+    })
+}
+
+/// The assignment's unit signs for it (签收): its people or its system with
+/// `assignments:respond`, once its plan is published. Signing again changes nothing (the
+/// first signature stands).
+pub fn receive(c: &mut AnyConnection, ctx: &Ctx, id: AssignmentId) -> ApiResult<Assigned> {
+    write_tx(c, |c| {
+        let (a, plan_state) =
+            visible_with_plan_state(c, policy::assignment_scope(&ctx.principal)?, id)?;
+        policy::respond_for_unit(&ctx.principal, a.unit_id, false)?;
+        if plan_state != PlanState::Published {
+            return Err(ApiError::Conflict {
+                detail: "the plan is closed: its assignments are no longer signed for".into(),
+                field: None,
+            });
+        }
+        if assignments::receive(c, id, ctx.principal.user_id, ctx.now)? {
+            audit::record(
+                c,
+                &ctx.actor,
+                "assignment.receive",
+                "assignment",
+                Some(id.0),
+                None,
+                Some(&json!({"received_at": ctx.now.and_utc()})),
+            )?;
+        }
+        let a =
+            assignments::find(c, id)?.ok_or_else(|| ApiError::internal("assignment vanished"))?;
+        one(c, ctx, a)
+    })
+}
+
+/// The caller's unit signs for all its assignments in a published plan not yet signed for;
+/// returns the ones it signed now.
+pub fn receive_plan(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    plan_id: crate::domain::ids::PlanId,
+) -> ApiResult<Vec<AssignmentId>> {
+    let Some(unit) = policy::assignment_scope(&ctx.principal)? else {
+        return Err(ApiError::Forbidden(
+            "the office signs for no assignment: each unit signs for its own".into(),
+        ));
+    };
+    policy::respond_for_unit(&ctx.principal, unit, false)?;
+    write_tx(c, |c| {
+        let plan = plans::find(c, plan_id)?
+            .filter(|p| policy::read_plan(&ctx.principal, p.state))
+            .ok_or_else(|| ApiError::NotFound(format!("no plan {plan_id}")))?;
+        if plan.state != PlanState::Published {
+            return Err(ApiError::Conflict {
+                detail: "the plan is closed: its assignments are no longer signed for".into(),
+                field: None,
+            });
+        }
+        let ids = assignments::unreceived_of(c, plan_id, unit)?;
+        for id in &ids {
+            assignments::receive(c, *id, ctx.principal.user_id, ctx.now)?;
+        }
+        if !ids.is_empty() {
+            audit::record(
+                c,
+                &ctx.actor,
+                "assignment.receive",
+                "plan",
+                Some(plan_id.0),
+                None,
+                Some(
+                    &json!({"unit_id": unit, "assignment_ids": ids, "received_at": ctx.now.and_utc()}),
+                ),
+            )?;
+        }
+        Ok(ids)
     })
 }

@@ -6,12 +6,13 @@ use super::Ctx;
 use crate::auth::policy;
 use crate::db::AnyConnection;
 use crate::domain::desk::Severity;
-use crate::domain::ids::UnitId;
+use crate::domain::ids::{PlanId, UnitId};
 use crate::domain::report::Workflow;
 use crate::error::{ApiError, ApiResult};
 use crate::store::desk::{self, DeskFilter, DeskRow, Dimension, MonthRow, StatRow};
 use crate::store::{reports, urges};
 use chrono::{Days, NaiveDate};
+use std::collections::HashMap;
 
 /// A keyset cursor of the desk lists: the deadline and the assignment's id.
 pub type Key = (NaiveDate, i64);
@@ -68,13 +69,24 @@ pub fn due_soon(
 }
 
 /// Figures per unit, section or source document as of a day (a unit sees only its own line).
+#[derive(Debug, Clone)]
+pub struct Figures {
+    /// The day judged by.
+    pub as_of: NaiveDate,
+    /// One line per group.
+    pub rows: Vec<StatRow>,
+    /// Per unit (for the unit dimension only): extension requests made and approved by then.
+    pub extensions: Option<HashMap<UnitId, (i64, i64)>>,
+}
+
+/// Figures per unit, section or source document as of a day (a unit sees only its own line).
 pub fn stats(
     c: &mut AnyConnection,
     ctx: &Ctx,
     dim: Dimension,
     plan: Option<i64>,
     as_of: Option<NaiveDate>,
-) -> ApiResult<(NaiveDate, Vec<StatRow>)> {
+) -> ApiResult<Figures> {
     let f = scoped(
         ctx,
         DeskFilter {
@@ -83,10 +95,20 @@ pub fn stats(
         },
     )?;
     let as_of = ctx.as_of(as_of)?;
-    Ok((
+    let rows = desk::stats(c, dim, as_of, ctx.today(), &f, desk::StatSource::Best)?;
+    let extensions = match dim {
+        Dimension::Unit => Some(crate::store::extensions::counts_by_unit(
+            c,
+            crate::store::standing::end_of(as_of),
+            plan.map(PlanId),
+        )?),
+        _ => None,
+    };
+    Ok(Figures {
         as_of,
-        desk::stats(c, dim, as_of, ctx.today(), &f, desk::StatSource::Best)?,
-    ))
+        rows,
+        extensions,
+    })
 }
 
 /// A plan's figures: totals, per section, and completions by month.
@@ -154,6 +176,8 @@ pub struct Inbox {
     pub returned: Vec<reports::Report>,
     /// Urges to it not yet replied to.
     pub open_urges: Vec<super::urges::Urge>,
+    /// Its assignments in published plans not yet signed for (签收), oldest first.
+    pub unreceived: Vec<crate::domain::ids::AssignmentId>,
 }
 
 /// A unit's inbox: overdue and soon-due assignments, returned reports, open urges (up to 99 of
@@ -191,7 +215,18 @@ pub fn inbox(
         ..Default::default()
     };
     let open_rows = urges::list(c, &uf, None, 99)?;
+    let waiting = crate::store::assignments::AssignmentFilter {
+        unit_id: Some(UnitId(unit)),
+        received: Some(false),
+        plan_states: Some(vec![crate::domain::plan::PlanState::Published]),
+        ..Default::default()
+    };
+    let unreceived = crate::store::assignments::list(c, &waiting, None, 99)?
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
     Ok(Inbox {
+        unreceived,
         unit_id: UnitId(unit),
         as_of,
         overdue,

@@ -9,6 +9,7 @@ pub mod assignments;
 pub mod audit;
 pub mod desk;
 pub mod documents;
+pub mod extensions;
 pub mod groups;
 pub mod items;
 pub mod plans;

@@ -3,7 +3,7 @@
 use crate::db::schema::{assignments, reports, units};
 use crate::db::AnyConnection;
 use crate::domain::assignment::{AssignmentRole, Cycle};
-use crate::domain::ids::{AssignmentId, GroupId, ItemId, PlanId, UnitId};
+use crate::domain::ids::{AssignmentId, GroupId, ItemId, PlanId, UnitId, UserId};
 use crate::domain::plan::PlanState;
 use crate::domain::report::ReportStatus;
 use crate::domain::standing::Terms;
@@ -25,6 +25,9 @@ pub struct Assignment {
     pub cycle: Cycle,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When its unit signed for it (签收), and who.
+    pub received_at: Option<NaiveDateTime>,
+    pub received_by: Option<UserId>,
 }
 
 /// A new assignment.
@@ -53,6 +56,8 @@ pub struct AssignmentFilter {
     pub plan_states: Option<Vec<PlanState>>,
     /// Only assignments of these units.
     pub unit_ids: Option<Vec<UnitId>>,
+    /// Only those signed for (`true`) or not yet (`false`).
+    pub received: Option<bool>,
 }
 
 /// Inserts assignments in batches, each with its first standing.
@@ -71,6 +76,7 @@ pub fn insert_many(c: &mut AnyConnection, rows: &[NewAssignment]) -> QueryResult
                     cycle: a.cycle,
                     due_date: a.due_date,
                     assigned_on: a.created_at.date(),
+                    received: false,
                 };
                 let holder = super::standing::Holder {
                     plan_id: a.plan_id,
@@ -173,6 +179,11 @@ pub fn list(
     }
     if let Some(states) = &f.plan_states {
         q = q.filter(plans::state.eq_any(states.clone()));
+    }
+    match f.received {
+        Some(true) => q = q.filter(assignments::received_at.is_not_null()),
+        Some(false) => q = q.filter(assignments::received_at.is_null()),
+        None => {}
     }
     if let Some(a) = after {
         q = q.filter(assignments::id.gt(AssignmentId(a)));
@@ -302,4 +313,70 @@ pub fn progress_of_measures(
         p.not_applicable += i64::from(done == Some(ReportStatus::NotApplicable));
     }
     Ok(out.into_iter().collect())
+}
+
+/// Records that the unit signed for the assignment (签收), once, and refreshes its standing;
+/// false when it was signed for already (the first signature stands).
+pub fn receive(
+    c: &mut AnyConnection,
+    id: AssignmentId,
+    by: UserId,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        assignments::table
+            .filter(assignments::id.eq(id))
+            .filter(assignments::received_at.is_null()),
+    )
+    .set((
+        assignments::received_at.eq(at),
+        assignments::received_by.eq(by),
+    ))
+    .execute(c)?;
+    if n == 1 {
+        super::standing::refresh(c, id, at)?;
+    }
+    Ok(n == 1)
+}
+
+/// The assignments of a unit in a plan not yet signed for, in id order.
+pub fn unreceived_of(
+    c: &mut AnyConnection,
+    plan: PlanId,
+    unit: UnitId,
+) -> QueryResult<Vec<AssignmentId>> {
+    assignments::table
+        .filter(assignments::plan_id.eq(plan))
+        .filter(assignments::unit_id.eq(unit))
+        .filter(assignments::received_at.is_null())
+        .select(assignments::id)
+        .order(assignments::id)
+        .load(c)
+}
+
+/// Records that a unit signed for all its assignments in a plan when they were made (history
+/// loaded after the fact, as the demo's): every version of their standing is signed, so every
+/// day's figures read them as signed from the start.
+pub fn received_since_made(
+    c: &mut AnyConnection,
+    plan: PlanId,
+    unit: UnitId,
+) -> QueryResult<usize> {
+    use crate::db::schema::assignment_standings as st;
+    let n = diesel::update(
+        assignments::table
+            .filter(assignments::plan_id.eq(plan))
+            .filter(assignments::unit_id.eq(unit))
+            .filter(assignments::received_at.is_null()),
+    )
+    .set(assignments::received_at.eq(assignments::created_at.nullable()))
+    .execute(c)?;
+    diesel::update(
+        st::table
+            .filter(st::plan_id.eq(plan))
+            .filter(st::unit_id.eq(unit)),
+    )
+    .set(st::received.eq(true))
+    .execute(c)?;
+    Ok(n)
 }

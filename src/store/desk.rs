@@ -311,6 +311,8 @@ pub struct StatRow {
     pub late: i64,
     #[diesel(sql_type = BigInt)]
     pub days_late: i64,
+    #[diesel(sql_type = BigInt)]
+    pub unreceived: i64,
 }
 
 /// The facts of a standing that the figures count, as SQL over the relation `s`.
@@ -329,6 +331,8 @@ struct Facts {
     late: &'static str,
     /// Days done late, summed over the row.
     late_days: &'static str,
+    /// How many its unit has not signed for (签收) yet.
+    unreceived: &'static str,
 }
 
 /// Read from the standings themselves: one row per assignment.
@@ -340,6 +344,7 @@ const STANDING_FACTS: Facts = Facts {
     done: "s.done IS NOT NULL",
     late: "s.done_late_days IS NOT NULL",
     late_days: "COALESCE(s.done_late_days, 0)",
+    unreceived: "CASE WHEN s.received THEN 0 ELSE 1 END",
 };
 
 /// Read from the tallies of the current standings (`standing_tallies`, whose trigger derives
@@ -356,6 +361,7 @@ const TALLY_FACTS: Facts = Facts {
     done: "s.done",
     late: "s.late",
     late_days: "s.late_days",
+    unreceived: "s.unreceived",
 };
 
 /// The `FROM … WHERE` over the tallies of the current standings (as [`in_force`] for today)
@@ -446,8 +452,8 @@ pub fn stats(
          {} AS not_started, {} AS in_progress, {} AS completed, {} AS not_applicable, \
          {} AS overdue, SUM({}) AS returned, SUM({}) AS urged, {} AS on_time, {} AS due_or_done, \
          {} AS late, \
-         SUM({} + CASE WHEN {overdue} THEN {n} * {overdue_days} ELSE 0 END) AS days_late\
-         {from}",
+         SUM({} + CASE WHEN {overdue} THEN {n} * {overdue_days} ELSE 0 END) AS days_late, \
+         SUM({}) AS unreceived{from}",
         x.reported,
         phase(AssignmentState::NotStarted),
         phase(AssignmentState::InProgress),
@@ -460,6 +466,7 @@ pub fn stats(
         count(&format!("{} OR s.due_date < {d}", x.done)),
         count(&format!("{} OR {overdue}", x.late)),
         x.late_days,
+        x.unreceived,
     ));
     push_filters(&mut sql, f);
     // A group of tallies that net to nothing (every standing of a unit removed) has no

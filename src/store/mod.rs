@@ -6,6 +6,7 @@
 pub mod assignments;
 pub mod audit;
 pub mod desk;
+pub mod extensions;
 pub mod groups;
 pub mod idempotency;
 pub mod plans;

@@ -37,6 +37,7 @@ struct Row {
     urges: i32,
     phase: AssignmentState,
     done_late_days: Option<i32>,
+    received: bool,
 }
 
 impl Row {
@@ -55,6 +56,7 @@ impl Row {
             urges: self.urges,
             phase: self.phase,
             done_late_days: self.done_late_days,
+            received: self.received,
         }
     }
 }
@@ -88,6 +90,7 @@ fn new_row(id: AssignmentId, holder: Holder, s: &Standing, from: NaiveDateTime) 
         urges: s.urges,
         phase: s.phase,
         done_late_days: s.done_late_days,
+        received: s.received,
     }
 }
 
@@ -141,12 +144,13 @@ pub fn as_of(
 
 /// What the standing of an assignment is computed from.
 fn terms_of(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<(Holder, Terms)> {
-    let (plan_id, unit_id, due_date, cycle, created): (
+    let (plan_id, unit_id, due_date, cycle, created, received_at): (
         PlanId,
         UnitId,
         NaiveDate,
         Cycle,
         NaiveDateTime,
+        Option<NaiveDateTime>,
     ) = assignments::table
         .find(id)
         .select((
@@ -155,12 +159,14 @@ fn terms_of(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<(Holder, Ter
             assignments::due_date,
             assignments::cycle,
             assignments::created_at,
+            assignments::received_at,
         ))
         .first(c)?;
     let terms = Terms {
         cycle,
         due_date,
         assigned_on: created.date(),
+        received: received_at.is_some(),
     };
     Ok((Holder { plan_id, unit_id }, terms))
 }
@@ -276,6 +282,7 @@ pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
         NaiveDateTime,
         NaiveDate,
         Cycle,
+        Option<NaiveDateTime>,
     );
     let missing: Vec<Missing> = assignments::table
         .filter(diesel::dsl::not(diesel::dsl::exists(
@@ -288,6 +295,7 @@ pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
             assignments::created_at,
             assignments::due_date,
             assignments::cycle,
+            assignments::received_at,
         ))
         .order(assignments::id)
         .load(c)?;
@@ -330,22 +338,25 @@ pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
             .collect();
         let rows: Vec<Row> = batch
             .iter()
-            .map(|&(id, plan_id, unit_id, created, due_date, cycle)| {
-                let terms = Terms {
-                    cycle,
-                    due_date,
-                    assigned_on: created.date(),
-                };
-                let n = urges.get(&id).copied().unwrap_or(0);
-                let standing = Standing::compute(
-                    terms,
-                    facts.get(&id).map_or(&[][..], Vec::as_slice),
-                    i32::try_from(n).unwrap_or(i32::MAX),
-                    None,
-                    created,
-                );
-                new_row(id, Holder { plan_id, unit_id }, &standing, created)
-            })
+            .map(
+                |&(id, plan_id, unit_id, created, due_date, cycle, received_at)| {
+                    let terms = Terms {
+                        cycle,
+                        due_date,
+                        assigned_on: created.date(),
+                        received: received_at.is_some(),
+                    };
+                    let n = urges.get(&id).copied().unwrap_or(0);
+                    let standing = Standing::compute(
+                        terms,
+                        facts.get(&id).map_or(&[][..], Vec::as_slice),
+                        i32::try_from(n).unwrap_or(i32::MAX),
+                        None,
+                        created,
+                    );
+                    new_row(id, Holder { plan_id, unit_id }, &standing, created)
+                },
+            )
             .collect();
         for chunk in rows.chunks(500) {
             on_backend!(c, |c| diesel::insert_into(st::table)
@@ -363,7 +374,14 @@ pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
 const TALLY_KEY: &str = "plan_id, unit_id, phase, due_date, deadline, done, late";
 
 /// The columns of `standing_tallies` that count, summed when tallies fold.
-const TALLY_COUNTS: [&str; 5] = ["n", "reported", "returned", "urged", "late_days"];
+const TALLY_COUNTS: [&str; 6] = [
+    "n",
+    "reported",
+    "returned",
+    "urged",
+    "late_days",
+    "unreceived",
+];
 
 /// Folds the tallies of the current standings (one row per change, written by the database's
 /// trigger on `assignment_standings`) into one row per combination, dropping those that net to

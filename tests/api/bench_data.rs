@@ -37,6 +37,7 @@ struct Figures {
     overdue: i64,
     returned: i64,
     urged: i64,
+    unreceived: i64,
 }
 
 #[actix_rt::test]
@@ -68,14 +69,17 @@ async fn a_generated_city_answers_as_the_api_would_have_left_it() {
     assert_eq!(filled, 0);
 
     // Every stored standing is the rule's answer over the assignment's reports and urges.
-    let rows: Vec<(
+    /// An assignment's terms: id, plan, unit, due date, cycle, made, signed for.
+    type Row = (
         AssignmentId,
         i64,
         i64,
         chrono::NaiveDate,
         Cycle,
         chrono::NaiveDateTime,
-    )> = assignments::table
+        Option<chrono::NaiveDateTime>,
+    );
+    let rows: Vec<Row> = assignments::table
         .select((
             assignments::id,
             assignments::plan_id,
@@ -83,6 +87,7 @@ async fn a_generated_city_answers_as_the_api_would_have_left_it() {
             assignments::due_date,
             assignments::cycle,
             assignments::created_at,
+            assignments::received_at,
         ))
         .load(&mut c)
         .unwrap();
@@ -139,11 +144,12 @@ async fn a_generated_city_answers_as_the_api_would_have_left_it() {
     let ids: Vec<AssignmentId> = rows.iter().map(|r| r.0).collect();
     let stored = store::standing::as_of(&mut c, &ids, today).unwrap();
     let mut expected: HashMap<i64, Figures> = HashMap::new();
-    for &(id, plan, unit, due_date, cycle, created) in &rows {
+    for &(id, plan, unit, due_date, cycle, created, received_at) in &rows {
         let terms = Terms {
             cycle,
             due_date,
             assigned_on: created.date(),
+            received: received_at.is_some(),
         };
         let n = urges.get(&id).copied().unwrap_or(0) as i32;
         let own = facts.get(&id).map_or(&[][..], Vec::as_slice);
@@ -164,6 +170,7 @@ async fn a_generated_city_answers_as_the_api_would_have_left_it() {
         }
         f.returned += i64::from(s.returned);
         f.urged += i64::from(s.urges > 0);
+        f.unreceived += i64::from(!s.received);
     }
     drop(c);
 
@@ -191,6 +198,7 @@ async fn a_generated_city_answers_as_the_api_would_have_left_it() {
                     overdue: n("overdue"),
                     returned: n("returned"),
                     urged: n("urged"),
+                    unreceived: n("unreceived"),
                 },
             )
         })

@@ -35,9 +35,11 @@ async fn the_overdue_list_of_the_demo_plan_agrees_with_the_statistics() {
     assert_eq!(stats.status, 200, "{}", stats.raw);
     let totals = &stats.body["totals"];
     assert_eq!(items.len() as i64, totals["overdue"].as_i64().unwrap());
-    // Exactly the assignments without a qualifying report: all but the office's 132 answers.
+    // Exactly the assignments without a qualifying report: all but the office's 132 answers
+    // and the Justice Bureau's assignment extended to 2020-03-31 (the demo's approved
+    // extension request).
     assert_eq!(
-        totals["assigned"].as_i64().unwrap() - 132,
+        totals["assigned"].as_i64().unwrap() - 132 - 1,
         items.len() as i64
     );
     assert_eq!(totals["completed"], 52);

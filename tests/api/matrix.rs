@@ -105,6 +105,9 @@ const RW: &[(&str, Out)] = &[("reports:read", E403), ("reports:write", E403)];
 /// A system submits with `reports:submit` what it can read.
 const RS: &[(&str, Out)] = &[("reports:read", E403), ("reports:submit", E403)];
 const UR: &[(&str, Out)] = &[("urges:reply", E403)];
+/// A system answers for its unit's assignment (asks for time, disputes) with
+/// `assignments:respond`, on an assignment it can read.
+const RESPOND: &[(&str, Out)] = &[("assignments:read", E403), ("assignments:respond", E403)];
 /// Another unit's object stays hidden to a system however it is scoped.
 const AR_B: &[(&str, Out)] = &[("assignments:read", Out::Either403Or404)];
 
@@ -200,6 +203,14 @@ pub const TABLE: &[Row] = &[
     r("stats_sources",          "",                  SIGNED_IN,                all(OK).needs(AR),         all(OK).needs(AR),               all(OK).needs(AR)),
     r("stats_plan",             "published",         SIGNED_IN,                all(OK).needs(AR),         all(OK).needs(AR),               all(OK).needs(AR)),
     r("get_inbox",              "of unit A",         SIGNED_IN,                all(OK).needs(AR),         NONE,                            NONE),
+    r("receive_assignment",     "A's",               UNIT_WORK,                all(OK).needs(RESPOND),    HIDDEN.needs(AR_B),              all(E403)),
+    r("receive_plan",           "published",         UNIT_WORK,                all(OK).needs(RESPOND),    all(OK).needs(RESPOND),          all(OK).needs(RESPOND)),
+    // On a fresh measure of A's, which L does not lead: hidden from L as from B.
+    r("create_extension_request", "A's assignment", UNIT_WORK,               u(OK, E403, OK).needs(RESPOND), HIDDEN.needs(AR_B),         HIDDEN.needs(AR_B)),
+    r("list_extension_requests", "",                 SIGNED_IN,                all(OK).needs(AR),         all(OK).needs(AR),               all(OK).needs(AR)),
+    r("get_extension_request",  "A's pending",       SIGNED_IN,                all(OK).needs(AR),         HIDDEN.needs(AR_B),              HIDDEN.needs(AR_B)),
+    r("approve_extension_request", "A's pending",    OFFICE_WRITES,            NONE,                      NONE,                            NONE),
+    r("reject_extension_request", "A's pending",     OFFICE_WRITES,            NONE,                      NONE,                            NONE),
     r("list_urges",             "",                  SIGNED_IN,                all(OK),                   all(OK),                         all(OK)),
     r("create_urge",            "to A",              OFFICE_WRITES,            NONE,                      NONE,                            NONE),
     r("get_urge",               "to A",              SIGNED_IN,                all(OK),                   HIDDEN,                          HIDDEN),

@@ -237,18 +237,32 @@ impl Ctx {
                 assert_eq!(r.status, 200, "{}", r.raw);
                 p
             }
-            "assignment" => {
+            "assignment" | "pending extension" => {
                 let measure = app
                     .create_item(c, self.w.plan, json!({"level": "measure", "parent_id": self.w.task, "number": format!("{}", 100 + n), "title": "临时措施。"}))
                     .await;
-                app.assign(
-                    c,
-                    measure,
-                    json!({"participants": {"unit_ids": [self.w.a.id]}, "due_date": "2099-12-31"}),
-                )
-                .await[0]["id"]
+                let asg = app
+                    .assign(
+                        c,
+                        measure,
+                        json!({"participants": {"unit_ids": [self.w.a.id]}, "due_date": "2099-12-31"}),
+                    )
+                    .await[0]["id"]
                     .as_i64()
-                    .unwrap()
+                    .unwrap();
+                if what == "assignment" {
+                    asg
+                } else {
+                    let r = app
+                        .post(
+                            &format!("/assignments/{asg}/extension-requests"),
+                            m,
+                            json!({"requested_due_date": "2100-06-30", "reason": "需要更多时间。", "progress": "已完成草案。"}),
+                        )
+                        .await;
+                    assert_eq!(r.status, 201, "{}", r.raw);
+                    r.body["id"].as_i64().unwrap()
+                }
             }
             other => panic!("no fresh {other}"),
         };
@@ -390,6 +404,15 @@ pub async fn prepare(ctx: &mut Ctx, row: &Row, caller: &Caller, template: &str) 
         ("return_report", _) => req(at(ctx.fresh("sent to return").await)).consumes("sent to return").json(json!({"reason": RETURN_REASON})),
         ("stats_plan" | "get_plan" | "get_plan_tree" | "list_measures" | "get_summary", _) => req(at(ctx.w.plan)),
         ("get_inbox", _) => req(format!("{template}?unit={a}")),
+        ("receive_assignment", _) => req(at(asg)),
+        ("receive_plan", _) => req(at(ctx.w.plan)),
+        ("create_extension_request", _) => req(at(ctx.fresh("assignment").await)).consumes("assignment")
+            .json(json!({"requested_due_date": "2100-06-30", "reason": "配套制度尚待审议。", "progress": "已完成草案。"})),
+        ("get_extension_request", _) => req(at(ctx.fresh("pending extension").await)),
+        ("approve_extension_request", _) => req(at(ctx.fresh("pending extension").await)).consumes("pending extension")
+            .json(json!({"granted_due_date": "2100-03-31", "note": "同意延期。"})),
+        ("reject_extension_request", _) => req(at(ctx.fresh("pending extension").await)).consumes("pending extension")
+            .json(json!({"reason": "请按原定期限完成。"})),
         ("create_urge", _) => req(at(0)).json(json!({"unit_id": a, "assignment_ids": [asg], "severity": "reminder", "message": "请按时报送。"})),
         ("get_urge" | "acknowledge_urge", _) => req(at(ctx.urge)),
         ("reply_urge", _) => req(at(ctx.urge)).json(json!({"reply": "已安排专人办理。"})),
