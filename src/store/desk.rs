@@ -198,6 +198,24 @@ const ROW: &str = "a.id AS assignment_id, a.plan_id, a.measure_id, i.code AS mea
 
 const NAMES: &str = " JOIN plan_items i ON i.id = a.measure_id JOIN units u ON u.id = a.unit_id";
 
+/// How many rows a page's statement asks for: `limit + 1` rounded up to one of a few sizes,
+/// written into the statement's text rather than bound. With the limit a parameter,
+/// PostgreSQL's generic plan for a prepared statement looks far costlier than a plan for the
+/// actual limit, so it plans the statement again on every call; with a literal it keeps the
+/// one plan. The caller keeps the first `limit + 1` rows ([`first_rows`]).
+fn page_size(limit: i64) -> i64 {
+    [11, 51, 101, 201]
+        .into_iter()
+        .find(|&s| s > limit)
+        .unwrap_or(limit + 1)
+}
+
+/// The first `limit + 1` rows of a page read with [`page_size`].
+fn first_rows<T>(mut rows: Vec<T>, limit: i64) -> Vec<T> {
+    rows.truncate(usize::try_from(limit + 1).unwrap_or(0));
+    rows
+}
+
 /// Overdue assignments as of a day, most overdue first: up to `limit + 1` rows after the
 /// keyset `(deadline, id)`. `deadline_range` limits the deadline (for severity filters).
 pub fn overdue(
@@ -230,9 +248,11 @@ pub fn overdue(
             " AND (s.deadline > {x} OR (s.deadline = {x} AND a.id > {y}))"
         ));
     }
-    let l = sql.param(Bind::Int(limit + 1));
-    sql.push(&format!(" ORDER BY s.deadline, a.id LIMIT {l}"));
-    sql.query().load(c)
+    sql.push(&format!(
+        " ORDER BY s.deadline, a.id LIMIT {}",
+        page_size(limit)
+    ));
+    Ok(first_rows(sql.query().load(c)?, limit))
 }
 
 /// Assignments not yet done and due between `from` and `to` (inclusive), soonest first.
@@ -260,9 +280,11 @@ pub fn due_soon(
             " AND (s.due_date > {x} OR (s.due_date = {x} AND a.id > {y}))"
         ));
     }
-    let l = sql.param(Bind::Int(limit + 1));
-    sql.push(&format!(" ORDER BY s.due_date, a.id LIMIT {l}"));
-    sql.query().load(c)
+    sql.push(&format!(
+        " ORDER BY s.due_date, a.id LIMIT {}",
+        page_size(limit)
+    ));
+    Ok(first_rows(sql.query().load(c)?, limit))
 }
 
 /// What statistics are grouped by.
@@ -511,4 +533,29 @@ pub fn done_by_month(
     push_filters(&mut sql, f);
     sql.push(&format!(" GROUP BY {month} ORDER BY 1"));
     sql.query().load(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_asks_for_at_least_one_row_more_than_it_shows_in_one_of_four_statements() {
+        let sizes: std::collections::BTreeSet<i64> = (1..=200)
+            .map(|limit| {
+                let size = page_size(limit);
+                assert!(size > limit, "limit {limit}: size {size}");
+                size
+            })
+            .collect();
+        assert_eq!(
+            sizes.into_iter().collect::<Vec<_>>(),
+            vec![11, 51, 101, 201]
+        );
+        assert_eq!(
+            first_rows((0..51).collect(), 9),
+            (0..10).collect::<Vec<i64>>()
+        );
+        assert_eq!(first_rows(vec![1, 2], 50), vec![1, 2]);
+    }
 }
