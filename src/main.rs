@@ -56,7 +56,8 @@ enum Command {
     /// sent (most on time, some late), some returned and sent again (2-3 revisions), some
     /// accepted, some never sent; the office urges some late work; every step has the audit
     /// entry the API writes. The standing of each assignment is then computed by the server's
-    /// rule. Receipts and extension requests are not generated (not in the schema yet).
+    /// rule. Units sign for their assignments within a week (a few never do); some asked for
+    /// more time and were granted it or refused.
     ///
     /// --accounts K creates the coordinator `bench-office` and K department-system service
     /// accounts `bench-unit-1`..`bench-unit-K` of units with assignments, all with the password

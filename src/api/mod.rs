@@ -164,6 +164,7 @@ where
                 .service(extensions::approve_extension_request)
                 .service(extensions::reject_extension_request)
                 .service(reports::list_reports)
+                .service(reports::list_measure_reports)
                 .service(reports::create_report)
                 .service(reports::get_report)
                 .service(reports::update_report)

@@ -181,6 +181,38 @@ pub async fn list_reports(
     )))
 }
 
+/// The reports on a measure, within the visibility policy: the lead unit reads its
+/// participants' sent reports to consolidate them (牵头单位汇总); a participant sees its own; the
+/// office every sent report.
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = i64, Path, description = "The measure's id"), PageQuery),
+    responses(
+        (status = 200, description = "One page of the reports on the measure", body = Page<ReportView>),
+        (status = 404, description = "No such measure, or not one the caller may see"),
+    )
+)]
+#[get("/measures/{id}/reports")]
+pub async fn list_measure_reports(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+    page: Query<PageQuery>,
+) -> ApiResult<web::Json<Page<ReportView>>> {
+    let (limit, after) = page.0.parse()?;
+    let (measure, ctx) = (crate::domain::ids::ItemId(id.into_inner()), caller.ctx());
+    let rows = state
+        .db
+        .read(ctx.principal.user_id, move |c| {
+            service::reports::list_for_measure(c, &ctx, measure, after, limit)
+        })
+        .await?;
+    Ok(web::Json(Page::map(
+        store::Page::from_rows(rows, limit, |r| r.id.0),
+        ReportView::from,
+    )))
+}
+
 /// Start a draft report on an assignment (its unit's reporters and managers, or a department
 /// system with `reports:write`). Honours `Idempotency-Key`.
 #[utoipa::path(

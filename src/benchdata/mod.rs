@@ -12,7 +12,11 @@
 //! standing of every assignment is then computed by the server's own rule
 //! ([`crate::store::standing::backfill`]), so the desk answers as if the API had done the work.
 //!
-//! Not generated: receipts and extension requests (not in the schema yet), attachments,
+//! Units sign for their assignments (签收) within a week of publication, a few never do; some
+//! units asked for more time (延期申请), most were granted it (the assignment's due date is the
+//! granted one), a few refused.
+//!
+//! Not generated: the audit entries of receipts and extension requests, disputes, attachments,
 //! webhook deliveries, automatic reminders (the reminder log), the audit entries of building
 //! the plan, and the standing's history (each assignment gets one standing version, valid from
 //! its creation, as the backfill gives it).
@@ -169,6 +173,68 @@ impl From<String> for Failure {
     }
 }
 
+/// An extension request (延期申请) on one assignment in a few: about one in 53 was asked for a
+/// month's more time before its original due date and granted (the due date generated is the
+/// one granted, so the standing reads it as the API would after approval), one in 97 asked for
+/// two months and was refused. Only what has happened by `now` is written. Returns the next id.
+fn extension_request(
+    sink: &mut Sink,
+    id: i64,
+    plan_id: i64,
+    asg: &city::Assignment,
+    assigned: NaiveDateTime,
+    now: NaiveDateTime,
+) -> i64 {
+    use crate::domain::extension::ExtensionState;
+    let (state, due, requested, granted, reason, note) = if asg.id % 53 == 0 {
+        (
+            ExtensionState::Approved,
+            asg.due - chrono::Days::new(61),
+            asg.due + chrono::Days::new(30),
+            Some(asg.due),
+            "配套制度需经会议审议，会期在原定期限之后。",
+            "同意延期两个月。",
+        )
+    } else if asg.id % 97 == 0 {
+        (
+            ExtensionState::Rejected,
+            asg.due,
+            asg.due + chrono::Days::new(61),
+            None,
+            "专项工作人力不足。",
+            "请按原定期限完成。",
+        )
+    } else {
+        return id;
+    };
+    let asked = day_at(due - chrono::Days::new(20), 10);
+    let decided = asked + chrono::Duration::days(3);
+    if asked < assigned || decided > now {
+        return id;
+    }
+    sink.row(
+        Table::ExtensionRequests,
+        &[
+            id.into(),
+            asg.id.into(),
+            plan_id.into(),
+            asg.unit.into(),
+            state.as_str().into(),
+            due.into(),
+            requested.into(),
+            reason.into(),
+            "已完成方案制定和前期调研。".into(),
+            V::Null,
+            asked.into(),
+            granted.into(),
+            note.into(),
+            V::Null,
+            decided.into(),
+        ],
+    );
+    id + 1
+}
+
 fn secs(t: Instant) -> f64 {
     (t.elapsed().as_secs_f64() * 100.0).round() / 100.0
 }
@@ -223,6 +289,7 @@ fn load(
     let mut item_id = next(Table::PlanItems)?;
     let first_document = next(Table::SourceDocuments)?;
     let mut assignment_id = next(Table::Assignments)?;
+    let mut extension_id = next(Table::ExtensionRequests)?;
     let mut ids = Ids {
         report: next(Table::Reports)?,
         revision: next(Table::ReportRevisions)?,
@@ -372,6 +439,8 @@ fn load(
             }
         }
         for asg in &tree.assignments {
+            extension_id =
+                extension_request(&mut sink, extension_id, plan_id, asg, assigned, o.now);
             // Units sign for their assignments within a week of publication; a few never do.
             let received = (asg.id % 37 != 0)
                 .then(|| assigned + chrono::Duration::hours(20 + asg.id % 140))
@@ -529,6 +598,7 @@ fn load(
             "plan_items",
             "source_documents",
             "assignments",
+            "extension_requests",
             "reports",
             "report_revisions",
             "urges",

@@ -25,6 +25,7 @@ pub enum Table {
     SourceDocuments,
     MeasureSources,
     Assignments,
+    ExtensionRequests,
     Reports,
     ReportRevisions,
     Urges,
@@ -34,7 +35,7 @@ pub enum Table {
 
 impl Table {
     /// Every table, in writing order.
-    pub const ALL: [Table; 14] = [
+    pub const ALL: [Table; 15] = [
         Table::Units,
         Table::UnitGroups,
         Table::UnitGroupAliases,
@@ -44,6 +45,7 @@ impl Table {
         Table::SourceDocuments,
         Table::MeasureSources,
         Table::Assignments,
+        Table::ExtensionRequests,
         Table::Reports,
         Table::ReportRevisions,
         Table::Urges,
@@ -63,6 +65,7 @@ impl Table {
             Table::SourceDocuments => "source_documents",
             Table::MeasureSources => "measure_sources",
             Table::Assignments => "assignments",
+            Table::ExtensionRequests => "extension_requests",
             Table::Reports => "reports",
             Table::ReportRevisions => "report_revisions",
             Table::Urges => "urges",
@@ -91,6 +94,11 @@ impl Table {
             Table::Assignments => {
                 "id, plan_id, measure_id, unit_id, role, via_group_id, due_date, cycle, \
                  created_at, updated_at, received_at, received_by"
+            }
+            Table::ExtensionRequests => {
+                "id, assignment_id, plan_id, unit_id, state, due_date, requested_due_date, \
+                 reason, progress, requested_by, requested_at, granted_due_date, decision_note, \
+                 decided_by, decided_at"
             }
             Table::Reports => {
                 "id, assignment_id, unit_id, period, status, narrative, problems, next_steps, \
@@ -377,6 +385,7 @@ fn copy(c: &mut AnyConnection, table: Table, data: &[u8]) -> QueryResult<()> {
         Table::SourceDocuments => copy_into!(schema::source_documents),
         Table::MeasureSources => copy_into!(schema::measure_sources),
         Table::Assignments => copy_into!(schema::assignments),
+        Table::ExtensionRequests => copy_into!(schema::extension_requests),
         Table::Reports => copy_into!(schema::reports),
         Table::ReportRevisions => copy_into!(schema::report_revisions),
         Table::Urges => copy_into!(schema::urges),

@@ -171,6 +171,31 @@ pub fn list(
     Ok(reports::list(c, &filter, after, limit)?)
 }
 
+/// The reports on a measure, as the caller may see them: the lead unit reads its participants'
+/// sent reports here to consolidate them (牵头单位汇总), a participant its own, the office every
+/// sent one. The measure must be one the caller may see (units: of a published plan).
+pub fn list_for_measure(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    measure: crate::domain::ids::ItemId,
+    after: Option<i64>,
+    limit: i64,
+) -> ApiResult<Vec<reports::Report>> {
+    use crate::domain::plan::ItemLevel;
+    let reader = policy::report_reader(&ctx.principal)?;
+    let not_found = || ApiError::NotFound(format!("no measure {measure}"));
+    let m = crate::store::plans::find_item(c, measure)?
+        .filter(|m| m.level == ItemLevel::Measure)
+        .ok_or_else(not_found)?;
+    let plan = crate::store::plans::find(c, m.plan_id)?.ok_or_else(not_found)?;
+    if !policy::read_plan(&ctx.principal, plan.state) {
+        return Err(not_found());
+    }
+    let mut f = reports::ReportFilter::for_reader(reader);
+    f.measure_id = Some(measure);
+    Ok(reports::list(c, &f, after, limit)?)
+}
+
 /// One report as the caller may see it.
 pub fn get(c: &mut AnyConnection, ctx: &Ctx, id: ReportId) -> ApiResult<reports::Report> {
     let reader = policy::report_reader(&ctx.principal)?;

@@ -111,6 +111,8 @@ pub struct ReportFilter {
     /// Matched against what the reader sees (the sent status for others' reports).
     pub status: Option<ReportStatus>,
     pub plan_id: Option<crate::domain::ids::PlanId>,
+    /// Only reports on this measure's assignments.
+    pub measure_id: Option<crate::domain::ids::ItemId>,
 }
 
 impl ReportFilter {
@@ -123,6 +125,7 @@ impl ReportFilter {
             workflow: None,
             status: None,
             plan_id: None,
+            measure_id: None,
         }
     }
 }
@@ -446,6 +449,9 @@ fn list_where(
     }
     if let Some(p) = f.plan_id {
         q = q.filter(assignments::plan_id.eq(p));
+    }
+    if let Some(m) = f.measure_id {
+        q = q.filter(assignments::measure_id.eq(m));
     }
     if let Some(w) = f.workflow {
         q = q.filter(reports::workflow.eq(w));

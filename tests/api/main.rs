@@ -7,6 +7,7 @@ mod helpers;
 
 mod auth;
 mod bench_data;
+mod consolidation;
 mod desk;
 mod documents;
 mod endpoints;

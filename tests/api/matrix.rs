@@ -183,6 +183,7 @@ pub const TABLE: &[Row] = &[
     r("update_assignment",      "A's",               OFFICE_WRITES,            NONE,                      NONE,                            NONE),
     r("assign_measure",         "",                  OFFICE_WRITES,            NONE,                      NONE,                            NONE),
     r("list_reports",           "",                  SIGNED_IN,                all(OK).needs(RR),         all(OK).needs(RR),               all(OK).needs(RR)),
+    r("list_measure_reports",   "the measure",       SIGNED_IN,                all(OK).needs(RR),         all(OK).needs(RR),               all(OK).needs(RR)),
     r("create_report",          "A's assignment",    UNIT_WORK,                all(OK).needs(RW_NEW),     HIDDEN,                          all(E403)),
     r("get_report",             "A's draft",         DRAFT_HIDDEN,             all(OK).needs(RR_HIDES),   HIDDEN.needs(RR_HIDES),                          HIDDEN.needs(RR_HIDES)),
     r("get_report",             "A's sent",          SIGNED_IN,                all(OK).needs(RR_HIDES),   HIDDEN.needs(RR_HIDES),                          all(OK).needs(RR_HIDES)),

@@ -404,6 +404,7 @@ pub async fn prepare(ctx: &mut Ctx, row: &Row, caller: &Caller, template: &str) 
         ("return_report", _) => req(at(ctx.fresh("sent to return").await)).consumes("sent to return").json(json!({"reason": RETURN_REASON})),
         ("stats_plan" | "get_plan" | "get_plan_tree" | "list_measures" | "get_summary", _) => req(at(ctx.w.plan)),
         ("get_inbox", _) => req(format!("{template}?unit={a}")),
+        ("list_measure_reports", _) => req(at(ctx.w.measure)),
         ("receive_assignment", _) => req(at(asg)),
         ("receive_plan", _) => req(at(ctx.w.plan)),
         ("create_extension_request", _) => req(at(ctx.fresh("assignment").await)).consumes("assignment")
