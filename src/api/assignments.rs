@@ -216,6 +216,66 @@ pub async fn get_assignment(
     Ok(web::Json(a.into()))
 }
 
+/// One event of an assignment's timeline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineItem {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What happened.
+    pub kind: crate::domain::timeline::EventKind,
+    /// The account that acted (`null`: the system, or history loaded without one).
+    pub actor_id: Option<UserId>,
+    /// The unit the event concerns: the assignment's, or for a report the unit that wrote it.
+    pub unit_id: Option<UnitId>,
+    /// The event's details: ids, dates, the office's reasons (never a report's text).
+    #[schema(value_type = Object, example = json!({"report_id": 12, "period": "2019", "revision": 1, "status": "completed"}))]
+    pub detail: serde_json::Value,
+}
+
+/// An assignment's timeline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Timeline {
+    /// Oldest first.
+    pub items: Vec<TimelineItem>,
+}
+
+/// An assignment's timeline (办理记录), oldest first: assigned, signed for, reports drafted (to
+/// its own unit only), sent, returned and accepted, urges and their answers, extension requests
+/// and decisions, due-date changes — each as the caller may read its source.
+#[utoipa::path(
+    tag = "assignments",
+    params(("id" = i64, Path, description = "The assignment's id")),
+    responses(
+        (status = 200, description = "The timeline", body = Timeline),
+        (status = 404, description = "No such assignment, or not one the caller may see"),
+    )
+)]
+#[get("/assignments/{id}/timeline")]
+pub async fn get_assignment_timeline(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> ApiResult<web::Json<Timeline>> {
+    let (id, ctx) = (AssignmentId(id.into_inner()), caller.ctx());
+    let events = state
+        .db
+        .read(ctx.principal.user_id, move |c| {
+            service::timeline::of_assignment(c, &ctx, id)
+        })
+        .await?;
+    let items = events
+        .into_iter()
+        .map(|e| TimelineItem {
+            at: e.at.and_utc(),
+            kind: e.kind,
+            actor_id: e.data.actor_id,
+            unit_id: e.data.unit_id,
+            detail: e.data.detail,
+        })
+        .collect();
+    Ok(web::Json(Timeline { items }))
+}
+
 /// Sign for an assignment (签收): its unit's people, or its system with `assignments:respond`,
 /// once the plan is published. Signing again changes nothing: the first signature stands.
 #[utoipa::path(

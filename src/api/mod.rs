@@ -157,6 +157,7 @@ where
                 .service(assignments::update_assignment)
                 .service(assignments::delete_assignment)
                 .service(assignments::receive_assignment)
+                .service(assignments::get_assignment_timeline)
                 .service(assignments::receive_plan)
                 .service(extensions::create_extension_request)
                 .service(extensions::list_extension_requests)

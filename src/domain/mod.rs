@@ -15,4 +15,5 @@ pub mod standing;
 pub mod table;
 pub mod text;
 pub mod throttle;
+pub mod timeline;
 pub mod unit;

@@ -15,6 +15,7 @@ pub mod items;
 pub mod plans;
 pub mod reports;
 pub mod sources;
+pub mod timeline;
 pub mod units;
 pub mod urges;
 pub mod users;

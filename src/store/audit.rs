@@ -102,3 +102,23 @@ pub fn list(
     }
     q.order(audit_log::id.desc()).limit(limit + 1).load(c)
 }
+
+/// The entries with one of `actions` about these entities of a type, oldest first (for an
+/// assignment's timeline: reviews of its reports, changes of its due date).
+pub fn about(
+    c: &mut AnyConnection,
+    entity_type: &str,
+    ids: &[i64],
+    actions: &[&str],
+) -> QueryResult<Vec<AuditEntry>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    audit_log::table
+        .select(AuditEntry::as_select())
+        .filter(audit_log::entity_type.eq(entity_type))
+        .filter(audit_log::entity_id.eq_any(ids))
+        .filter(audit_log::action.eq_any(actions))
+        .order((audit_log::occurred_at.asc(), audit_log::id.asc()))
+        .load(c)
+}

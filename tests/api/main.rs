@@ -34,5 +34,6 @@ mod schema;
 mod sessions;
 mod standing;
 mod statements;
+mod timeline;
 mod unit_isolation;
 mod urges;

@@ -204,6 +204,7 @@ pub const TABLE: &[Row] = &[
     r("stats_sources",          "",                  SIGNED_IN,                all(OK).needs(AR),         all(OK).needs(AR),               all(OK).needs(AR)),
     r("stats_plan",             "published",         SIGNED_IN,                all(OK).needs(AR),         all(OK).needs(AR),               all(OK).needs(AR)),
     r("get_inbox",              "of unit A",         SIGNED_IN,                all(OK).needs(AR),         NONE,                            NONE),
+    r("get_assignment_timeline", "A's",              SIGNED_IN,                all(OK).needs(AR),         u(E404, E404, E404).needs(AR_B), all(OK).needs(AR)),
     r("receive_assignment",     "A's",               UNIT_WORK,                all(OK).needs(RESPOND),    HIDDEN.needs(AR_B),              all(E403)),
     r("receive_plan",           "published",         UNIT_WORK,                all(OK).needs(RESPOND),    all(OK).needs(RESPOND),          all(OK).needs(RESPOND)),
     // On a fresh measure of A's, which L does not lead: hidden from L as from B.

@@ -405,7 +405,7 @@ pub async fn prepare(ctx: &mut Ctx, row: &Row, caller: &Caller, template: &str) 
         ("stats_plan" | "get_plan" | "get_plan_tree" | "list_measures" | "get_summary", _) => req(at(ctx.w.plan)),
         ("get_inbox", _) => req(format!("{template}?unit={a}")),
         ("list_measure_reports", _) => req(at(ctx.w.measure)),
-        ("receive_assignment", _) => req(at(asg)),
+        ("receive_assignment" | "get_assignment_timeline", _) => req(at(asg)),
         ("receive_plan", _) => req(at(ctx.w.plan)),
         ("create_extension_request", _) => req(at(ctx.fresh("assignment").await)).consumes("assignment")
             .json(json!({"requested_due_date": "2100-06-30", "reason": "配套制度尚待审议。", "progress": "已完成草案。"})),
