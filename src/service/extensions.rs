@@ -215,9 +215,15 @@ pub fn decide(
                 field: None,
             });
         }
-        let a = store::assignments::find(c, before.assignment_id)?
+        let (a, plan_state) = store::assignments::find_with_plan_state(c, before.assignment_id)?
             .ok_or_else(|| ApiError::internal("assignment of a request vanished"))?;
         if let Some(g) = granted {
+            if plan_state != PlanState::Published {
+                return Err(ApiError::Conflict {
+                    detail: "the plan is closed: its due dates no longer move".into(),
+                    field: None,
+                });
+            }
             extension::may_grant(a.due_date, g).map_err(refused)?;
         }
         let decision = extensions::Decision {

@@ -189,6 +189,34 @@ async fn a_rejected_request_keeps_the_due_date_and_a_new_request_may_follow() {
     assert_eq!(asg.body["due_date"], "2099-06-30");
     let next = ask(&d, &d.manager_a, a, "2099-08-31").await;
     assert_eq!(next.status, 201, "{}", next.raw);
+    // Once the plan is closed its due dates no longer move; a refusal is still recorded.
+    let closed = d
+        .app
+        .post(
+            &format!("/plans/{}/close", d.plan),
+            &d.coordinator,
+            json!({}),
+        )
+        .await;
+    assert_eq!(closed.status, 200, "{}", closed.raw);
+    let next_id = next.body["id"].as_i64().unwrap();
+    d.app
+        .post(
+            &format!("/extension-requests/{next_id}/approve"),
+            &d.coordinator,
+            json!({"granted_due_date": "2099-08-31"}),
+        )
+        .await
+        .assert_problem(409, "conflict");
+    let refused = d
+        .app
+        .post(
+            &format!("/extension-requests/{next_id}/reject"),
+            &d.coordinator,
+            json!({"reason": "计划已关闭。"}),
+        )
+        .await;
+    assert_eq!(refused.status, 200, "{}", refused.raw);
     let history = d
         .app
         .get(
