@@ -241,7 +241,8 @@ pub struct Timeline {
 
 /// An assignment's timeline (办理记录), oldest first: assigned, signed for, reports drafted (to
 /// its own unit only), sent, returned and accepted, urges and their answers, extension requests
-/// and decisions, due-date changes — each as the caller may read its source.
+/// and decisions, disputes and resolutions, changes of due date, holder and role — each as the
+/// caller may read its source.
 #[utoipa::path(
     tag = "assignments",
     params(("id" = i64, Path, description = "The assignment's id")),

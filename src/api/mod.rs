@@ -7,6 +7,7 @@ pub mod assignments;
 pub mod audit;
 pub mod auth;
 pub mod desk;
+pub mod disputes;
 pub mod documents;
 pub mod extensions;
 pub mod extract;
@@ -164,6 +165,10 @@ where
                 .service(extensions::get_extension_request)
                 .service(extensions::approve_extension_request)
                 .service(extensions::reject_extension_request)
+                .service(disputes::create_dispute)
+                .service(disputes::list_disputes)
+                .service(disputes::get_dispute)
+                .service(disputes::resolve_dispute)
                 .service(reports::list_reports)
                 .service(reports::list_measure_reports)
                 .service(reports::create_report)

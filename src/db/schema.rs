@@ -358,6 +358,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// 异议 / 调整申请: a unit disputes an assignment (not its responsibility, or the wrong role);
+    /// the office withdraws, moves, re-roles or rejects. Keeps what the assignment was.
+    disputes (id) {
+        id -> BigInt,
+        assignment_id -> Nullable<BigInt>,
+        plan_id -> BigInt,
+        measure_id -> BigInt,
+        unit_id -> BigInt,
+        role -> Text,
+        kind -> Text,
+        reason -> Text,
+        state -> Text,
+        outcome -> Nullable<Text>,
+        moved_to_unit_id -> Nullable<BigInt>,
+        new_role -> Nullable<Text>,
+        resolution_note -> Nullable<Text>,
+        raised_by -> Nullable<BigInt>,
+        raised_at -> Timestamp,
+        resolved_by -> Nullable<BigInt>,
+        resolved_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(assignment_standings -> assignments (assignment_id));
 diesel::joinable!(reports -> assignments (assignment_id));
 diesel::joinable!(report_revisions -> reports (report_id));
@@ -390,6 +414,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     reminder_log,
     assignment_standings,
     extension_requests,
+    disputes,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(

@@ -171,6 +171,7 @@ fn ensure_plan(c: &mut AnyConnection) -> Result<(), String> {
             store::assignments::received_since_made(c, plan, ipo)?;
         }
         extensions(c, plan)?;
+        disputes(c, plan)?;
         Ok::<_, ApiError>(report)
     })
     .map_err(|e| format!("demo plan: {e}"))?;
@@ -277,6 +278,94 @@ fn extensions(c: &mut AnyConnection, plan: crate::domain::ids::PlanId) -> Result
         ext::decide(c, id, &decision)?;
         if let Some(g) = case.granted {
             store::assignments::reschedule(c, a.id, g, a.cycle, case.decided_at)?;
+        }
+    }
+    Ok(())
+}
+
+/// Two disputes (异议) of spring 2019, as they would have gone: the Statistics Bureau said a
+/// measure given to every city department was not its responsibility and was told that
+/// "按职责分工负责" means each answers for its own part; the Civil Affairs Bureau asked to lead
+/// a measure it participated in and was made a lead unit beside the first.
+fn disputes(c: &mut AnyConnection, plan: crate::domain::ids::PlanId) -> Result<(), ApiError> {
+    use crate::domain::assignment::AssignmentRole;
+    use crate::domain::dispute::{DisputeKind, DisputeState, Outcome};
+    use crate::store::disputes::{self as dp, NewDispute, Settlement};
+    struct Case {
+        unit: &'static str,
+        kind: DisputeKind,
+        reason: &'static str,
+        raised_at: chrono::NaiveDateTime,
+        outcome: Outcome,
+        note: &'static str,
+        resolved_at: chrono::NaiveDateTime,
+    }
+    let cases = [
+        Case {
+            unit: "市统计局",
+            kind: DisputeKind::NotOurs,
+            reason: "该措施涉及行政审批事项，本单位无相关审批职能。",
+            raised_at: at(2019, 3, 12, 10)?,
+            outcome: Outcome::Reject,
+            note: "“按职责分工负责”指各部门对本部门相关工作负责，请结合本单位职责落实并报送情况。",
+            resolved_at: at(2019, 3, 15, 16)?,
+        },
+        Case {
+            unit: "市民政局",
+            kind: DisputeKind::ShouldLead,
+            reason: "该措施主要涉及社会组织登记管理，属本单位主责。",
+            raised_at: at(2019, 4, 2, 9)?,
+            outcome: Outcome::ChangeRole,
+            note: "同意增列为牵头单位。",
+            resolved_at: at(2019, 4, 8, 11)?,
+        },
+    ];
+    for case in cases {
+        let Some(unit) = units::find_by_name_or_alias(c, case.unit)? else {
+            continue;
+        };
+        let filter = store::assignments::AssignmentFilter {
+            plan_id: Some(plan),
+            unit_id: Some(unit.id),
+            role: Some(AssignmentRole::Participant),
+            ..Default::default()
+        };
+        let Some(a) = store::assignments::list(c, &filter, None, 1)?
+            .into_iter()
+            .next()
+        else {
+            continue;
+        };
+        let id = dp::insert(
+            c,
+            &NewDispute {
+                assignment_id: Some(a.id),
+                plan_id: plan,
+                measure_id: a.measure_id,
+                unit_id: unit.id,
+                role: a.role,
+                kind: case.kind,
+                reason: case.reason.into(),
+                state: DisputeState::Pending,
+                raised_by: None,
+                raised_at: case.raised_at,
+            },
+        )?;
+        let new_role = (case.outcome == Outcome::ChangeRole).then_some(AssignmentRole::Lead);
+        dp::settle(
+            c,
+            id,
+            &Settlement {
+                outcome: case.outcome,
+                moved_to_unit_id: None,
+                new_role,
+                note: Some(case.note.into()),
+                by: None,
+                at: case.resolved_at,
+            },
+        )?;
+        if let Some(role) = new_role {
+            store::assignments::set_role(c, a.id, role, case.resolved_at)?;
         }
     }
     Ok(())

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod assignment;
 pub mod desk;
+pub mod dispute;
 pub mod extension;
 pub mod ids;
 pub mod plan;

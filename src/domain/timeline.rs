@@ -36,6 +36,14 @@ pub enum EventKind {
     ExtensionApproved,
     /// The office refused it.
     ExtensionRejected,
+    /// The unit disputed the assignment (异议): not its responsibility, or the wrong role.
+    Disputed,
+    /// The office resolved the dispute (withdrawn, moved, role changed, or rejected).
+    DisputeResolved,
+    /// The assignment moved to another unit (its reports stay with the unit that wrote them).
+    HolderChanged,
+    /// The assignment's role changed (lead ↔ participant).
+    RoleChanged,
     /// The due date (or cycle) changed.
     DueDateChanged,
 }

@@ -85,8 +85,10 @@ pub fn with_state(
         .filter(|a| Some(a.unit_id) == own)
         .map(|a| a.id)
         .collect();
-    let latest_own: HashMap<AssignmentId, ReportId> =
-        reports::latest_ids(c, &own_ids)?.into_iter().collect();
+    let latest_own: HashMap<AssignmentId, ReportId> = match own {
+        Some(u) => reports::latest_ids(c, &own_ids, u)?.into_iter().collect(),
+        None => HashMap::new(),
+    };
     rows.into_iter()
         .map(|a| {
             let s = standings.get(&a.id).ok_or_else(|| {
@@ -378,25 +380,38 @@ pub fn withdraw(c: &mut AnyConnection, ctx: &Ctx, id: AssignmentId) -> ApiResult
     write_tx(c, |c| {
         let a = assignments::find(c, id)?
             .ok_or_else(|| ApiError::NotFound(format!("no assignment {id}")))?;
-        if !assignments::delete_unreported(c, id)? {
-            return Err(ApiError::Conflict {
-                detail: "the assignment has reports and is kept".into(),
-                field: None,
-            });
-        }
-        let before = json!({"measure_id": a.measure_id, "unit_id": a.unit_id, "role": a.role});
-        let action = "assignment.delete";
-        audit::record(
-            c,
-            &ctx.actor,
-            action,
-            "assignment",
-            Some(id.0),
-            Some(&before),
-            None,
-        )?;
-        Ok(())
+        withdrawn(c, ctx, &a)
     })
+}
+
+/// Ends an assignment on which no report was written (nothing is lost: one with reports is
+/// kept, 409); a dispute pending on it is answered by the withdrawal. The one way an
+/// assignment ends, directly or on a dispute.
+pub(crate) fn withdrawn(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    a: &assignments::Assignment,
+) -> ApiResult<()> {
+    super::disputes::settle_on_withdrawal(c, ctx, a.id)?;
+    if !assignments::delete_unreported(c, a.id)? {
+        return Err(ApiError::Conflict {
+            detail: "reports were written on the assignment, so it is kept; move it to another \
+                     unit or leave it to be answered"
+                .into(),
+            field: None,
+        });
+    }
+    let before = json!({"measure_id": a.measure_id, "unit_id": a.unit_id, "role": a.role});
+    audit::record(
+        c,
+        &ctx.actor,
+        "assignment.delete",
+        "assignment",
+        Some(a.id.0),
+        Some(&before),
+        None,
+    )?;
+    Ok(())
 }
 
 /// The assignment's unit signs for it (签收): its people or its system with

@@ -8,6 +8,7 @@
 pub mod assignments;
 pub mod audit;
 pub mod desk;
+pub mod disputes;
 pub mod documents;
 pub mod extensions;
 pub mod groups;

@@ -154,9 +154,23 @@ fn own_report(
     } else {
         reports::find(c, id)?.ok_or_else(|| not_found(id))?
     };
-    let plan = assignments::plan_state(c, r.assignment_id)?
-        .ok_or_else(|| ApiError::internal("report without assignment"))?;
+    let plan = held_by_writer(c, &r)?;
     Ok((r, plan))
+}
+
+/// The state of the report's plan, once it is known that the unit that wrote the report still
+/// holds the assignment: a report its former holder wrote before the assignment moved to
+/// another unit is kept as history and no longer changes (409).
+fn held_by_writer(c: &mut AnyConnection, r: &reports::Report) -> ApiResult<PlanState> {
+    let (a, plan) = assignments::find_with_plan_state(c, r.assignment_id)?
+        .ok_or_else(|| ApiError::internal("report without assignment"))?;
+    if a.unit_id != r.unit_id {
+        return Err(conflict(
+            "the assignment has moved to another unit; this report is kept as its history",
+            "assignment_id",
+        ));
+    }
+    Ok(plan)
 }
 
 /// Reports the caller may see, one page, as the caller may see them.
@@ -236,7 +250,7 @@ pub fn create(
             }
             None => cycle.period_of(ctx.today().min(a.due_date)),
         };
-        if reports::find_for_period(c, assignment_id, &period)?.is_some() {
+        if reports::find_for_period(c, assignment_id, a.unit_id, &period)?.is_some() {
             return Err(conflict(
                 format!("a report for {period} exists; edit it instead"),
                 "period",
@@ -357,6 +371,7 @@ pub fn review(
         let reader = policy::report_reader(&ctx.principal)?;
         reports::find_for(c, id, reader)?.ok_or_else(|| not_found(id))?;
         let r = reports::find(c, id)?.ok_or_else(|| not_found(id))?;
+        held_by_writer(c, &r)?;
         let (step, reason, action) = match &decision {
             Decision::Accept => (Step::Accept, None, "report.accept"),
             Decision::Return(why) => (Step::Return, Some(why.as_str()), "report.return"),

@@ -1,7 +1,8 @@
 //! An assignment's timeline (办理记录): assigned, signed for, reports drafted (to the unit
 //! itself only), sent, returned and accepted, urges and their answers, extension requests and
-//! their decisions, due-date changes — each read as the caller may read its source: reports by
-//! the one report rule, urges and requests by theirs.
+//! their decisions, disputes and their resolutions, changes of due date, holder and role — each
+//! read as the caller may read its source: reports by the one report rule, urges, requests and
+//! disputes by theirs.
 
 use super::Ctx;
 use crate::auth::policy;
@@ -9,7 +10,7 @@ use crate::db::AnyConnection;
 use crate::domain::ids::{AssignmentId, UnitId, UserId};
 use crate::domain::timeline::{in_order, Event, EventKind};
 use crate::error::ApiResult;
-use crate::store::{audit, extensions, reports, urges};
+use crate::store::{audit, disputes, extensions, reports, urges};
 use serde_json::{json, Value};
 
 /// Who acted, which unit the event concerns, and its details.
@@ -58,13 +59,46 @@ pub fn of_assignment(
 ) -> ApiResult<Vec<Event<Entry>>> {
     let a = super::assignments::visible(c, &ctx.principal, id)?;
     let unit = Some(a.unit_id);
+    // Changes of holder and role (disputes resolved by a move or a role change); the first
+    // holder and role are what the assignment was made with.
+    let changes = audit::about(
+        c,
+        "assignment",
+        &[id.0],
+        &["assignment.move", "assignment.change_role"],
+    )?;
+    let first = |key: &str, action: &str| {
+        changes
+            .iter()
+            .filter(|e| e.action == action)
+            .min_by_key(|e| (e.occurred_at, e.id))
+            .map(|e| parsed(&e.before_json)[key].clone())
+    };
+    let first_unit = first("unit_id", "assignment.move")
+        .and_then(|v| v.as_i64())
+        .map(UnitId)
+        .or(unit);
+    let first_role = first("role", "assignment.change_role").unwrap_or(json!(a.role));
+    let first_group = first("via_group_id", "assignment.move").unwrap_or(json!(a.via_group_id));
     let mut out = vec![event(
         a.created_at,
         EventKind::Assigned,
         None,
-        unit,
-        json!({"role": a.role, "via_group_id": a.via_group_id}),
+        first_unit,
+        json!({"role": first_role, "via_group_id": first_group}),
     )];
+    for e in &changes {
+        let (before, after) = (parsed(&e.before_json), parsed(&e.after_json));
+        let (kind, of, detail) = if e.action == "assignment.move" {
+            let to = after["unit_id"].as_i64().map(UnitId);
+            let detail = json!({"from_unit_id": before["unit_id"], "to_unit_id": after["unit_id"]});
+            (EventKind::HolderChanged, to, detail)
+        } else {
+            let detail = json!({"from": before["role"], "to": after["role"]});
+            (EventKind::RoleChanged, unit, detail)
+        };
+        out.push(event(e.occurred_at, kind, e.actor_user_id, of, detail));
+    }
     if let Some(at) = a.received_at {
         out.push(event(
             at,
@@ -196,6 +230,37 @@ pub fn of_assignment(
                 ),
             };
             out.push(event(at, kind, r.decided_by, of, detail));
+        }
+    }
+
+    // Disputes, as the caller may read them (the unit that raised them, and the office).
+    let df = disputes::DisputeFilter {
+        assignment_id: Some(id),
+        ..Default::default()
+    };
+    for d in disputes::list(c, &df, None, CAP)? {
+        if !policy::read_request(&ctx.principal, d.unit_id)? {
+            continue;
+        }
+        let of = Some(d.unit_id);
+        out.push(event(
+            d.raised_at,
+            EventKind::Disputed,
+            d.raised_by,
+            of,
+            json!({"dispute_id": d.id, "kind": d.kind, "role": d.role, "reason": d.reason}),
+        ));
+        if let Some(at) = d.resolved_at {
+            let detail = json!({"dispute_id": d.id, "outcome": d.outcome,
+                                "moved_to_unit_id": d.moved_to_unit_id, "new_role": d.new_role,
+                                "note": d.resolution_note});
+            out.push(event(
+                at,
+                EventKind::DisputeResolved,
+                d.resolved_by,
+                of,
+                detail,
+            ));
         }
     }
 

@@ -339,6 +339,44 @@ pub fn receive(
     Ok(n == 1)
 }
 
+/// Hands the assignment over to another unit (a dispute resolved by a move): the new holder
+/// has not signed for it yet and holds it in its own right (no longer through a group). The
+/// reports stay where they are, naming the unit that wrote them; the standing starts a new
+/// version under the new holder, counting its reports only.
+pub fn move_to(
+    c: &mut AnyConnection,
+    id: AssignmentId,
+    unit: UnitId,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(assignments::table.find(id))
+        .set((
+            assignments::unit_id.eq(unit),
+            assignments::via_group_id.eq(None::<GroupId>),
+            assignments::received_at.eq(None::<NaiveDateTime>),
+            assignments::received_by.eq(None::<UserId>),
+            assignments::updated_at.eq(at),
+        ))
+        .execute(c)?;
+    if n == 1 {
+        super::standing::refresh(c, id, at)?;
+    }
+    Ok(n == 1)
+}
+
+/// Gives the assignment another role (a dispute resolved by a role change).
+pub fn set_role(
+    c: &mut AnyConnection,
+    id: AssignmentId,
+    role: AssignmentRole,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(assignments::table.find(id))
+        .set((assignments::role.eq(role), assignments::updated_at.eq(at)))
+        .execute(c)
+        .map(|n| n == 1)
+}
+
 /// The assignments of a unit in a plan not yet signed for, in id order.
 pub fn unreceived_of(
     c: &mut AnyConnection,

@@ -6,6 +6,7 @@
 pub mod assignments;
 pub mod audit;
 pub mod desk;
+pub mod disputes;
 pub mod extensions;
 pub mod groups;
 pub mod idempotency;

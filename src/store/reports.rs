@@ -202,14 +202,16 @@ pub fn find_for(
     Ok(rows.into_iter().next())
 }
 
-/// The id of the report of an assignment for a period, if there is one.
+/// The id of the report a unit wrote on an assignment for a period, if there is one.
 pub fn find_for_period(
     c: &mut AnyConnection,
     assignment: AssignmentId,
+    unit: UnitId,
     period: &str,
 ) -> QueryResult<Option<ReportId>> {
     reports::table
         .filter(reports::assignment_id.eq(assignment))
+        .filter(reports::unit_id.eq(unit))
         .filter(reports::period.eq(period))
         .select(reports::id)
         .first(c)
@@ -486,11 +488,13 @@ fn list_where(
 pub fn latest_ids(
     c: &mut AnyConnection,
     ids: &[AssignmentId],
+    unit: UnitId,
 ) -> QueryResult<Vec<(AssignmentId, ReportId)>> {
     let mut all = Vec::new();
     for chunk in ids.chunks(500) {
         let mut rows: Vec<(AssignmentId, ReportId)> = reports::table
             .filter(reports::assignment_id.eq_any(chunk))
+            .filter(reports::unit_id.eq(unit))
             .select((reports::assignment_id, reports::id))
             .order((
                 reports::assignment_id,

@@ -171,7 +171,13 @@ fn terms_of(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<(Holder, Ter
     Ok((Holder { plan_id, unit_id }, terms))
 }
 
-fn facts_of(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<Vec<ReportFact>> {
+/// The reports the assignment's holder wrote on it (an assignment moved to another unit keeps
+/// its former holder's reports, which no longer count for it).
+fn facts_of(
+    c: &mut AnyConnection,
+    id: AssignmentId,
+    holder: UnitId,
+) -> QueryResult<Vec<ReportFact>> {
     let rows: Vec<(
         ReportId,
         String,
@@ -180,6 +186,7 @@ fn facts_of(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<Vec<ReportFa
         Option<NaiveDateTime>,
     )> = reports::table
         .filter(reports::assignment_id.eq(id))
+        .filter(reports::unit_id.eq(holder))
         .select((
             reports::id,
             reports::period,
@@ -217,7 +224,7 @@ pub fn refresh(
     at: NaiveDateTime,
 ) -> QueryResult<Standing> {
     let (holder, terms) = terms_of(c, id)?;
-    let facts = facts_of(c, id)?;
+    let facts = facts_of(c, id, holder.unit_id)?;
     let urges = urges_of(c, id)?;
     let previous: Option<Row> = st::table
         .filter(st::assignment_id.eq(id))
@@ -265,6 +272,15 @@ pub fn refresh_all(
     Ok(())
 }
 
+/// A report's facts as [`backfill`] loads them: id, period, status, workflow, sent at.
+type BackfillFact = (
+    ReportId,
+    String,
+    ReportStatus,
+    Workflow,
+    Option<NaiveDateTime>,
+);
+
 /// Assignments whose facts [`backfill`] loads per round trip.
 const BACKFILL_BATCH: usize = 1000;
 
@@ -302,25 +318,26 @@ pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
     for batch in missing.chunks(BACKFILL_BATCH) {
         let ids: Vec<AssignmentId> = batch.iter().map(|m| m.0).collect();
         let mut facts: HashMap<AssignmentId, Vec<ReportFact>> = HashMap::new();
-        let rows: Vec<(
-            AssignmentId,
-            ReportId,
-            String,
-            ReportStatus,
-            Workflow,
-            Option<NaiveDateTime>,
-        )> = reports::table
+        let holders: HashMap<AssignmentId, UnitId> = batch.iter().map(|m| (m.0, m.2)).collect();
+        let rows: Vec<(AssignmentId, UnitId, BackfillFact)> = reports::table
             .filter(reports::assignment_id.eq_any(&ids))
             .select((
                 reports::assignment_id,
-                reports::id,
-                reports::period,
-                reports::status,
-                reports::workflow,
-                reports::submitted_at,
+                reports::unit_id,
+                (
+                    reports::id,
+                    reports::period,
+                    reports::status,
+                    reports::workflow,
+                    reports::submitted_at,
+                ),
             ))
             .load(c)?;
-        for (assignment, id, period, status, workflow, submitted_at) in rows {
+        for (assignment, unit, (id, period, status, workflow, submitted_at)) in rows {
+            // Only the holder's own reports count, as in `refresh`.
+            if holders.get(&assignment) != Some(&unit) {
+                continue;
+            }
             facts.entry(assignment).or_default().push(ReportFact {
                 id,
                 period,

@@ -189,6 +189,7 @@ pub struct Desk {
     pub manager_a: String,
     pub manager_b: String,
     pub unit_a: i64,
+    pub unit_b: i64,
     pub measure: i64,
     pub plan: i64,
 }
@@ -237,6 +238,7 @@ pub async fn desk(cycle: &str, due: &str) -> Desk {
         manager_a,
         manager_b,
         unit_a,
+        unit_b,
         measure,
         plan,
     }

@@ -9,6 +9,7 @@ mod auth;
 mod bench_data;
 mod consolidation;
 mod desk;
+mod disputes;
 mod documents;
 mod endpoints;
 mod errors;

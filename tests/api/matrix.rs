@@ -213,6 +213,11 @@ pub const TABLE: &[Row] = &[
     r("get_extension_request",  "A's pending",       SIGNED_IN,                all(OK).needs(AR),         HIDDEN.needs(AR_B),              HIDDEN.needs(AR_B)),
     r("approve_extension_request", "A's pending",    OFFICE_WRITES,            NONE,                      NONE,                            NONE),
     r("reject_extension_request", "A's pending",     OFFICE_WRITES,            NONE,                      NONE,                            NONE),
+    // On a fresh measure of A's, as for extension requests.
+    r("create_dispute",         "A's assignment",    UNIT_WORK,                u(OK, E403, OK).needs(RESPOND), HIDDEN.needs(AR_B),         HIDDEN.needs(AR_B)),
+    r("list_disputes",          "",                  SIGNED_IN,                all(OK).needs(AR),         all(OK).needs(AR),               all(OK).needs(AR)),
+    r("get_dispute",            "A's pending",       SIGNED_IN,                all(OK).needs(AR),         HIDDEN.needs(AR_B),              HIDDEN.needs(AR_B)),
+    r("resolve_dispute",        "A's pending",       OFFICE_WRITES,            NONE,                      NONE,                            NONE),
     r("list_urges",             "",                  SIGNED_IN,                all(OK),                   all(OK),                         all(OK)),
     r("create_urge",            "to A",              OFFICE_WRITES,            NONE,                      NONE,                            NONE),
     r("get_urge",               "to A",              SIGNED_IN,                all(OK),                   HIDDEN,                          HIDDEN),

@@ -237,7 +237,7 @@ impl Ctx {
                 assert_eq!(r.status, 200, "{}", r.raw);
                 p
             }
-            "assignment" | "pending extension" => {
+            "assignment" | "pending extension" | "pending dispute" => {
                 let measure = app
                     .create_item(c, self.w.plan, json!({"level": "measure", "parent_id": self.w.task, "number": format!("{}", 100 + n), "title": "临时措施。"}))
                     .await;
@@ -252,6 +252,16 @@ impl Ctx {
                     .unwrap();
                 if what == "assignment" {
                     asg
+                } else if what == "pending dispute" {
+                    let r = app
+                        .post(
+                            &format!("/assignments/{asg}/disputes"),
+                            m,
+                            json!({"kind": "not_ours", "reason": "非本单位职责。"}),
+                        )
+                        .await;
+                    assert_eq!(r.status, 201, "{}", r.raw);
+                    r.body["id"].as_i64().unwrap()
                 } else {
                     let r = app
                         .post(
@@ -414,6 +424,11 @@ pub async fn prepare(ctx: &mut Ctx, row: &Row, caller: &Caller, template: &str) 
             .json(json!({"granted_due_date": "2100-03-31", "note": "同意延期。"})),
         ("reject_extension_request", _) => req(at(ctx.fresh("pending extension").await)).consumes("pending extension")
             .json(json!({"reason": "请按原定期限完成。"})),
+        ("create_dispute", _) => req(at(ctx.fresh("assignment").await)).consumes("assignment")
+            .json(json!({"kind": "not_ours", "reason": "该事项不属本单位职责。"})),
+        ("get_dispute", _) => req(at(ctx.fresh("pending dispute").await)),
+        ("resolve_dispute", _) => req(at(ctx.fresh("pending dispute").await)).consumes("pending dispute")
+            .json(json!({"outcome": "reject", "reason": "职责清单明确由该单位承担。"})),
         ("create_urge", _) => req(at(0)).json(json!({"unit_id": a, "assignment_ids": [asg], "severity": "reminder", "message": "请按时报送。"})),
         ("get_urge" | "acknowledge_urge", _) => req(at(ctx.urge)),
         ("reply_urge", _) => req(at(ctx.urge)).json(json!({"reply": "已安排专人办理。"})),

@@ -1,0 +1,69 @@
+PRAGMA foreign_keys = OFF;
+BEGIN;
+
+-- Disputes (异议 / 调整申请): a unit states that an assignment is not its responsibility
+-- (not_ours), or that it should lead rather than participate (should_lead), or the reverse
+-- (should_participate). The office resolves it: withdraw the assignment, move it to another
+-- unit, change its role, or reject the dispute with a reason. The row keeps what the
+-- assignment was when disputed (plan, measure, unit, role), so the record outlives a
+-- withdrawn assignment. One dispute per assignment may be pending at a time.
+CREATE TABLE disputes (
+    id INTEGER PRIMARY KEY,
+    assignment_id BIGINT REFERENCES assignments (id) ON DELETE SET NULL,
+    plan_id BIGINT NOT NULL REFERENCES plans (id),
+    measure_id BIGINT NOT NULL REFERENCES plan_items (id),
+    unit_id BIGINT NOT NULL REFERENCES units (id),
+    role TEXT NOT NULL CHECK (role IN ('lead', 'participant')),
+    kind TEXT NOT NULL CHECK (kind IN ('not_ours', 'should_lead', 'should_participate')),
+    reason TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'resolved')),
+    outcome TEXT CHECK (outcome IN ('withdraw', 'move', 'change_role', 'reject')),
+    moved_to_unit_id BIGINT REFERENCES units (id),
+    new_role TEXT CHECK (new_role IN ('lead', 'participant')),
+    resolution_note TEXT,
+    raised_by BIGINT REFERENCES users (id),
+    raised_at TIMESTAMP NOT NULL,
+    resolved_by BIGINT REFERENCES users (id),
+    resolved_at TIMESTAMP
+);
+CREATE UNIQUE INDEX disputes_one_pending ON disputes (assignment_id) WHERE state = 'pending';
+CREATE INDEX disputes_unit ON disputes (unit_id, id);
+CREATE INDEX disputes_plan ON disputes (plan_id, id);
+CREATE INDEX disputes_assignment ON disputes (assignment_id, id);
+
+-- An assignment moved to another unit keeps the reports its former holder wrote; the new
+-- holder answers the same periods itself, so a period is unique per assignment and unit.
+-- SQLite keeps a table's UNIQUE constraint for good: the table is rebuilt, as its manual
+-- describes, with foreign keys off so that dropping the old one cascades nothing.
+CREATE TABLE reports_rebuilt (
+    id INTEGER PRIMARY KEY,
+    assignment_id BIGINT NOT NULL REFERENCES assignments (id) ON DELETE CASCADE,
+    unit_id BIGINT NOT NULL REFERENCES units (id),
+    period TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('not_started', 'in_progress', 'completed', 'not_applicable')),
+    narrative TEXT NOT NULL,
+    problems TEXT NOT NULL,
+    next_steps TEXT NOT NULL,
+    workflow TEXT NOT NULL CHECK (workflow IN ('draft', 'submitted', 'returned', 'resubmitted', 'accepted')),
+    return_reason TEXT,
+    version INTEGER NOT NULL,
+    created_by BIGINT REFERENCES users (id),
+    updated_by BIGINT REFERENCES users (id),
+    submitted_at TIMESTAMP,
+    reviewed_at TIMESTAMP,
+    reviewed_by BIGINT REFERENCES users (id),
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    sent_revision INTEGER,
+    UNIQUE (assignment_id, unit_id, period)
+);
+INSERT INTO reports_rebuilt (id, assignment_id, unit_id, period, status, narrative, problems, next_steps, workflow, return_reason, version, created_by, updated_by, submitted_at, reviewed_at, reviewed_by, created_at, updated_at, sent_revision)
+    SELECT id, assignment_id, unit_id, period, status, narrative, problems, next_steps, workflow, return_reason, version, created_by, updated_by, submitted_at, reviewed_at, reviewed_by, created_at, updated_at, sent_revision FROM reports;
+DROP TABLE reports;
+ALTER TABLE reports_rebuilt RENAME TO reports;
+CREATE INDEX reports_unit_workflow ON reports (unit_id, workflow);
+CREATE INDEX reports_assignment_workflow ON reports (assignment_id, workflow, status);
+
+PRAGMA foreign_key_check;
+COMMIT;
+PRAGMA foreign_keys = ON;
