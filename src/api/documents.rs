@@ -6,7 +6,7 @@ use super::extract::{Caller, Query, TableBody};
 use crate::app::AppState;
 use crate::domain::assignment::Cycle;
 use crate::domain::ids::{PlanId, UnitId};
-use crate::domain::table::{self, SummaryRow};
+use crate::domain::table;
 use crate::error::{ApiError, ApiResult};
 use crate::service::{self, documents::Import};
 use crate::tables::{Answers, ImportReport};
@@ -34,8 +34,9 @@ pub struct Summary {
     /// The column headers, in order.
     #[schema(example = json!(table::HEADERS))]
     pub columns: Vec<String>,
-    /// One row per measure, in plan order.
-    pub rows: Vec<SummaryRow>,
+    /// One row per measure, in plan order; in the consolidated view (no `unit`) each with the
+    /// lead units' answers and the participants' beside them.
+    pub rows: Vec<table::SummaryLine>,
 }
 
 /// How to import a table.
@@ -125,8 +126,11 @@ pub async fn get_summary(
     let accept = accepts(&req);
     if accept.contains(crate::documents::XLSX) {
         let title = format!("{}完成情况汇总", plan.title);
-        let bytes =
-            crate::documents::xlsx::write_summary(&title, &rows).map_err(ApiError::internal)?;
+        let bytes = match answers {
+            Answers::Consolidated => crate::documents::xlsx::write_consolidated(&title, &rows),
+            Answers::Unit(_) => crate::documents::xlsx::write_summary(&title, &rows),
+        }
+        .map_err(ApiError::internal)?;
         let name = format!("plan-{plan_id}-summary.xlsx");
         return Ok(attachment(crate::documents::XLSX, name, bytes));
     }

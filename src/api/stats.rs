@@ -68,6 +68,20 @@ pub struct StatItem {
     /// Of them, approved by then (units only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extensions_approved: Option<i64>,
+    /// Disputes (异议) the unit raised by then (units only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disputes: Option<i64>,
+    /// Of them, resolved by then other than by rejection: withdrawn, moved or re-roled (units
+    /// only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disputes_upheld: Option<i64>,
+    /// As a lead unit (牵头单位): participant assignments on the measures it leads (units only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participant_assignments: Option<i64>,
+    /// Of them, with a sent report standing by then: the participants' answers it has in hand
+    /// to consolidate (units only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participant_answers: Option<i64>,
 }
 
 /// Statistics per group.
@@ -133,6 +147,10 @@ fn stat_item(r: StatRow) -> StatItem {
         rank: None,
         extension_requests: None,
         extensions_approved: None,
+        disputes: None,
+        disputes_upheld: None,
+        participant_assignments: None,
+        participant_answers: None,
     }
 }
 
@@ -165,11 +183,15 @@ async fn stats(
         })
         .await?;
     let mut items: Vec<StatItem> = figures.rows.into_iter().map(stat_item).collect();
-    if let Some(ext) = &figures.extensions {
+    if let Some(extras) = &figures.per_unit {
         for item in &mut items {
-            let (asked, approved) = ext.get(&UnitId(item.id)).copied().unwrap_or((0, 0));
-            item.extension_requests = Some(asked);
-            item.extensions_approved = Some(approved);
+            let e = extras.get(&UnitId(item.id)).copied().unwrap_or_default();
+            item.extension_requests = Some(e.extension_requests);
+            item.extensions_approved = Some(e.extensions_approved);
+            item.disputes = Some(e.disputes);
+            item.disputes_upheld = Some(e.disputes_upheld);
+            item.participant_assignments = Some(e.participant_assignments);
+            item.participant_answers = Some(e.participant_answers);
         }
     }
     if dim == Dimension::Unit {

@@ -6,7 +6,7 @@
 //! [`write_summary`] writes.
 
 use crate::domain::plan::{split_heading, ItemLevel};
-use crate::domain::table::{sources_cell, SummaryRow};
+use crate::domain::table::{sources_cell, SummaryLine, SummaryRow, UnitAnswer};
 use crate::domain::text::{self, NUL_MESSAGE};
 use crate::error::FieldError;
 use calamine::{Data, Reader, Xlsx};
@@ -65,8 +65,96 @@ fn cell_format() -> Format {
 }
 
 /// Writes the table; `title` heads the sheet (e.g. `2019年法治政府建设任务完成情况汇总`).
-pub fn write_summary(title: &str, rows: &[SummaryRow]) -> Result<Vec<u8>, XlsxError> {
+pub fn write_summary<R: AsRef<SummaryRow>>(title: &str, rows: &[R]) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
+    summary_sheet(&mut wb, title, rows)?;
+    wb.save_to_buffer()
+}
+
+/// Writes the consolidated view: the table as [`write_summary`] does, then a second sheet
+/// (牵头单位汇总) with each measure's answers side by side, the lead units' first, one row per
+/// unit with its role and the status it reported. [`read_summary`] reads the first sheet only.
+pub fn write_consolidated(title: &str, lines: &[SummaryLine]) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    summary_sheet(&mut wb, title, lines)?;
+    answers_sheet(&mut wb, title, lines)?;
+    wb.save_to_buffer()
+}
+
+const ANSWER_COLUMNS: [(&str, f64); 5] = [
+    ("具体措施", 40.0),
+    ("单位", 22.0),
+    ("角色", 10.0),
+    ("状态", 10.0),
+    ("工作措施及完成情况", 60.0),
+];
+
+fn answers_sheet(wb: &mut Workbook, title: &str, lines: &[SummaryLine]) -> Result<(), XlsxError> {
+    let ws = wb.add_worksheet();
+    ws.set_name("牵头单位汇总")?;
+    let cell = cell_format();
+    let head = cell_format()
+        .set_bold()
+        .set_align(FormatAlign::Center)
+        .set_background_color(Color::RGB(0xD9E1F2));
+    let title_fmt = Format::new()
+        .set_bold()
+        .set_font_size(14)
+        .set_font_name("黑体")
+        .set_align(FormatAlign::Center);
+    ws.merge_range(
+        0,
+        0,
+        0,
+        4,
+        &format!("{title}（牵头单位与参加单位）"),
+        &title_fmt,
+    )?;
+    for (c, (name, width)) in ANSWER_COLUMNS.iter().enumerate() {
+        ws.write_string_with_format(1, c as u16, *name, &head)?;
+        ws.set_column_width(c as u16, *width)?;
+    }
+    ws.set_freeze_panes(2, 0)?;
+    ws.set_repeat_rows(1, 1)?;
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    let mut r: u32 = 2;
+    for line in lines {
+        let answers: Vec<(&str, &UnitAnswer)> = line
+            .lead_answers
+            .iter()
+            .map(|a| ("牵头单位", a))
+            .chain(line.participants.iter().map(|a| ("参加单位", a)))
+            .collect();
+        if answers.is_empty() {
+            continue;
+        }
+        let n = answers.len() as u32;
+        if n > 1 {
+            ws.merge_range(r, 0, r + n - 1, 0, &fit(&line.row.measure), &cell)?;
+        } else {
+            ws.write_string_with_format(r, 0, fit(&line.row.measure), &cell)?;
+        }
+        for (role, a) in answers {
+            let cells = [a.unit.as_str(), role, a.status.label(), a.text.as_str()];
+            let mut lines_needed = 1;
+            for (c, text) in cells.iter().enumerate() {
+                ws.write_string_with_format(r, c as u16 + 1, fit(text), &cell)?;
+                lines_needed = lines_needed.max(wrapped_lines(text, ANSWER_COLUMNS[c + 1].1));
+            }
+            ws.set_row_height(r, (14.5 * lines_needed as f64 + 3.0).min(MAX_ROW_HEIGHT))?;
+            r += 1;
+        }
+    }
+    Ok(())
+}
+
+fn summary_sheet<R: AsRef<SummaryRow>>(
+    wb: &mut Workbook,
+    title: &str,
+    rows: &[R],
+) -> Result<(), XlsxError> {
+    let rows: Vec<&SummaryRow> = rows.iter().map(AsRef::as_ref).collect();
     let ws = wb.add_worksheet();
     ws.set_name("完成情况汇总")?;
     let title_fmt = Format::new()
@@ -133,7 +221,7 @@ pub fn write_summary(title: &str, rows: &[SummaryRow]) -> Result<Vec<u8>, XlsxEr
         }
         i += run;
     }
-    wb.save_to_buffer()
+    Ok(())
 }
 
 fn text(d: Option<&Data>) -> String {

@@ -51,6 +51,16 @@ impl ReportStatus {
         Self::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
+    /// The status as the office's tables write it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReportStatus::NotStarted => "未开始",
+            ReportStatus::InProgress => "推进中",
+            ReportStatus::Completed => "已完成",
+            ReportStatus::NotApplicable => "不涉及",
+        }
+    }
+
     /// The status a free-text answer from the office's table implies: 不涉及 → not applicable,
     /// any other text → completed, nothing → not started.
     pub fn from_answer(text: &str) -> ReportStatus {

@@ -64,6 +64,46 @@ impl SummaryRow {
     }
 }
 
+/// One unit's answer to a measure, in the consolidated view (牵头单位汇总).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UnitAnswer {
+    /// The unit that answered.
+    pub unit_id: crate::domain::ids::UnitId,
+    /// Its name.
+    #[schema(example = "重庆市知识产权局")]
+    pub unit: String,
+    /// The status it reported.
+    pub status: crate::domain::report::ReportStatus,
+    /// 工作措施及完成情况 as it answered (what it last sent, for anyone but the unit itself).
+    #[schema(example = "我局不涉及")]
+    pub text: String,
+}
+
+/// A row of the summary with, in the consolidated view, the answers side by side: the lead
+/// units' (the measure's consolidated report) and beside them the participating units'.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SummaryLine {
+    /// The row's cells.
+    #[serde(flatten)]
+    pub row: SummaryRow,
+    /// Consolidated view only (no `unit` asked for): the lead units' answers, by unit name.
+    pub lead_answers: Vec<UnitAnswer>,
+    /// Consolidated view only: the participating units' answers, by unit name.
+    pub participants: Vec<UnitAnswer>,
+}
+
+impl AsRef<SummaryRow> for SummaryRow {
+    fn as_ref(&self) -> &SummaryRow {
+        self
+    }
+}
+
+impl AsRef<SummaryRow> for SummaryLine {
+    fn as_ref(&self) -> &SummaryRow {
+        &self.row
+    }
+}
+
 /// The byte-order mark every CSV export starts with.
 pub const BOM: &str = "\u{FEFF}";
 
@@ -90,13 +130,19 @@ fn restore(cell: &str) -> &str {
 /// Writes the table as CSV (a byte-order mark, then UTF-8, header row, RFC 4180 quoting), every
 /// cell a spreadsheet would evaluate neutralised. The HTTP summary and the CLI `export` both
 /// write through this.
-pub fn write_csv(rows: &[SummaryRow]) -> String {
+pub fn write_csv<R: AsRef<SummaryRow>>(rows: &[R]) -> String {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(BOM.as_bytes().to_vec());
     let _ = w.write_record(HEADERS);
     for r in rows {
-        let _ = w.write_record(r.cells().map(neutralise).iter().map(|c| c.as_bytes()));
+        let _ = w.write_record(
+            r.as_ref()
+                .cells()
+                .map(neutralise)
+                .iter()
+                .map(|c| c.as_bytes()),
+        );
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }

@@ -75,8 +75,49 @@ pub struct Figures {
     pub as_of: NaiveDate,
     /// One line per group.
     pub rows: Vec<StatRow>,
-    /// Per unit (for the unit dimension only): extension requests made and approved by then.
-    pub extensions: Option<HashMap<UnitId, (i64, i64)>>,
+    /// Per unit (for the unit dimension only): its requests, disputes and, as a lead unit, its
+    /// participants' answers, by then.
+    pub per_unit: Option<HashMap<UnitId, UnitExtras>>,
+}
+
+/// What `/stats/units` adds to a unit's line beyond the standing's figures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UnitExtras {
+    /// Extension requests (延期申请) made by then.
+    pub extension_requests: i64,
+    /// Of them, approved by then.
+    pub extensions_approved: i64,
+    /// Disputes (异议) raised by then.
+    pub disputes: i64,
+    /// Of them, resolved by then other than by rejection.
+    pub disputes_upheld: i64,
+    /// As a lead unit: participant assignments on the measures it leads.
+    pub participant_assignments: i64,
+    /// Of them, with a sent report standing by then (牵头单位汇总: answers in).
+    pub participant_answers: i64,
+}
+
+/// Requests, disputes and participants' answers per unit as of `cut`, of the plan if given.
+fn unit_extras(
+    c: &mut AnyConnection,
+    cut: chrono::NaiveDateTime,
+    plan: Option<i64>,
+) -> ApiResult<HashMap<UnitId, UnitExtras>> {
+    let mut out: HashMap<UnitId, UnitExtras> = HashMap::new();
+    let p = plan.map(PlanId);
+    for (u, (asked, approved)) in crate::store::extensions::counts_by_unit(c, cut, p)? {
+        let e = out.entry(u).or_default();
+        (e.extension_requests, e.extensions_approved) = (asked, approved);
+    }
+    for (u, (raised, upheld)) in crate::store::disputes::counts_by_unit(c, cut, p)? {
+        let e = out.entry(u).or_default();
+        (e.disputes, e.disputes_upheld) = (raised, upheld);
+    }
+    for r in desk::participant_answers(c, cut, plan)? {
+        let e = out.entry(UnitId(r.unit_id)).or_default();
+        (e.participant_assignments, e.participant_answers) = (r.participants, r.answered);
+    }
+    Ok(out)
 }
 
 /// Figures per unit, section or source document as of a day (a unit sees only its own line).
@@ -96,18 +137,14 @@ pub fn stats(
     )?;
     let as_of = ctx.as_of(as_of)?;
     let rows = desk::stats(c, dim, as_of, ctx.today(), &f, desk::StatSource::Best)?;
-    let extensions = match dim {
-        Dimension::Unit => Some(crate::store::extensions::counts_by_unit(
-            c,
-            crate::store::standing::end_of(as_of),
-            plan.map(PlanId),
-        )?),
+    let per_unit = match dim {
+        Dimension::Unit => Some(unit_extras(c, crate::store::standing::end_of(as_of), plan)?),
         _ => None,
     };
     Ok(Figures {
         as_of,
         rows,
-        extensions,
+        per_unit,
     })
 }
 

@@ -9,7 +9,7 @@ use crate::documents::docx::{AnnualReportInput, Done, Figures};
 use crate::domain::assignment::{AssignmentState, Cycle};
 use crate::domain::ids::{ItemId, PlanId, UnitId};
 use crate::domain::plan::ItemLevel;
-use crate::domain::table::SummaryRow;
+use crate::domain::table::{SummaryLine, SummaryRow};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{assignments, audit, plans, reports, units};
 use crate::tables::{self, Answers, ImportOptions, ImportReport};
@@ -23,7 +23,7 @@ pub fn summary(
     ctx: &Ctx,
     plan_id: PlanId,
     unit: Option<UnitId>,
-) -> ApiResult<(plans::Plan, Answers, Vec<SummaryRow>)> {
+) -> ApiResult<(plans::Plan, Answers, Vec<SummaryLine>)> {
     let (answers, reader) = policy::answers_for(&ctx.principal, unit)?;
     let plan = visible(c, ctx, plan_id)?;
     let rows = tables::export_table(c, plan_id, answers, reader)?;
@@ -128,7 +128,10 @@ pub fn annual_report(
         done: done(&standing, &unit_reports, &items),
         problems: listed(&unit_reports, |r| &r.problems),
         next_steps: listed(&unit_reports, |r| &r.next_steps),
-        rows: tables::export_table(c, plan_id, answers, reader)?,
+        rows: tables::export_table(c, plan_id, answers, reader)?
+            .into_iter()
+            .map(|l| l.row)
+            .collect(),
         plan_title: plan.title,
         date: ctx.today(),
     })

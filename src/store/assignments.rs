@@ -261,12 +261,17 @@ pub fn unit_names(c: &mut AnyConnection, ids: &[UnitId]) -> QueryResult<Vec<(Uni
 pub fn measures_of(
     c: &mut AnyConnection,
     ids: &[AssignmentId],
-) -> QueryResult<Vec<(AssignmentId, ItemId, AssignmentRole)>> {
+) -> QueryResult<Vec<(AssignmentId, ItemId, AssignmentRole, UnitId)>> {
     let mut out = Vec::new();
     for chunk in ids.chunks(500) {
-        let rows: Vec<(AssignmentId, ItemId, AssignmentRole)> = assignments::table
+        let rows: Vec<(AssignmentId, ItemId, AssignmentRole, UnitId)> = assignments::table
             .filter(assignments::id.eq_any(chunk))
-            .select((assignments::id, assignments::measure_id, assignments::role))
+            .select((
+                assignments::id,
+                assignments::measure_id,
+                assignments::role,
+                assignments::unit_id,
+            ))
             .load(c)?;
         out.extend(rows);
     }

@@ -559,3 +559,46 @@ mod tests {
         assert_eq!(first_rows(vec![1, 2], 50), vec![1, 2]);
     }
 }
+
+/// A lead unit's count of its participants' answers.
+#[derive(Debug, Clone, QueryableByName, PartialEq)]
+pub struct LeadRow {
+    #[diesel(sql_type = BigInt)]
+    pub unit_id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub participants: i64,
+    #[diesel(sql_type = BigInt)]
+    pub answered: i64,
+}
+
+/// Per lead unit (牵头单位): how many participant assignments the measures it leads carry, and
+/// how many of them had a sent report standing by `cut` (read from the standing valid then,
+/// like every figure), of the plan if given.
+pub fn participant_answers(
+    c: &mut AnyConnection,
+    cut: NaiveDateTime,
+    plan: Option<i64>,
+) -> QueryResult<Vec<LeadRow>> {
+    let mut q = Sql::new(c);
+    let (lead, participant) = (
+        sql_literal(AssignmentRole::Lead),
+        sql_literal(AssignmentRole::Participant),
+    );
+    let at = q.param(Bind::Stamp(cut));
+    let at2 = q.param(Bind::Stamp(cut));
+    q.push(&format!(
+        "SELECT l.unit_id AS unit_id, COUNT(*) AS participants, \
+         COALESCE(SUM(CASE WHEN s.sent_report_id IS NOT NULL THEN 1 ELSE 0 END), 0) AS answered \
+         FROM assignments l \
+         JOIN assignments p ON p.measure_id = l.measure_id AND p.role = {participant} \
+         JOIN assignment_standings s ON s.assignment_id = p.id AND s.valid_from < {at} \
+         AND (s.valid_to IS NULL OR s.valid_to >= {at2}) \
+         WHERE l.role = {lead}"
+    ));
+    if let Some(p) = plan {
+        let b = q.param(Bind::Int(p));
+        q.push(&format!(" AND l.plan_id = {b}"));
+    }
+    q.push(" GROUP BY l.unit_id");
+    q.query().load(c)
+}

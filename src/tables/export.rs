@@ -4,7 +4,8 @@ use crate::db::AnyConnection;
 use crate::domain::assignment::AssignmentRole;
 use crate::domain::ids::{AssignmentId, ItemId, PlanId, UnitId};
 use crate::domain::plan::ItemLevel;
-use crate::domain::table::SummaryRow;
+use crate::domain::report::ReportStatus;
+use crate::domain::table::{SummaryLine, SummaryRow, UnitAnswer};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{assignments, plans, reports};
 use std::collections::HashMap;
@@ -18,14 +19,27 @@ pub enum Answers {
     Consolidated,
 }
 
+/// One answer as the export gathers it.
+struct Gathered {
+    lead: bool,
+    unit_id: UnitId,
+    unit: String,
+    updated_at: chrono::NaiveDateTime,
+    status: ReportStatus,
+    text: String,
+}
+
 /// Exports a plan as the summary table, each answer as `reader` may see it (a unit its own
-/// working copy, everyone else what was last sent).
+/// working copy, everyone else what was last sent). An answer is a report of the unit that
+/// holds the assignment: a report its former holder wrote before the assignment moved stays in
+/// the history, not in the table. In the consolidated view each line also carries the lead
+/// units' and the participants' answers side by side.
 pub fn export_table(
     c: &mut AnyConnection,
     plan_id: PlanId,
     answers: Answers,
     reader: reports::Reader,
-) -> ApiResult<Vec<SummaryRow>> {
+) -> ApiResult<Vec<SummaryLine>> {
     plans::find(c, plan_id)?.ok_or_else(|| ApiError::NotFound(format!("no plan {plan_id}")))?;
     let items = plans::items(c, plan_id)?;
     let sources = plans::sources_by_measure(c, plan_id)?;
@@ -38,24 +52,28 @@ pub fn export_table(
     };
     let all_reports = reports::list_all(c, &filter)?;
     let assignment_ids: Vec<AssignmentId> = all_reports.iter().map(|r| r.assignment_id).collect();
-    let measure_of: HashMap<AssignmentId, (ItemId, AssignmentRole)> =
+    let measure_of: HashMap<AssignmentId, (ItemId, AssignmentRole, UnitId)> =
         assignments::measures_of(c, &assignment_ids)?
             .into_iter()
-            .map(|(a, m, role)| (a, (m, role)))
+            .map(|(a, m, role, holder)| (a, (m, role, holder)))
             .collect();
     let unit_ids: Vec<UnitId> = all_reports.iter().map(|r| r.unit_id).collect();
     let names: HashMap<UnitId, String> =
         assignments::unit_names(c, &unit_ids)?.into_iter().collect();
-    let mut texts: HashMap<ItemId, Vec<(bool, String, chrono::NaiveDateTime, String)>> =
-        HashMap::new();
+    let mut texts: HashMap<ItemId, Vec<Gathered>> = HashMap::new();
     for r in &all_reports {
-        if let Some((m, role)) = measure_of.get(&r.assignment_id) {
-            texts.entry(*m).or_default().push((
-                *role != AssignmentRole::Lead,
-                names.get(&r.unit_id).cloned().unwrap_or_default(),
-                r.updated_at,
-                r.narrative.clone(),
-            ));
+        match measure_of.get(&r.assignment_id) {
+            Some((m, role, holder)) if *holder == r.unit_id => {
+                texts.entry(*m).or_default().push(Gathered {
+                    lead: *role == AssignmentRole::Lead,
+                    unit_id: r.unit_id,
+                    unit: names.get(&r.unit_id).cloned().unwrap_or_default(),
+                    updated_at: r.updated_at,
+                    status: r.status,
+                    text: r.narrative.clone(),
+                })
+            }
+            _ => {}
         }
     }
     let mut rows = Vec::new();
@@ -69,22 +87,37 @@ pub fn export_table(
             .and_then(|p| by_id.get(&p))
             .ok_or_else(|| ApiError::internal("task without section"))?;
         let mut answers_here = texts.remove(&m.id).unwrap_or_default();
+        let (mut lead_answers, mut participants) = (Vec::new(), Vec::new());
         let completion = match answers {
             Answers::Unit(_) => answers_here
                 .iter()
-                .max_by_key(|a| a.2)
-                .map(|a| a.3.clone())
+                .max_by_key(|a| a.updated_at)
+                .map(|a| a.text.clone())
                 .unwrap_or_default(),
             Answers::Consolidated => {
-                answers_here.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-                answers_here
+                answers_here.sort_by(|a, b| (!a.lead, &a.unit).cmp(&(!b.lead, &b.unit)));
+                let text = answers_here
                     .iter()
-                    .map(|a| format!("【{}】{}", a.1, a.3))
+                    .map(|a| format!("【{}】{}", a.unit, a.text))
                     .collect::<Vec<_>>()
-                    .join("\n")
+                    .join("\n");
+                for a in answers_here {
+                    let answer = UnitAnswer {
+                        unit_id: a.unit_id,
+                        unit: a.unit,
+                        status: a.status,
+                        text: a.text,
+                    };
+                    if a.lead {
+                        lead_answers.push(answer);
+                    } else {
+                        participants.push(answer);
+                    }
+                }
+                text
             }
         };
-        rows.push(SummaryRow {
+        let row = SummaryRow {
             section: format!(
                 "{}{}",
                 ItemLevel::Section.label(&section.number),
@@ -104,6 +137,11 @@ pub fn export_table(
             lead_units: m.lead_text.clone().unwrap_or_default(),
             participant_units: m.participant_text.clone().unwrap_or_default(),
             completion,
+        };
+        rows.push(SummaryLine {
+            row,
+            lead_answers,
+            participants,
         });
     }
     Ok(rows)

@@ -137,6 +137,19 @@ async fn a_participant_that_should_lead_is_made_lead_by_the_office() {
     assert_eq!(ok.body["resolution_note"], "同意由该单位牵头。");
     let asg = d.app.get(&format!("/assignments/{b}"), &d.manager_b).await;
     assert_eq!(asg.body["role"], "lead", "{}", asg.raw);
+    let stats = d.app.get("/stats/units", &d.coordinator).await;
+    let line = stats.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == d.unit_b)
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (&line["disputes"], &line["disputes_upheld"]),
+        (&json!(1), &json!(1)),
+        "{line}"
+    );
     let kinds = timeline_kinds(&d, &d.manager_b, b).await;
     for k in ["assigned", "disputed", "dispute_resolved", "role_changed"] {
         assert!(kinds.iter().any(|x| x == k), "{k} in {kinds:?}");
@@ -271,6 +284,19 @@ async fn a_moved_assignment_appears_under_its_new_unit_with_its_reports_kept() {
         .get(&format!("/assignments/{b}"), &d.coordinator)
         .await;
     assert_eq!(asg.body["state"], "completed", "{}", asg.raw);
+
+    // The summary's answers are the holders': C's, no longer B's.
+    let summary = d
+        .app
+        .get(&format!("/plans/{}/summary", d.plan), &d.coordinator)
+        .await;
+    let answered: Vec<&Value> = summary.body["rows"][0]["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| &a["unit_id"])
+        .collect();
+    assert_eq!(answered, vec![&json!(unit_c)], "{}", summary.raw);
 
     // The office's timeline names both holders: B's sending, the move, C's sending.
     let r = d

@@ -471,7 +471,7 @@ fn run_case(
     .unwrap();
     for (row, t) in rows.iter().zip(&tracked) {
         prop_assert_eq!(
-            &row.completion,
+            &row.row.completion,
             &t.expected_summary(),
             "summary of {:?}",
             t.cycle
