@@ -136,7 +136,10 @@ impl Application {
             crate::jobs::reminders::spawn(
                 state.db.clone(),
                 std::time::Duration::from_secs(state.settings.reminder_interval_secs),
-                state.settings.reminder_days_before,
+                crate::jobs::reminders::Schedule {
+                    days_before: state.settings.reminder_days_before,
+                    receipt_after: state.settings.receipt_reminder_days,
+                },
             );
         }
         crate::jobs::tallies::spawn(state.db.clone());

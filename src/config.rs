@@ -121,6 +121,9 @@ pub struct Settings {
     pub reminder_interval_secs: u64,
     /// `DUBAN_REMINDER_DAYS_BEFORE`: how many days before the due date a reminder goes out.
     pub reminder_days_before: u64,
+    /// `DUBAN_RECEIPT_REMINDER_DAYS`: how many days after its plan was published an assignment
+    /// still unsigned gets a reminder to sign (签收); 0: none.
+    pub receipt_reminder_days: u64,
 }
 
 /// A setting that could not be used; the message names the variable.
@@ -163,6 +166,7 @@ struct FileSettings {
     trust_proxy: Option<bool>,
     reminder_interval: Option<u64>,
     reminder_days_before: Option<u64>,
+    receipt_reminder_days: Option<u64>,
 }
 
 impl FileSettings {
@@ -215,6 +219,10 @@ impl FileSettings {
         put(
             "REMINDER_DAYS_BEFORE",
             self.reminder_days_before.map(|v| v.to_string()),
+        );
+        put(
+            "RECEIPT_REMINDER_DAYS",
+            self.receipt_reminder_days.map(|v| v.to_string()),
         );
         m
     }
@@ -365,6 +373,14 @@ impl Settings {
         if reminder_days_before > 90 {
             return Err(bad("DUBAN_REMINDER_DAYS_BEFORE", "must be 0 to 90 days"));
         }
+        let receipt_reminder_days: u64 = parse_or(
+            get("DUBAN_RECEIPT_REMINDER_DAYS"),
+            "DUBAN_RECEIPT_REMINDER_DAYS",
+            Some(3),
+        )?;
+        if receipt_reminder_days > 90 {
+            return Err(bad("DUBAN_RECEIPT_REMINDER_DAYS", "must be 0 to 90 days"));
+        }
         Ok(Settings {
             database_url,
             database_read_url,
@@ -390,6 +406,7 @@ impl Settings {
             trust_proxy: parse_bool(get("DUBAN_TRUST_PROXY"), "DUBAN_TRUST_PROXY", false)?,
             reminder_interval_secs,
             reminder_days_before,
+            receipt_reminder_days,
         })
     }
 }

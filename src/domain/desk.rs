@@ -76,19 +76,27 @@ pub enum ReminderKind {
     BeforeDue,
     /// After the due date: an urge (催办).
     AfterDue,
+    /// Some days after the plan was published, to a unit that has not signed for the
+    /// assignment yet: a reminder to sign (签收提醒).
+    Unreceived,
 }
 
 crate::stored_as_text!(ReminderKind);
 
 impl ReminderKind {
     /// Every kind.
-    pub const ALL: [ReminderKind; 2] = [ReminderKind::BeforeDue, ReminderKind::AfterDue];
+    pub const ALL: [ReminderKind; 3] = [
+        ReminderKind::BeforeDue,
+        ReminderKind::AfterDue,
+        ReminderKind::Unreceived,
+    ];
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
             ReminderKind::BeforeDue => "before_due",
             ReminderKind::AfterDue => "after_due",
+            ReminderKind::Unreceived => "unreceived",
         }
     }
 
@@ -100,7 +108,7 @@ impl ReminderKind {
     /// The severity of the urge that carries reminders of this kind.
     pub fn severity(self) -> Severity {
         match self {
-            ReminderKind::BeforeDue => Severity::Reminder,
+            ReminderKind::BeforeDue | ReminderKind::Unreceived => Severity::Reminder,
             ReminderKind::AfterDue => Severity::Urge,
         }
     }

@@ -1,5 +1,7 @@
-//! Automatic reminders: a reminder (提醒) a few days before an assignment's due date, and an urge
-//! (催办) once it has passed, never twice for the same assignment, period and kind.
+//! Automatic reminders: a reminder (提醒) a few days before an assignment's due date, an urge
+//! (催办) once it has passed, and a reminder to sign (签收) for an assignment its unit has not
+//! signed for some days after the plan was published — never twice for the same assignment,
+//! period (for signing: holder) and kind.
 //!
 //! Each pass claims work in batches inside a transaction (`FOR UPDATE SKIP LOCKED` on
 //! PostgreSQL, the single writer lock on SQLite) and logs every reminder under a primary key
@@ -11,7 +13,7 @@ use crate::domain::desk::ReminderKind;
 use crate::domain::ids::{AssignmentId, UnitId};
 use crate::error::ApiError;
 use crate::store::{self, urges};
-use chrono::{Days, NaiveDate};
+use chrono::{Days, NaiveDate, NaiveDateTime};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -22,8 +24,29 @@ pub struct PassSummary {
     pub reminded: usize,
     /// Assignments urged after their due date.
     pub urged: usize,
+    /// Assignments whose unit was reminded to sign for them.
+    pub reminded_to_sign: usize,
     /// Urges issued (one per unit and kind per batch).
     pub urges_issued: usize,
+}
+
+/// When reminders go out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    /// Days before the due date that a reminder goes out.
+    pub days_before: u64,
+    /// Days after its plan was published (or it was made, if later) that an assignment still
+    /// unsigned gets a reminder to sign; 0: none.
+    pub receipt_after: u64,
+}
+
+/// Which assignments a batch claims.
+#[derive(Debug, Clone, Copy)]
+enum Pick {
+    /// Due (reminder) or late since (urge) between these days.
+    Dates(NaiveDate, NaiveDate),
+    /// Unsigned, issued by then.
+    IssuedBy(NaiveDateTime),
 }
 
 const BATCH: i64 = 500;
@@ -33,13 +56,16 @@ const BATCH: i64 = 500;
 fn batch(
     c: &mut crate::db::AnyConnection,
     kind: ReminderKind,
-    (from, to): (NaiveDate, NaiveDate),
+    pick: Pick,
     after: i64,
     today: NaiveDate,
 ) -> Result<(usize, i64, usize, usize), ApiError> {
     write_tx(c, |c| {
         let now = store::now();
-        let claimed = urges::claim(c, kind, from, to, after, BATCH)?;
+        let claimed = match pick {
+            Pick::Dates(from, to) => urges::claim(c, kind, from, to, after, BATCH)?,
+            Pick::IssuedBy(by) => urges::claim_unreceived(c, by, after, BATCH)?,
+        };
         let Some(last) = claimed.last().map(|a| a.id) else {
             return Ok((0, after, 0, 0));
         };
@@ -50,6 +76,8 @@ fn batch(
             let period = match kind {
                 ReminderKind::BeforeDue => a.cycle.period_of(a.due_date),
                 ReminderKind::AfterDue => a.cycle.period_of(a.deadline),
+                // Once per holder: a unit an assignment moved to is reminded in its turn.
+                ReminderKind::Unreceived => format!("receipt-{}", a.unit_id),
             };
             if urges::log_once(c, a.id, &period, kind, now)? {
                 by_unit
@@ -73,6 +101,10 @@ fn batch(
                     "催办：贵单位有{}项任务已超过完成时限（最早{}），请尽快报送完成情况。",
                     list.len(),
                     earliest
+                ),
+                ReminderKind::Unreceived => format!(
+                    "提醒：贵单位有{}项交办任务尚未签收，请及时签收并按时办理。",
+                    list.len()
                 ),
             };
             let ids: Vec<AssignmentId> = list.iter().map(|x| AssignmentId(x.0)).collect();
@@ -99,25 +131,38 @@ fn batch(
 }
 
 /// Runs one pass as of `today`: reminders for work due within `days_before` days, urges for
-/// work late (past its deadline, read from the standing like every other view).
-pub fn run_once(db: &Db, today: NaiveDate, days_before: u64) -> Result<PassSummary, ApiError> {
+/// work late (past its deadline, read from the standing like every other view), and reminders
+/// to sign for work issued at least `receipt_after` days ago and not signed for.
+pub fn run_once(db: &Db, today: NaiveDate, schedule: Schedule) -> Result<PassSummary, ApiError> {
     let mut c = db.get()?;
     let mut s = PassSummary::default();
     let soon = today
-        .checked_add_days(Days::new(days_before))
+        .checked_add_days(Days::new(schedule.days_before))
         .unwrap_or(today);
     let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
     let long_ago = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(today);
-    for (kind, window) in [
-        (ReminderKind::BeforeDue, (today, soon)),
-        (ReminderKind::AfterDue, (long_ago, yesterday)),
-    ] {
+    let mut passes = vec![
+        (ReminderKind::BeforeDue, Pick::Dates(today, soon)),
+        (ReminderKind::AfterDue, Pick::Dates(long_ago, yesterday)),
+    ];
+    if schedule.receipt_after > 0 {
+        // Issued on the day `receipt_after` days ago or before: by its last second.
+        let by = today
+            .checked_sub_days(Days::new(schedule.receipt_after))
+            .map(store::standing::end_of)
+            .and_then(|t| t.checked_sub_signed(chrono::TimeDelta::seconds(1)));
+        if let Some(by) = by {
+            passes.push((ReminderKind::Unreceived, Pick::IssuedBy(by)));
+        }
+    }
+    for (kind, pick) in passes {
         let mut after = 0;
         loop {
-            let (claimed, last, n, issued) = batch(&mut c, kind, window, after, today)?;
+            let (claimed, last, n, issued) = batch(&mut c, kind, pick, after, today)?;
             match kind {
                 ReminderKind::BeforeDue => s.reminded += n,
                 ReminderKind::AfterDue => s.urged += n,
+                ReminderKind::Unreceived => s.reminded_to_sign += n,
             }
             s.urges_issued += issued;
             if claimed < BATCH as usize {
@@ -131,7 +176,7 @@ pub fn run_once(db: &Db, today: NaiveDate, days_before: u64) -> Result<PassSumma
 
 /// Runs a reminder pass (and housekeeping) every `interval` on the blocking pool until the
 /// process ends.
-pub fn spawn(db: Db, interval: Duration, days_before: u64) {
+pub fn spawn(db: Db, interval: Duration, schedule: Schedule) {
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(interval);
         loop {
@@ -142,13 +187,14 @@ pub fn spawn(db: Db, interval: Duration, days_before: u64) {
                 if let Err(e) = super::maintenance::run_once(&db) {
                     tracing::warn!(error = %e, "housekeeping failed");
                 }
-                run_once(&db, today, days_before)
+                run_once(&db, today, schedule)
             })
             .await
             {
                 Ok(Ok(s)) if s.urges_issued > 0 => tracing::info!(
                     reminded = s.reminded,
                     urged = s.urged,
+                    reminded_to_sign = s.reminded_to_sign,
                     urges = s.urges_issued,
                     "reminder pass"
                 ),

@@ -10,7 +10,7 @@ use crate::domain::plan::PlanState;
 use crate::on_backend;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Text};
+use diesel::sql_types::{BigInt, Date, Text, Timestamp};
 use std::collections::HashMap;
 
 /// An urge as stored.
@@ -213,7 +213,8 @@ pub fn claim(
     let published = sql_literal(PlanState::Published);
     let date = match kind {
         ReminderKind::BeforeDue => "s.due_date",
-        ReminderKind::AfterDue => "s.deadline",
+        // Reminders to sign are claimed by `claim_unreceived`, on the plan's publication.
+        ReminderKind::AfterDue | ReminderKind::Unreceived => "s.deadline",
     };
     let sql = format!(
         "SELECT a.id, a.unit_id, s.due_date, COALESCE(s.deadline, s.due_date) AS deadline, a.cycle \
@@ -226,6 +227,36 @@ pub fn claim(
         .into_boxed::<MultiBackend>()
         .bind::<Date, _>(from)
         .bind::<Date, _>(to)
+        .bind::<BigInt, _>(after)
+        .bind::<BigInt, _>(limit)
+        .load(c)
+}
+
+/// Claims up to `limit` assignments of published plans after `after` (by id), not done and not
+/// yet signed for (签收), whose plan was published and which were made by `issued_by`: those a
+/// reminder to sign is due for. Locked as [`claim`] locks.
+pub fn claim_unreceived(
+    c: &mut AnyConnection,
+    issued_by: NaiveDateTime,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<Candidate>> {
+    let (lock, m) = match c {
+        AnyConnection::Pg(_) => (" FOR UPDATE OF a SKIP LOCKED", '$'),
+        AnyConnection::Sqlite(_) => ("", '?'),
+    };
+    let published = sql_literal(PlanState::Published);
+    let sql = format!(
+        "SELECT a.id, a.unit_id, s.due_date, COALESCE(s.deadline, s.due_date) AS deadline, a.cycle \
+         FROM assignments a JOIN plans p ON p.id = a.plan_id \
+         JOIN assignment_standings s ON s.assignment_id = a.id AND s.valid_to IS NULL \
+         WHERE p.state = {published} AND s.done IS NULL AND a.received_at IS NULL \
+         AND p.published_at <= {m}1 AND a.created_at <= {m}1 \
+         AND a.id > {m}2 ORDER BY a.id LIMIT {m}3{lock}"
+    );
+    diesel::sql_query(sql)
+        .into_boxed::<MultiBackend>()
+        .bind::<Timestamp, _>(issued_by)
         .bind::<BigInt, _>(after)
         .bind::<BigInt, _>(limit)
         .load(c)

@@ -3,7 +3,14 @@
 
 use crate::desk::{all_pages, assignment_of, desk};
 use crate::helpers::*;
+use duban::jobs::reminders::Schedule;
 use serde_json::json;
+
+/// Reminders a week before the due date; no reminders to sign (tested on their own).
+const SCHEDULE: Schedule = Schedule {
+    days_before: 7,
+    receipt_after: 0,
+};
 
 #[actix_rt::test]
 async fn an_urge_is_acknowledged_and_answered_by_its_unit_only() {
@@ -161,7 +168,7 @@ async fn reminders_go_out_once_per_assignment_and_period_even_with_two_workers()
 
     // Long before the due date: nothing.
     let db = app.state.db.clone();
-    let quiet = duban::jobs::reminders::run_once(&db, day("2030-05-01"), 7).unwrap();
+    let quiet = duban::jobs::reminders::run_once(&db, day("2030-05-01"), SCHEDULE).unwrap();
     assert_eq!(quiet, Default::default());
 
     // Two workers at once, five days before the due date.
@@ -169,7 +176,9 @@ async fn reminders_go_out_once_per_assignment_and_period_even_with_two_workers()
         let handles: Vec<_> = (0..2)
             .map(|_| {
                 let db = app.state.db.clone();
-                std::thread::spawn(move || duban::jobs::reminders::run_once(&db, today, 7).unwrap())
+                std::thread::spawn(move || {
+                    duban::jobs::reminders::run_once(&db, today, SCHEDULE).unwrap()
+                })
             })
             .collect();
         handles
@@ -193,7 +202,7 @@ async fn reminders_go_out_once_per_assignment_and_period_even_with_two_workers()
         0
     );
     assert_eq!(
-        duban::jobs::reminders::run_once(&db, day("2030-06-26"), 7)
+        duban::jobs::reminders::run_once(&db, day("2030-06-26"), SCHEDULE)
             .unwrap()
             .reminded,
         0
@@ -281,10 +290,10 @@ async fn automatic_urges_follow_the_standing_once_per_missing_period() {
     let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
     // Long before the due date, the month the assignments (A's and B's) were made in has no
     // report: both are late.
-    let first = duban::jobs::reminders::run_once(&db, day("2098-06-01"), 7).unwrap();
+    let first = duban::jobs::reminders::run_once(&db, day("2098-06-01"), SCHEDULE).unwrap();
     assert_eq!(first.urged, 2, "{first:?}");
     // Once per assignment and period: the same lapse is not urged again.
-    let again = duban::jobs::reminders::run_once(&db, day("2098-06-02"), 7).unwrap();
+    let again = duban::jobs::reminders::run_once(&db, day("2098-06-02"), SCHEDULE).unwrap();
     assert_eq!(again.urged, 0, "{again:?}");
     assert_eq!(automatic_urges(&d.app, &d.coordinator).await, 2);
     // A report for May covers the months before it; June's lapse is a new period.
@@ -306,10 +315,10 @@ async fn automatic_urges_follow_the_standing_once_per_missing_period() {
         )
         .await;
     assert_eq!(sent.status, 200, "{}", sent.raw);
-    let quiet = duban::jobs::reminders::run_once(&db, day("2098-06-15"), 7).unwrap();
+    let quiet = duban::jobs::reminders::run_once(&db, day("2098-06-15"), SCHEDULE).unwrap();
     assert_eq!(quiet.urged, 0, "{quiet:?}");
     // June lapses for A; B's lapse is the one it was already urged about.
-    let june = duban::jobs::reminders::run_once(&db, day("2098-07-03"), 7).unwrap();
+    let june = duban::jobs::reminders::run_once(&db, day("2098-07-03"), SCHEDULE).unwrap();
     assert_eq!(june.urged, 1, "{june:?}");
     assert_eq!(automatic_urges(&d.app, &d.coordinator).await, 3);
 }
@@ -321,4 +330,47 @@ async fn automatic_urges(app: &TestApp, token: &str) -> usize {
         .iter()
         .filter(|u| u["severity"] == "urge" && u["automatic"] == true)
         .count()
+}
+
+#[actix_rt::test]
+async fn a_unit_that_has_not_signed_is_reminded_once_some_days_after_publication() {
+    let d = desk("yearly", "2099-12-31").await;
+    let a = assignment_of(&d, &d.manager_a).await;
+    let signed = d
+        .app
+        .post(
+            &format!("/assignments/{a}/receipt"),
+            &d.manager_a,
+            json!({}),
+        )
+        .await;
+    assert_eq!(signed.status, 200, "{}", signed.raw);
+    let db = d.app.state.db.clone();
+    let today = chrono::Utc::now().date_naive();
+    let after = |n: u64| today.checked_add_days(chrono::Days::new(n)).unwrap();
+    let schedule = Schedule {
+        days_before: 7,
+        receipt_after: 3,
+    };
+    // Two days after publication it is early; on the third, B (which has not signed) is
+    // reminded, A (which has) is not; never twice.
+    let early = duban::jobs::reminders::run_once(&db, after(2), schedule).unwrap();
+    assert_eq!(early.reminded_to_sign, 0, "{early:?}");
+    let due = duban::jobs::reminders::run_once(&db, after(3), schedule).unwrap();
+    assert_eq!(due.reminded_to_sign, 1, "{due:?}");
+    let again = duban::jobs::reminders::run_once(&db, after(4), schedule).unwrap();
+    assert_eq!(again.reminded_to_sign, 0, "{again:?}");
+    let b = d.app.get("/urges", &d.manager_b).await;
+    let items = b.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", b.raw);
+    assert_eq!(
+        (&items[0]["severity"], &items[0]["automatic"]),
+        (&json!("reminder"), &json!(true))
+    );
+    assert!(items[0]["message"].as_str().unwrap().contains("签收"));
+    let mine = d.app.get("/urges", &d.manager_a).await;
+    assert_eq!(mine.body["items"], json!([]), "{}", mine.raw);
+    // Turned off, nobody is reminded to sign.
+    let off = duban::jobs::reminders::run_once(&db, after(10), SCHEDULE).unwrap();
+    assert_eq!(off.reminded_to_sign, 0);
 }

@@ -33,3 +33,9 @@ CREATE INDEX disputes_assignment ON disputes (assignment_id, id);
 ALTER TABLE reports DROP CONSTRAINT reports_assignment_id_period_key;
 ALTER TABLE reports ADD CONSTRAINT reports_assignment_unit_period
     UNIQUE (assignment_id, unit_id, period);
+
+-- Assignments still unsigned some days after their plan was published get an automatic
+-- reminder to sign (签收), logged like the reminders before and after the due date.
+ALTER TABLE reminder_log DROP CONSTRAINT reminder_log_kind_check;
+ALTER TABLE reminder_log ADD CONSTRAINT reminder_log_kind_check
+    CHECK (kind IN ('before_due', 'after_due', 'unreceived'));

@@ -28,6 +28,18 @@ DROP TABLE reports;
 ALTER TABLE reports_rebuilt RENAME TO reports;
 CREATE INDEX reports_unit_workflow ON reports (unit_id, workflow);
 CREATE INDEX reports_assignment_workflow ON reports (assignment_id, workflow, status);
+CREATE TABLE reminder_log_rebuilt (
+    assignment_id BIGINT NOT NULL REFERENCES assignments (id) ON DELETE CASCADE,
+    period TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('before_due', 'after_due')),
+    urge_id BIGINT REFERENCES urges (id) ON DELETE SET NULL,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (assignment_id, period, kind)
+);
+INSERT INTO reminder_log_rebuilt (assignment_id, period, kind, urge_id, created_at)
+    SELECT assignment_id, period, kind, urge_id, created_at FROM reminder_log WHERE kind <> 'unreceived';
+DROP TABLE reminder_log;
+ALTER TABLE reminder_log_rebuilt RENAME TO reminder_log;
 DROP TABLE disputes;
 COMMIT;
 PRAGMA foreign_keys = ON;

@@ -64,6 +64,22 @@ ALTER TABLE reports_rebuilt RENAME TO reports;
 CREATE INDEX reports_unit_workflow ON reports (unit_id, workflow);
 CREATE INDEX reports_assignment_workflow ON reports (assignment_id, workflow, status);
 
+-- Assignments still unsigned some days after their plan was published get an automatic
+-- reminder to sign (签收), logged like the reminders before and after the due date; the
+-- log's CHECK names the new kind (rebuilt, as above).
+CREATE TABLE reminder_log_rebuilt (
+    assignment_id BIGINT NOT NULL REFERENCES assignments (id) ON DELETE CASCADE,
+    period TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('before_due', 'after_due', 'unreceived')),
+    urge_id BIGINT REFERENCES urges (id) ON DELETE SET NULL,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (assignment_id, period, kind)
+);
+INSERT INTO reminder_log_rebuilt (assignment_id, period, kind, urge_id, created_at)
+    SELECT assignment_id, period, kind, urge_id, created_at FROM reminder_log;
+DROP TABLE reminder_log;
+ALTER TABLE reminder_log_rebuilt RENAME TO reminder_log;
+
 PRAGMA foreign_key_check;
 COMMIT;
 PRAGMA foreign_keys = ON;
