@@ -101,7 +101,8 @@ fn watch(address: String) {
 /// What one request sent.
 #[derive(Debug)]
 struct Sent {
-    /// Statements proper (everything but transaction control and the pool's check).
+    /// Statements proper (everything but transaction control, the pool's check and the read
+    /// pool's lag probe).
     statements: Vec<String>,
     /// Transaction control.
     control: Vec<String>,
@@ -123,7 +124,8 @@ fn take() -> Sent {
     let s = guard.as_mut().expect("watching");
     let all: Vec<(String, bool)> = std::mem::take(&mut s.sent)
         .into_iter()
-        .filter(|(q, _)| q.trim() != "SELECT 1")
+        // The pool's check and the read pool's lag probe (a timer, not the request).
+        .filter(|(q, _)| q.trim() != "SELECT 1" && !q.contains("pg_is_in_recovery()"))
         .collect();
     let unprepared = all
         .iter()
