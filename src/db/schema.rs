@@ -334,6 +334,8 @@ diesel::table! {
         phase -> Text,
         done_late_days -> Nullable<Integer>,
         received -> Bool,
+        measure_id -> BigInt,
+        lead -> Bool,
     }
 }
 

@@ -97,12 +97,15 @@ pub struct UnitExtras {
     pub participant_answers: i64,
 }
 
-/// Requests, disputes and participants' answers per unit as of `cut`, of the plan if given.
+/// Requests, disputes and participants' answers per unit as of the end of `as_of`, of the
+/// plan if given.
 fn unit_extras(
     c: &mut AnyConnection,
-    cut: chrono::NaiveDateTime,
+    as_of: NaiveDate,
+    today: NaiveDate,
     plan: Option<i64>,
 ) -> ApiResult<HashMap<UnitId, UnitExtras>> {
+    let cut = crate::store::standing::end_of(as_of);
     let mut out: HashMap<UnitId, UnitExtras> = HashMap::new();
     let p = plan.map(PlanId);
     for (u, (asked, approved)) in crate::store::extensions::counts_by_unit(c, cut, p)? {
@@ -113,7 +116,7 @@ fn unit_extras(
         let e = out.entry(u).or_default();
         (e.disputes, e.disputes_upheld) = (raised, upheld);
     }
-    for r in desk::participant_answers(c, cut, plan)? {
+    for r in desk::participant_answers(c, as_of, today, plan, desk::StatSource::Best)? {
         let e = out.entry(UnitId(r.unit_id)).or_default();
         (e.participant_assignments, e.participant_answers) = (r.participants, r.answered);
     }
@@ -138,7 +141,7 @@ pub fn stats(
     let as_of = ctx.as_of(as_of)?;
     let rows = desk::stats(c, dim, as_of, ctx.today(), &f, desk::StatSource::Best)?;
     let per_unit = match dim {
-        Dimension::Unit => Some(unit_extras(c, crate::store::standing::end_of(as_of), plan)?),
+        Dimension::Unit => Some(unit_extras(c, as_of, ctx.today(), plan)?),
         _ => None,
     };
     Ok(Figures {

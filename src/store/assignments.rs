@@ -78,10 +78,8 @@ pub fn insert_many(c: &mut AnyConnection, rows: &[NewAssignment]) -> QueryResult
                     assigned_on: a.created_at.date(),
                     received: false,
                 };
-                let holder = super::standing::Holder {
-                    plan_id: a.plan_id,
-                    unit_id: a.unit_id,
-                };
+                let holder =
+                    super::standing::Holder::new(a.plan_id, a.measure_id, a.unit_id, a.role);
                 (*id, holder, terms, a.created_at)
             })
             .collect();
@@ -376,10 +374,14 @@ pub fn set_role(
     role: AssignmentRole,
     at: NaiveDateTime,
 ) -> QueryResult<bool> {
-    diesel::update(assignments::table.find(id))
+    let n = diesel::update(assignments::table.find(id))
         .set((assignments::role.eq(role), assignments::updated_at.eq(at)))
-        .execute(c)
-        .map(|n| n == 1)
+        .execute(c)?;
+    if n == 1 {
+        // The role is part of the standing's holder: a new version from now on.
+        super::standing::refresh(c, id, at)?;
+    }
+    Ok(n == 1)
 }
 
 /// The assignments of a unit in a plan not yet signed for, in id order.

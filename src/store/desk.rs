@@ -572,32 +572,45 @@ pub struct LeadRow {
 }
 
 /// Per lead unit (牵头单位): how many participant assignments the measures it leads carry, and
-/// how many of them had a sent report standing by `cut` (read from the standing valid then,
-/// like every figure), of the plan if given.
+/// how many of them had a sent report standing at the end of `as_of`, of the plan if given.
+/// Today's figures read the per-measure tallies (a few rows per measure) and the lead
+/// assignments; another day's read the standings valid then, leads and participants alike.
 pub fn participant_answers(
     c: &mut AnyConnection,
-    cut: NaiveDateTime,
+    as_of: NaiveDate,
+    today: NaiveDate,
     plan: Option<i64>,
+    source: StatSource,
 ) -> QueryResult<Vec<LeadRow>> {
     let mut q = Sql::new(c);
-    let (lead, participant) = (
-        sql_literal(AssignmentRole::Lead),
-        sql_literal(AssignmentRole::Participant),
-    );
-    let at = q.param(Bind::Stamp(cut));
-    let at2 = q.param(Bind::Stamp(cut));
-    q.push(&format!(
-        "SELECT l.unit_id AS unit_id, COUNT(*) AS participants, \
-         COALESCE(SUM(CASE WHEN s.sent_report_id IS NOT NULL THEN 1 ELSE 0 END), 0) AS answered \
-         FROM assignments l \
-         JOIN assignments p ON p.measure_id = l.measure_id AND p.role = {participant} \
-         JOIN assignment_standings s ON s.assignment_id = p.id AND s.valid_from < {at} \
-         AND (s.valid_to IS NULL OR s.valid_to >= {at2}) \
-         WHERE l.role = {lead}"
-    ));
-    if let Some(p) = plan {
-        let b = q.param(Bind::Int(p));
-        q.push(&format!(" AND l.plan_id = {b}"));
+    if source == StatSource::Best && as_of >= today {
+        let lead = sql_literal(AssignmentRole::Lead);
+        q.push(&format!(
+            "SELECT l.unit_id AS unit_id, CAST(COALESCE(SUM(t.n), 0) AS BIGINT) AS participants, \
+             CAST(COALESCE(SUM(t.reported), 0) AS BIGINT) AS answered \
+             FROM assignments l JOIN measure_tallies t ON t.measure_id = l.measure_id \
+             WHERE l.role = {lead}"
+        ));
+        if let Some(p) = plan {
+            let b = q.param(Bind::Int(p));
+            q.push(&format!(" AND l.plan_id = {b}"));
+        }
+    } else {
+        let cut = crate::store::standing::end_of(as_of);
+        let (at, at2) = (q.param(Bind::Stamp(cut)), q.param(Bind::Stamp(cut)));
+        let (at3, at4) = (q.param(Bind::Stamp(cut)), q.param(Bind::Stamp(cut)));
+        q.push(&format!(
+            "SELECT l.unit_id AS unit_id, COUNT(*) AS participants, \
+             COALESCE(SUM(CASE WHEN s.sent_report_id IS NOT NULL THEN 1 ELSE 0 END), 0) AS answered \
+             FROM assignment_standings l \
+             JOIN assignment_standings s ON s.measure_id = l.measure_id AND NOT s.lead \
+             AND s.valid_from < {at} AND (s.valid_to IS NULL OR s.valid_to >= {at2}) \
+             WHERE l.lead AND l.valid_from < {at3} AND (l.valid_to IS NULL OR l.valid_to >= {at4})"
+        ));
+        if let Some(p) = plan {
+            let b = q.param(Bind::Int(p));
+            q.push(&format!(" AND l.plan_id = {b}"));
+        }
     }
     q.push(" GROUP BY l.unit_id");
     q.query().load(c)

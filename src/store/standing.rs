@@ -4,8 +4,9 @@
 
 use crate::db::schema::{assignment_standings as st, assignments, reports, urge_assignments};
 use crate::db::AnyConnection;
+use crate::domain::assignment::AssignmentRole;
 use crate::domain::assignment::{AssignmentState, Cycle};
-use crate::domain::ids::{AssignmentId, PlanId, ReportId, UnitId};
+use crate::domain::ids::{AssignmentId, ItemId, PlanId, ReportId, UnitId};
 use crate::domain::report::{ReportStatus, Workflow};
 use crate::domain::standing::{ReportFact, Standing, Terms};
 use crate::on_backend;
@@ -38,6 +39,8 @@ struct Row {
     phase: AssignmentState,
     done_late_days: Option<i32>,
     received: bool,
+    measure_id: ItemId,
+    lead: bool,
 }
 
 impl Row {
@@ -61,14 +64,31 @@ impl Row {
     }
 }
 
-/// Whose standing a row is: the assignment's plan and unit, kept on every version so the
-/// figures per unit and plan read the standings alone.
+/// Whose standing a row is: the assignment's plan, measure, unit and role, kept on every
+/// version so the figures per unit, plan and lead unit read the standings (and their tallies)
+/// alone. A change of holder or role starts a new version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Holder {
     /// The assignment's plan.
     pub plan_id: PlanId,
+    /// The measure.
+    pub measure_id: ItemId,
     /// The unit that holds it.
     pub unit_id: UnitId,
+    /// Whether the unit leads the measure (牵头) rather than participates.
+    pub lead: bool,
+}
+
+impl Holder {
+    /// The holder of an assignment in `role`.
+    pub fn new(plan_id: PlanId, measure_id: ItemId, unit_id: UnitId, role: AssignmentRole) -> Self {
+        Holder {
+            plan_id,
+            measure_id,
+            unit_id,
+            lead: role == AssignmentRole::Lead,
+        }
+    }
 }
 
 fn new_row(id: AssignmentId, holder: Holder, s: &Standing, from: NaiveDateTime) -> Row {
@@ -91,6 +111,8 @@ fn new_row(id: AssignmentId, holder: Holder, s: &Standing, from: NaiveDateTime) 
         phase: s.phase,
         done_late_days: s.done_late_days,
         received: s.received,
+        measure_id: holder.measure_id,
+        lead: holder.lead,
     }
 }
 
@@ -142,11 +164,13 @@ pub fn as_of(
     Ok(out)
 }
 
+/// The assignment's columns its standing's holder is made of: plan, measure, unit, role.
+type HolderColumns = (PlanId, ItemId, UnitId, AssignmentRole);
+
 /// What the standing of an assignment is computed from.
 fn terms_of(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<(Holder, Terms)> {
-    let (plan_id, unit_id, due_date, cycle, created, received_at): (
-        PlanId,
-        UnitId,
+    let ((plan_id, measure_id, unit_id, role), due_date, cycle, created, received_at): (
+        HolderColumns,
         NaiveDate,
         Cycle,
         NaiveDateTime,
@@ -154,8 +178,12 @@ fn terms_of(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<(Holder, Ter
     ) = assignments::table
         .find(id)
         .select((
-            assignments::plan_id,
-            assignments::unit_id,
+            (
+                assignments::plan_id,
+                assignments::measure_id,
+                assignments::unit_id,
+                assignments::role,
+            ),
             assignments::due_date,
             assignments::cycle,
             assignments::created_at,
@@ -168,7 +196,7 @@ fn terms_of(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<(Holder, Ter
         assigned_on: created.date(),
         received: received_at.is_some(),
     };
-    Ok((Holder { plan_id, unit_id }, terms))
+    Ok((Holder::new(plan_id, measure_id, unit_id, role), terms))
 }
 
 /// The reports the assignment's holder wrote on it (an assignment moved to another unit keeps
@@ -234,7 +262,9 @@ pub fn refresh(
         .optional()?;
     let previous_holder = previous.as_ref().map(|r| Holder {
         plan_id: r.plan_id,
+        measure_id: r.measure_id,
         unit_id: r.unit_id,
+        lead: r.lead,
     });
     let previous = previous.map(Row::standing);
     let next = Standing::compute(terms, &facts, urges, previous.as_ref(), at);
@@ -293,8 +323,7 @@ const BACKFILL_BATCH: usize = 1000;
 pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
     type Missing = (
         AssignmentId,
-        PlanId,
-        UnitId,
+        HolderColumns,
         NaiveDateTime,
         NaiveDate,
         Cycle,
@@ -306,8 +335,12 @@ pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
         )))
         .select((
             assignments::id,
-            assignments::plan_id,
-            assignments::unit_id,
+            (
+                assignments::plan_id,
+                assignments::measure_id,
+                assignments::unit_id,
+                assignments::role,
+            ),
             assignments::created_at,
             assignments::due_date,
             assignments::cycle,
@@ -318,7 +351,7 @@ pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
     for batch in missing.chunks(BACKFILL_BATCH) {
         let ids: Vec<AssignmentId> = batch.iter().map(|m| m.0).collect();
         let mut facts: HashMap<AssignmentId, Vec<ReportFact>> = HashMap::new();
-        let holders: HashMap<AssignmentId, UnitId> = batch.iter().map(|m| (m.0, m.2)).collect();
+        let holders: HashMap<AssignmentId, UnitId> = batch.iter().map(|m| (m.0, m.1 .2)).collect();
         let rows: Vec<(AssignmentId, UnitId, BackfillFact)> = reports::table
             .filter(reports::assignment_id.eq_any(&ids))
             .select((
@@ -356,7 +389,14 @@ pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
         let rows: Vec<Row> = batch
             .iter()
             .map(
-                |&(id, plan_id, unit_id, created, due_date, cycle, received_at)| {
+                |&(
+                    id,
+                    (plan_id, measure_id, unit_id, role),
+                    created,
+                    due_date,
+                    cycle,
+                    received_at,
+                )| {
                     let terms = Terms {
                         cycle,
                         due_date,
@@ -371,7 +411,8 @@ pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
                         None,
                         created,
                     );
-                    new_row(id, Holder { plan_id, unit_id }, &standing, created)
+                    let holder = Holder::new(plan_id, measure_id, unit_id, role);
+                    new_row(id, holder, &standing, created)
                 },
             )
             .collect();
@@ -387,64 +428,98 @@ pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
     Ok(missing.len())
 }
 
-/// The columns of `standing_tallies` that say which standings a tally counts.
-const TALLY_KEY: &str = "plan_id, unit_id, phase, due_date, deadline, done, late";
+/// A table of tallies: rows of +1 / -1 per change to a current standing, written by the
+/// database's triggers on `assignment_standings`, read as sums.
+struct Tallies {
+    table: &'static str,
+    /// The columns that say which standings a tally counts.
+    key: &'static str,
+    /// The columns that count, summed when tallies fold.
+    counts: &'static [&'static str],
+}
 
-/// The columns of `standing_tallies` that count, summed when tallies fold.
-const TALLY_COUNTS: [&str; 6] = [
-    "n",
-    "reported",
-    "returned",
-    "urged",
-    "late_days",
-    "unreceived",
-];
+/// Per plan, unit and the facts the desk's figures combine.
+const STANDING_TALLIES: Tallies = Tallies {
+    table: "standing_tallies",
+    key: "plan_id, unit_id, phase, due_date, deadline, done, late",
+    counts: &[
+        "n",
+        "reported",
+        "returned",
+        "urged",
+        "late_days",
+        "unreceived",
+    ],
+};
+
+/// Per plan and measure, the participants' standings (牵头单位汇总: answers in).
+const MEASURE_TALLIES: Tallies = Tallies {
+    table: "measure_tallies",
+    key: "plan_id, measure_id",
+    counts: &["n", "reported"],
+};
 
 /// Folds the tallies of the current standings (one row per change, written by the database's
-/// trigger on `assignment_standings`) into one row per combination, dropping those that net to
-/// nothing. The sums do not change, so readers see the same figures before and after, and
-/// writers that add tallies meanwhile are neither blocked nor lost: on PostgreSQL one statement
-/// deletes exactly the rows its snapshot sees, of the combinations that have more than one row
-/// or net to nothing (a table already folded is only read), and reinserts their sums; on SQLite
-/// the writer holds the database. Returns the rows written.
+/// triggers on `assignment_standings`) into one row per combination, dropping those that net
+/// to nothing, in both tally tables (per unit, and per measure). The sums do not change, so
+/// readers see the same figures before and after, and writers that add tallies meanwhile are
+/// neither blocked nor lost: on PostgreSQL one statement deletes exactly the rows its snapshot
+/// sees, of the combinations that have more than one row or net to nothing (a table already
+/// folded is only read), and reinserts their sums; on SQLite the writer holds the database.
+/// Returns the rows written.
 pub fn compact_tallies(c: &mut AnyConnection) -> QueryResult<usize> {
+    crate::db::write_tx(c, |c| {
+        Ok(fold(c, &STANDING_TALLIES)? + fold(c, &MEASURE_TALLIES)?)
+    })
+}
+
+fn fold(c: &mut AnyConnection, t: &Tallies) -> QueryResult<usize> {
     use diesel::sql_types::{BigInt, Nullable};
-    crate::db::write_tx(c, |c| match c {
+    let (table, key) = (t.table, t.key);
+    match c {
         AnyConnection::Pg(c) => {
-            let same = TALLY_KEY
+            let same = key
                 .split(", ")
                 .map(|k| format!("t.{k} IS NOT DISTINCT FROM f.{k}"))
                 .collect::<Vec<_>>()
                 .join(" AND ");
+            let sums = t
+                .counts
+                .iter()
+                .map(|k| format!("CAST(SUM({k}) AS INTEGER)"))
+                .collect::<Vec<_>>()
+                .join(", ");
             diesel::sql_query(format!(
-                "WITH f AS (SELECT {TALLY_KEY} FROM standing_tallies GROUP BY {TALLY_KEY} \
+                "WITH f AS (SELECT {key} FROM {table} GROUP BY {key} \
                  HAVING COUNT(*) > 1 OR SUM(n) = 0), \
-                 gone AS (DELETE FROM standing_tallies t USING f WHERE {same} RETURNING t.*) \
-                 INSERT INTO standing_tallies SELECT {TALLY_KEY}, {sums} \
-                 FROM gone GROUP BY {TALLY_KEY} HAVING SUM(n) <> 0",
-                sums = TALLY_COUNTS
-                    .map(|k| format!("CAST(SUM({k}) AS INTEGER)"))
-                    .join(", ")
+                 gone AS (DELETE FROM {table} t USING f WHERE {same} RETURNING t.*) \
+                 INSERT INTO {table} SELECT {key}, {sums} \
+                 FROM gone GROUP BY {key} HAVING SUM(n) <> 0"
             ))
             .execute(c)
         }
         AnyConnection::Sqlite(c) => {
-            let mark: Option<i64> = diesel::select(diesel::dsl::sql::<Nullable<BigInt>>(
-                "(SELECT MAX(rowid) FROM standing_tallies)",
-            ))
+            let mark: Option<i64> = diesel::select(diesel::dsl::sql::<Nullable<BigInt>>(&format!(
+                "(SELECT MAX(rowid) FROM {table})"
+            )))
             .get_result(c)?;
             let Some(mark) = mark else { return Ok(0) };
+            let sums = t
+                .counts
+                .iter()
+                .map(|k| format!("SUM({k})"))
+                .collect::<Vec<_>>()
+                .join(", ");
             let n = diesel::sql_query(format!(
-                "INSERT INTO standing_tallies SELECT {TALLY_KEY}, {sums} \
-                 FROM standing_tallies WHERE rowid <= ?1 GROUP BY {TALLY_KEY} HAVING SUM(n) <> 0",
-                sums = TALLY_COUNTS.map(|k| format!("SUM({k})")).join(", ")
+                "INSERT INTO {table} SELECT {key}, {sums} \
+                 FROM {table} WHERE rowid <= ?1 GROUP BY {key} HAVING SUM(n) <> 0"
             ))
             .bind::<BigInt, _>(mark)
             .execute(c)?;
-            diesel::sql_query("DELETE FROM standing_tallies WHERE rowid <= ?1")
+            diesel::sql_query(format!("DELETE FROM {table} WHERE rowid <= ?1"))
                 .bind::<BigInt, _>(mark)
                 .execute(c)?;
             Ok(n)
         }
-    })
+    }
 }

@@ -638,3 +638,74 @@ async fn todays_figures_read_from_the_tallies_equal_those_counted_from_the_stand
     drop(c);
     agree("after folding the tallies twice");
 }
+
+/// A lead unit's participant figures, read from the per-measure tallies and counted from the
+/// standings, sorted by unit.
+fn participant_figures_both_ways(w: &World) -> (Vec<desk::LeadRow>, Vec<desk::LeadRow>) {
+    let mut c = w.app.state.db.get().unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let mut both = [desk::StatSource::Best, desk::StatSource::Standings]
+        .map(|source| desk::participant_answers(&mut c, today, today, None, source).unwrap());
+    for rows in &mut both {
+        rows.retain(|r| r.participants != 0);
+        rows.sort_by_key(|r| r.unit_id);
+    }
+    let [best, counted] = both;
+    (best, counted)
+}
+
+#[actix_rt::test]
+async fn a_lead_units_participant_figures_from_the_tallies_equal_those_from_the_standings() {
+    let w = World::builder().with_reports().build().await;
+    let agree = |label: &str| {
+        let (best, counted) = participant_figures_both_ways(&w);
+        assert_eq!(best, counted, "{label}");
+        best
+    };
+    let first = agree("after drafts, sends, returns and an acceptance");
+    // L leads; A (which sent) and B (which did not) participate.
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(
+        (first[0].unit_id, first[0].participants, first[0].answered),
+        (w.l.id, 2, 1)
+    );
+    // A becomes a lead unit beside L on a dispute: its answers no longer count as a
+    // participant's, and it now counts B as its participant too.
+    let raised = w
+        .app
+        .post(
+            &format!("/assignments/{}/disputes", w.a.assignment()),
+            &w.a.manager.token,
+            json!({"kind": "should_lead", "reason": "本单位主责。"}),
+        )
+        .await;
+    assert_eq!(raised.status, 201, "{}", raised.raw);
+    let resolved = w
+        .app
+        .post(
+            &format!("/disputes/{}/resolve", raised.body["id"]),
+            w.coord(),
+            json!({"outcome": "change_role"}),
+        )
+        .await;
+    assert_eq!(resolved.status, 200, "{}", resolved.raw);
+    let after = agree("after a role changed");
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert!(after.iter().all(|r| (r.participants, r.answered) == (1, 0)));
+    // B's assignment is withdrawn: nobody participates any more.
+    let removed = w
+        .app
+        .send(
+            "DELETE",
+            &format!("/assignments/{}", w.b.assignment()),
+            Some(w.coord()),
+            None,
+        )
+        .await;
+    assert!(removed.status < 300, "{}", removed.raw);
+    assert!(agree("after an assignment was removed").is_empty());
+    let mut c = w.app.state.db.get().unwrap();
+    duban::store::standing::compact_tallies(&mut c).unwrap();
+    drop(c);
+    assert!(agree("after folding").is_empty());
+}

@@ -1,3 +1,9 @@
+DROP TRIGGER measure_tallies ON assignment_standings;
+DROP FUNCTION measure_tally();
+DROP TABLE measure_tallies;
+DROP INDEX assignments_leads;
+ALTER TABLE assignment_standings DROP COLUMN lead;
+ALTER TABLE assignment_standings DROP COLUMN measure_id;
 DELETE FROM reminder_log WHERE kind = 'unreceived';
 ALTER TABLE reminder_log DROP CONSTRAINT reminder_log_kind_check;
 ALTER TABLE reminder_log ADD CONSTRAINT reminder_log_kind_check

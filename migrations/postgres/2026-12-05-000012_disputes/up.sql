@@ -39,3 +39,44 @@ ALTER TABLE reports ADD CONSTRAINT reports_assignment_unit_period
 ALTER TABLE reminder_log DROP CONSTRAINT reminder_log_kind_check;
 ALTER TABLE reminder_log ADD CONSTRAINT reminder_log_kind_check
     CHECK (kind IN ('before_due', 'after_due', 'unreceived'));
+
+-- The standing carries the assignment's measure and whether it leads it, so that a lead
+-- unit's figures on its participants (牵头单位汇总: how many answers are in) read tallies per
+-- measure, written by the database like the per-unit tallies, instead of every standing.
+ALTER TABLE assignment_standings ADD COLUMN measure_id BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE assignment_standings ADD COLUMN lead BOOLEAN NOT NULL DEFAULT FALSE;
+UPDATE assignment_standings SET
+    measure_id = (SELECT a.measure_id FROM assignments a WHERE a.id = assignment_standings.assignment_id),
+    lead = (SELECT a.role = 'lead' FROM assignments a WHERE a.id = assignment_standings.assignment_id);
+
+-- One row per change to a participant's current standing (+1 / -1), folded by the tallies job.
+CREATE TABLE measure_tallies (
+    plan_id BIGINT NOT NULL,
+    measure_id BIGINT NOT NULL,
+    n INTEGER NOT NULL,
+    reported INTEGER NOT NULL
+);
+CREATE INDEX measure_tallies_measure ON measure_tallies (measure_id);
+CREATE INDEX assignments_leads ON assignments (plan_id, measure_id, unit_id) WHERE role = 'lead';
+
+CREATE FUNCTION measure_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.valid_to IS NULL AND NOT OLD.lead THEN
+        INSERT INTO measure_tallies VALUES (OLD.plan_id, OLD.measure_id, -1,
+            -CASE WHEN OLD.sent_report_id IS NOT NULL THEN 1 ELSE 0 END);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.valid_to IS NULL AND NOT NEW.lead THEN
+        INSERT INTO measure_tallies VALUES (NEW.plan_id, NEW.measure_id, 1,
+            CASE WHEN NEW.sent_report_id IS NOT NULL THEN 1 ELSE 0 END);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER measure_tallies AFTER INSERT OR UPDATE OR DELETE ON assignment_standings
+    FOR EACH ROW EXECUTE FUNCTION measure_tally();
+
+INSERT INTO measure_tallies
+SELECT plan_id, measure_id, CAST(COUNT(*) AS INTEGER),
+       CAST(SUM(CASE WHEN sent_report_id IS NOT NULL THEN 1 ELSE 0 END) AS INTEGER)
+FROM assignment_standings WHERE valid_to IS NULL AND NOT lead
+GROUP BY plan_id, measure_id;

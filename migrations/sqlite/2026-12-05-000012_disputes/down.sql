@@ -1,5 +1,13 @@
 PRAGMA foreign_keys = OFF;
 BEGIN;
+DROP TRIGGER measure_tallies_insert;
+DROP TRIGGER measure_tallies_update_old;
+DROP TRIGGER measure_tallies_update_new;
+DROP TRIGGER measure_tallies_delete;
+DROP TABLE measure_tallies;
+DROP INDEX assignments_leads;
+ALTER TABLE assignment_standings DROP COLUMN lead;
+ALTER TABLE assignment_standings DROP COLUMN measure_id;
 CREATE TABLE reports_rebuilt (
     id INTEGER PRIMARY KEY,
     assignment_id BIGINT NOT NULL REFERENCES assignments (id) ON DELETE CASCADE,
