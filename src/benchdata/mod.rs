@@ -461,6 +461,8 @@ fn load(
                     received.into(),
                     // Signed by the unit's people, who are not among the generated accounts.
                     V::Null,
+                    // Held since it was made (no move).
+                    V::Null,
                 ],
             );
         }

@@ -93,7 +93,7 @@ impl Table {
             Table::MeasureSources => "measure_id, source_id, position",
             Table::Assignments => {
                 "id, plan_id, measure_id, unit_id, role, via_group_id, due_date, cycle, \
-                 created_at, updated_at, received_at, received_by"
+                 created_at, updated_at, received_at, received_by, held_since"
             }
             Table::ExtensionRequests => {
                 "id, assignment_id, plan_id, unit_id, state, due_date, requested_due_date, \

@@ -193,6 +193,7 @@ diesel::table! {
         updated_at -> Timestamp,
         received_at -> Nullable<Timestamp>,
         received_by -> Nullable<BigInt>,
+        held_since -> Nullable<Timestamp>,
     }
 }
 
@@ -426,4 +427,9 @@ diesel::allow_columns_to_appear_in_same_group_by_clause!(
     assignments::role,
     reports::status,
     reports::workflow,
+);
+
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    urge_assignments::assignment_id,
+    urges::unit_id,
 );

@@ -139,3 +139,31 @@ mod tests {
         assert_eq!(sql_literal(Workflow::Draft), "'draft'");
     }
 }
+
+/// The lead role (`'lead'`) written into a diesel statement as a literal rather than bound: a
+/// statement that names it keeps one text (and its place in the statement cache), and the plan
+/// PostgreSQL keeps for it can use the partial index of lead assignments instead of being
+/// planned anew on every call. A type of its own, so that its query id stands for this one
+/// literal only.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
+pub struct LeadRole;
+
+impl diesel::Expression for LeadRole {
+    type SqlType = diesel::sql_types::Text;
+}
+
+impl<QS> diesel::AppearsOnTable<QS> for LeadRole {}
+
+impl<QS> diesel::SelectableExpression<QS> for LeadRole {}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for LeadRole {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql(&sql_literal(
+            crate::domain::assignment::AssignmentRole::Lead,
+        ));
+        Ok(())
+    }
+}

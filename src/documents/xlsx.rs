@@ -73,7 +73,7 @@ pub fn write_summary<R: AsRef<SummaryRow>>(title: &str, rows: &[R]) -> Result<Ve
 
 /// Writes the consolidated view: the table as [`write_summary`] does, then a second sheet
 /// (牵头单位汇总) with each measure's answers side by side, the lead units' first, one row per
-/// unit with its role and the status it reported. [`read_summary`] reads the first sheet only.
+/// answer with its unit, period, role and the status it reported. [`read_summary`] reads the first sheet only.
 pub fn write_consolidated(title: &str, lines: &[SummaryLine]) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
     summary_sheet(&mut wb, title, lines)?;
@@ -81,9 +81,10 @@ pub fn write_consolidated(title: &str, lines: &[SummaryLine]) -> Result<Vec<u8>,
     wb.save_to_buffer()
 }
 
-const ANSWER_COLUMNS: [(&str, f64); 5] = [
+const ANSWER_COLUMNS: [(&str, f64); 6] = [
     ("具体措施", 40.0),
     ("单位", 22.0),
+    ("期别", 10.0),
     ("角色", 10.0),
     ("状态", 10.0),
     ("工作措施及完成情况", 60.0),
@@ -106,7 +107,7 @@ fn answers_sheet(wb: &mut Workbook, title: &str, lines: &[SummaryLine]) -> Resul
         0,
         0,
         0,
-        4,
+        5,
         &format!("{title}（牵头单位与参加单位）"),
         &title_fmt,
     )?;
@@ -136,7 +137,13 @@ fn answers_sheet(wb: &mut Workbook, title: &str, lines: &[SummaryLine]) -> Resul
             ws.write_string_with_format(r, 0, fit(&line.row.measure), &cell)?;
         }
         for (role, a) in answers {
-            let cells = [a.unit.as_str(), role, a.status.label(), a.text.as_str()];
+            let cells = [
+                a.unit.as_str(),
+                a.period.as_str(),
+                role,
+                a.status.label(),
+                a.text.as_str(),
+            ];
             let mut lines_needed = 1;
             for (c, text) in cells.iter().enumerate() {
                 ws.write_string_with_format(r, c as u16 + 1, fit(text), &cell)?;

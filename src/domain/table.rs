@@ -72,6 +72,9 @@ pub struct UnitAnswer {
     /// Its name.
     #[schema(example = "重庆市知识产权局")]
     pub unit: String,
+    /// The period the answer is for (`2019`, `2019-Q4`, `2019-11`).
+    #[schema(example = "2019")]
+    pub period: String,
     /// The status it reported.
     pub status: crate::domain::report::ReportStatus,
     /// 工作措施及完成情况 as it answered (what it last sent, for anyone but the unit itself).

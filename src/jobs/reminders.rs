@@ -1,7 +1,7 @@
 //! Automatic reminders: a reminder (提醒) a few days before an assignment's due date, an urge
 //! (催办) once it has passed, and a reminder to sign (签收) for an assignment its unit has not
 //! signed for some days after the plan was published — never twice for the same assignment,
-//! period (for signing: holder) and kind.
+//! period and kind while the same unit holds it.
 //!
 //! Each pass claims work in batches inside a transaction (`FOR UPDATE SKIP LOCKED` on
 //! PostgreSQL, the single writer lock on SQLite) and logs every reminder under a primary key
@@ -76,8 +76,8 @@ fn batch(
             let period = match kind {
                 ReminderKind::BeforeDue => a.cycle.period_of(a.due_date),
                 ReminderKind::AfterDue => a.cycle.period_of(a.deadline),
-                // Once per holder: a unit an assignment moved to is reminded in its turn.
-                ReminderKind::Unreceived => format!("receipt-{}", a.unit_id),
+                // Once (a move to another unit clears the log: the new holder in its turn).
+                ReminderKind::Unreceived => "receipt".to_owned(),
             };
             if urges::log_once(c, a.id, &period, kind, now)? {
                 by_unit

@@ -296,7 +296,11 @@ fn moved_to(
         "assignment.move",
         "assignment",
         Some(a.id.0),
-        Some(&json!({"unit_id": a.unit_id, "via_group_id": a.via_group_id})),
+        Some(
+            &json!({"unit_id": a.unit_id, "via_group_id": a.via_group_id,
+                     "received_at": a.received_at.map(|t| t.and_utc()),
+                     "received_by": a.received_by}),
+        ),
         Some(&json!({"unit_id": unit})),
     )?;
     Ok(())

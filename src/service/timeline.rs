@@ -90,6 +90,19 @@ pub fn of_assignment(
     for e in &changes {
         let (before, after) = (parsed(&e.before_json), parsed(&e.after_json));
         let (kind, of, detail) = if e.action == "assignment.move" {
+            // The former holder's signature, cleared by the move, is kept by its entry.
+            let signed = before["received_at"]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+            if let Some(at) = signed {
+                out.push(event(
+                    at.naive_utc(),
+                    EventKind::Received,
+                    before["received_by"].as_i64().map(UserId),
+                    before["unit_id"].as_i64().map(UnitId),
+                    json!({}),
+                ));
+            }
             let to = after["unit_id"].as_i64().map(UnitId);
             let detail = json!({"from_unit_id": before["unit_id"], "to_unit_id": after["unit_id"]});
             (EventKind::HolderChanged, to, detail)
@@ -113,6 +126,8 @@ pub fn of_assignment(
     if let Ok(reader) = policy::report_reader(&ctx.principal) {
         let mut f = reports::ReportFilter::for_reader(reader);
         f.assignment_id = Some(id);
+        // The whole history: a former holder's reports too, each naming its unit.
+        f.held_only = false;
         let seen = reports::list(c, &f, None, CAP)?;
         let mut sent_ids = Vec::new();
         for r in &seen {

@@ -259,17 +259,12 @@ pub fn unit_names(c: &mut AnyConnection, ids: &[UnitId]) -> QueryResult<Vec<(Uni
 pub fn measures_of(
     c: &mut AnyConnection,
     ids: &[AssignmentId],
-) -> QueryResult<Vec<(AssignmentId, ItemId, AssignmentRole, UnitId)>> {
+) -> QueryResult<Vec<(AssignmentId, ItemId, AssignmentRole)>> {
     let mut out = Vec::new();
     for chunk in ids.chunks(500) {
-        let rows: Vec<(AssignmentId, ItemId, AssignmentRole, UnitId)> = assignments::table
+        let rows: Vec<(AssignmentId, ItemId, AssignmentRole)> = assignments::table
             .filter(assignments::id.eq_any(chunk))
-            .select((
-                assignments::id,
-                assignments::measure_id,
-                assignments::role,
-                assignments::unit_id,
-            ))
+            .select((assignments::id, assignments::measure_id, assignments::role))
             .load(c)?;
         out.extend(rows);
     }
@@ -343,9 +338,10 @@ pub fn receive(
 }
 
 /// Hands the assignment over to another unit (a dispute resolved by a move): the new holder
-/// has not signed for it yet and holds it in its own right (no longer through a group). The
-/// reports stay where they are, naming the unit that wrote them; the standing starts a new
-/// version under the new holder, counting its reports only.
+/// has not signed for it yet and holds it in its own right (no longer through a group), from
+/// `at`. The reports stay where they are, naming the unit that wrote them; the standing starts
+/// a new version under the new holder, counting its reports and urges only; the automatic
+/// reminders start afresh for it (their log is of the former holder).
 pub fn move_to(
     c: &mut AnyConnection,
     id: AssignmentId,
@@ -358,10 +354,14 @@ pub fn move_to(
             assignments::via_group_id.eq(None::<GroupId>),
             assignments::received_at.eq(None::<NaiveDateTime>),
             assignments::received_by.eq(None::<UserId>),
+            assignments::held_since.eq(Some(at)),
             assignments::updated_at.eq(at),
         ))
         .execute(c)?;
     if n == 1 {
+        use crate::db::schema::reminder_log;
+        diesel::delete(reminder_log::table.filter(reminder_log::assignment_id.eq(id)))
+            .execute(c)?;
         super::standing::refresh(c, id, at)?;
     }
     Ok(n == 1)

@@ -572,9 +572,10 @@ pub struct LeadRow {
 }
 
 /// Per lead unit (牵头单位): how many participant assignments the measures it leads carry, and
-/// how many of them had a sent report standing at the end of `as_of`, of the plan if given.
-/// Today's figures read the per-measure tallies (a few rows per measure) and the lead
-/// assignments; another day's read the standings valid then, leads and participants alike.
+/// how many of them had a sent report standing at the end of `as_of`, on the plans in force
+/// then (published, not closed: as every figure counts), of the plan if given. Today's figures
+/// read the per-measure tallies (a few rows per measure) and the lead assignments; another
+/// day's read the standings valid then, leads and participants alike.
 pub fn participant_answers(
     c: &mut AnyConnection,
     as_of: NaiveDate,
@@ -583,34 +584,36 @@ pub fn participant_answers(
     source: StatSource,
 ) -> QueryResult<Vec<LeadRow>> {
     let mut q = Sql::new(c);
+    let cut = crate::store::standing::end_of(as_of);
+    let (c1, c2) = (q.param(Bind::Stamp(cut)), q.param(Bind::Stamp(cut)));
+    let plan_in_force = format!(
+        "JOIN plans p ON p.id = l.plan_id AND p.published_at < {c1} \
+         AND (p.closed_at IS NULL OR p.closed_at >= {c2})"
+    );
     if source == StatSource::Best && as_of >= today {
         let lead = sql_literal(AssignmentRole::Lead);
         q.push(&format!(
             "SELECT l.unit_id AS unit_id, CAST(COALESCE(SUM(t.n), 0) AS BIGINT) AS participants, \
              CAST(COALESCE(SUM(t.reported), 0) AS BIGINT) AS answered \
-             FROM assignments l JOIN measure_tallies t ON t.measure_id = l.measure_id \
+             FROM assignments l {plan_in_force} \
+             JOIN measure_tallies t ON t.measure_id = l.measure_id \
              WHERE l.role = {lead}"
         ));
-        if let Some(p) = plan {
-            let b = q.param(Bind::Int(p));
-            q.push(&format!(" AND l.plan_id = {b}"));
-        }
     } else {
-        let cut = crate::store::standing::end_of(as_of);
         let (at, at2) = (q.param(Bind::Stamp(cut)), q.param(Bind::Stamp(cut)));
         let (at3, at4) = (q.param(Bind::Stamp(cut)), q.param(Bind::Stamp(cut)));
         q.push(&format!(
             "SELECT l.unit_id AS unit_id, COUNT(*) AS participants, \
              COALESCE(SUM(CASE WHEN s.sent_report_id IS NOT NULL THEN 1 ELSE 0 END), 0) AS answered \
-             FROM assignment_standings l \
+             FROM assignment_standings l {plan_in_force} \
              JOIN assignment_standings s ON s.measure_id = l.measure_id AND NOT s.lead \
              AND s.valid_from < {at} AND (s.valid_to IS NULL OR s.valid_to >= {at2}) \
              WHERE l.lead AND l.valid_from < {at3} AND (l.valid_to IS NULL OR l.valid_to >= {at4})"
         ));
-        if let Some(p) = plan {
-            let b = q.param(Bind::Int(p));
-            q.push(&format!(" AND l.plan_id = {b}"));
-        }
+    }
+    if let Some(p) = plan {
+        let b = q.param(Bind::Int(p));
+        q.push(&format!(" AND l.plan_id = {b}"));
     }
     q.push(" GROUP BY l.unit_id");
     q.query().load(c)

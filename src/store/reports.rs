@@ -113,6 +113,10 @@ pub struct ReportFilter {
     pub plan_id: Option<crate::domain::ids::PlanId>,
     /// Only reports on this measure's assignments.
     pub measure_id: Option<crate::domain::ids::ItemId>,
+    /// Only reports of the unit that holds the assignment now (the default): a report its
+    /// former holder wrote before the assignment moved is history, read by id or on the
+    /// assignment's timeline, not an answer in a list, an inbox, a table or a queue.
+    pub held_only: bool,
 }
 
 impl ReportFilter {
@@ -126,6 +130,7 @@ impl ReportFilter {
             status: None,
             plan_id: None,
             measure_id: None,
+            held_only: true,
         }
     }
 }
@@ -431,7 +436,9 @@ fn list_where(
             let mine = diesel::alias!(assignments as led);
             let led = mine
                 .filter(mine.field(assignments::unit_id).eq(unit))
-                .filter(mine.field(assignments::role).eq("lead"))
+                // A literal, not a bound value: the plan PostgreSQL keeps for the statement can
+                // use the partial index of lead assignments, not planned anew on every call.
+                .filter(mine.field(assignments::role).eq(crate::db::text::LeadRole))
                 .select(mine.field(assignments::measure_id));
             q.filter(
                 reports::unit_id
@@ -442,6 +449,8 @@ fn list_where(
     };
     if let Some(id) = only {
         q = q.filter(reports::id.eq(id));
+    } else if f.held_only {
+        q = q.filter(reports::unit_id.eq(assignments::unit_id));
     }
     if let Some(a) = f.assignment_id {
         q = q.filter(reports::assignment_id.eq(a));

@@ -2,7 +2,9 @@
 //! change that made them: written in the transaction of that change, read as of a point in
 //! time. Nothing outside this module writes `assignment_standings`.
 
-use crate::db::schema::{assignment_standings as st, assignments, reports, urge_assignments};
+use crate::db::schema::{
+    assignment_standings as st, assignments, reports, urge_assignments, urges,
+};
 use crate::db::AnyConnection;
 use crate::domain::assignment::AssignmentRole;
 use crate::domain::assignment::{AssignmentState, Cycle};
@@ -235,9 +237,12 @@ fn facts_of(
         .collect())
 }
 
-fn urges_of(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<i32> {
+/// The urges about the assignment sent to its holder (not those its former holder received).
+fn urges_of(c: &mut AnyConnection, id: AssignmentId, holder: UnitId) -> QueryResult<i32> {
     let n: i64 = urge_assignments::table
+        .inner_join(urges::table)
         .filter(urge_assignments::assignment_id.eq(id))
+        .filter(urges::unit_id.eq(holder))
         .count()
         .get_result(c)?;
     Ok(i32::try_from(n).unwrap_or(i32::MAX))
@@ -253,7 +258,7 @@ pub fn refresh(
 ) -> QueryResult<Standing> {
     let (holder, terms) = terms_of(c, id)?;
     let facts = facts_of(c, id, holder.unit_id)?;
-    let urges = urges_of(c, id)?;
+    let urges = urges_of(c, id, holder.unit_id)?;
     let previous: Option<Row> = st::table
         .filter(st::assignment_id.eq(id))
         .filter(st::valid_to.is_null())
@@ -379,12 +384,20 @@ pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
                 submitted_at,
             });
         }
+        // Urges to the holder only, as in `refresh`.
         let urges: HashMap<AssignmentId, i64> = urge_assignments::table
+            .inner_join(urges::table)
             .filter(urge_assignments::assignment_id.eq_any(&ids))
-            .group_by(urge_assignments::assignment_id)
-            .select((urge_assignments::assignment_id, diesel::dsl::count_star()))
-            .load::<(AssignmentId, i64)>(c)?
+            .group_by((urge_assignments::assignment_id, urges::unit_id))
+            .select((
+                urge_assignments::assignment_id,
+                urges::unit_id,
+                diesel::dsl::count_star(),
+            ))
+            .load::<(AssignmentId, UnitId, i64)>(c)?
             .into_iter()
+            .filter(|(a, unit, _)| holders.get(a) == Some(unit))
+            .map(|(a, _, n)| (a, n))
             .collect();
         let rows: Vec<Row> = batch
             .iter()

@@ -232,9 +232,10 @@ pub fn claim(
         .load(c)
 }
 
-/// Claims up to `limit` assignments of published plans after `after` (by id), not done and not
-/// yet signed for (签收), whose plan was published and which were made by `issued_by`: those a
-/// reminder to sign is due for. Locked as [`claim`] locks.
+/// Claims up to `limit` assignments of published plans after `after` (by id), not done, not
+/// yet signed for (签收) and not yet reminded to, whose plan was published and which their unit
+/// holds since `issued_by` or before (made then, or moved to it then): those a reminder to sign
+/// is due for. Locked as [`claim`] locks.
 pub fn claim_unreceived(
     c: &mut AnyConnection,
     issued_by: NaiveDateTime,
@@ -246,12 +247,15 @@ pub fn claim_unreceived(
         AnyConnection::Sqlite(_) => ("", '?'),
     };
     let published = sql_literal(PlanState::Published);
+    let unreceived = sql_literal(ReminderKind::Unreceived);
     let sql = format!(
         "SELECT a.id, a.unit_id, s.due_date, COALESCE(s.deadline, s.due_date) AS deadline, a.cycle \
          FROM assignments a JOIN plans p ON p.id = a.plan_id \
          JOIN assignment_standings s ON s.assignment_id = a.id AND s.valid_to IS NULL \
          WHERE p.state = {published} AND s.done IS NULL AND a.received_at IS NULL \
-         AND p.published_at <= {m}1 AND a.created_at <= {m}1 \
+         AND p.published_at <= {m}1 AND COALESCE(a.held_since, a.created_at) <= {m}1 \
+         AND NOT EXISTS (SELECT 1 FROM reminder_log r WHERE r.assignment_id = a.id \
+         AND r.kind = {unreceived}) \
          AND a.id > {m}2 ORDER BY a.id LIMIT {m}3{lock}"
     );
     diesel::sql_query(sql)

@@ -24,6 +24,7 @@ struct Gathered {
     lead: bool,
     unit_id: UnitId,
     unit: String,
+    period: String,
     updated_at: chrono::NaiveDateTime,
     status: ReportStatus,
     text: String,
@@ -31,9 +32,9 @@ struct Gathered {
 
 /// Exports a plan as the summary table, each answer as `reader` may see it (a unit its own
 /// working copy, everyone else what was last sent). An answer is a report of the unit that
-/// holds the assignment: a report its former holder wrote before the assignment moved stays in
-/// the history, not in the table. In the consolidated view each line also carries the lead
-/// units' and the participants' answers side by side.
+/// holds the assignment (the report lists' rule, [`reports::ReportFilter::held_only`]). In the
+/// consolidated view each line also carries the lead units' and the participants' answers side
+/// by side.
 pub fn export_table(
     c: &mut AnyConnection,
     plan_id: PlanId,
@@ -52,28 +53,26 @@ pub fn export_table(
     };
     let all_reports = reports::list_all(c, &filter)?;
     let assignment_ids: Vec<AssignmentId> = all_reports.iter().map(|r| r.assignment_id).collect();
-    let measure_of: HashMap<AssignmentId, (ItemId, AssignmentRole, UnitId)> =
+    let measure_of: HashMap<AssignmentId, (ItemId, AssignmentRole)> =
         assignments::measures_of(c, &assignment_ids)?
             .into_iter()
-            .map(|(a, m, role, holder)| (a, (m, role, holder)))
+            .map(|(a, m, role)| (a, (m, role)))
             .collect();
     let unit_ids: Vec<UnitId> = all_reports.iter().map(|r| r.unit_id).collect();
     let names: HashMap<UnitId, String> =
         assignments::unit_names(c, &unit_ids)?.into_iter().collect();
     let mut texts: HashMap<ItemId, Vec<Gathered>> = HashMap::new();
     for r in &all_reports {
-        match measure_of.get(&r.assignment_id) {
-            Some((m, role, holder)) if *holder == r.unit_id => {
-                texts.entry(*m).or_default().push(Gathered {
-                    lead: *role == AssignmentRole::Lead,
-                    unit_id: r.unit_id,
-                    unit: names.get(&r.unit_id).cloned().unwrap_or_default(),
-                    updated_at: r.updated_at,
-                    status: r.status,
-                    text: r.narrative.clone(),
-                })
-            }
-            _ => {}
+        if let Some((m, role)) = measure_of.get(&r.assignment_id) {
+            texts.entry(*m).or_default().push(Gathered {
+                lead: *role == AssignmentRole::Lead,
+                unit_id: r.unit_id,
+                unit: names.get(&r.unit_id).cloned().unwrap_or_default(),
+                period: r.period.clone(),
+                updated_at: r.updated_at,
+                status: r.status,
+                text: r.narrative.clone(),
+            });
         }
     }
     let mut rows = Vec::new();
@@ -95,7 +94,9 @@ pub fn export_table(
                 .map(|a| a.text.clone())
                 .unwrap_or_default(),
             Answers::Consolidated => {
-                answers_here.sort_by(|a, b| (!a.lead, &a.unit).cmp(&(!b.lead, &b.unit)));
+                answers_here.sort_by(|a, b| {
+                    (!a.lead, &a.unit, &a.period).cmp(&(!b.lead, &b.unit, &b.period))
+                });
                 let text = answers_here
                     .iter()
                     .map(|a| format!("【{}】{}", a.unit, a.text))
@@ -105,6 +106,7 @@ pub fn export_table(
                     let answer = UnitAnswer {
                         unit_id: a.unit_id,
                         unit: a.unit,
+                        period: a.period,
                         status: a.status,
                         text: a.text,
                     };

@@ -101,6 +101,7 @@ async fn the_consolidated_summary_sets_the_lead_units_answer_beside_its_particip
     assert_eq!(lead[0]["unit_id"], w.l.id);
     assert_eq!(lead[0]["text"], "牵头单位汇总：各单位均已落实。");
     assert_eq!(lead[0]["status"], "in_progress");
+    assert_eq!(lead[0]["period"], "2099");
     let participants = row["participants"].as_array().unwrap();
     let units: Vec<i64> = participants
         .iter()
@@ -158,11 +159,19 @@ async fn the_consolidated_summary_sets_the_lead_units_answer_beside_its_particip
         .collect();
     assert_eq!(
         cells[1],
-        vec!["具体措施", "单位", "角色", "状态", "工作措施及完成情况"]
+        vec![
+            "具体措施",
+            "单位",
+            "期别",
+            "角色",
+            "状态",
+            "工作措施及完成情况"
+        ]
     );
-    assert_eq!(cells[2][2], "牵头单位");
-    assert_eq!(cells[2][4], "牵头单位汇总：各单位均已落实。");
-    assert!(cells[3..].iter().all(|r| r[2] == "参加单位"));
+    assert_eq!(cells[2][2], "2099");
+    assert_eq!(cells[2][3], "牵头单位");
+    assert_eq!(cells[2][5], "牵头单位汇总：各单位均已落实。");
+    assert!(cells[3..].iter().all(|r| r[3] == "参加单位"));
     assert_eq!(cells.len() - 2, 1 + participants.len());
     // The first sheet still reads back as the table.
     let rows = duban::documents::xlsx::read_summary(&xlsx.body).unwrap();

@@ -201,6 +201,18 @@ async fn a_moved_assignment_appears_under_its_new_unit_with_its_reports_kept() {
         )
         .await;
     assert_eq!(sent.status, 200, "{}", sent.raw);
+    // B signed for it and was urged about it.
+    let signed = d
+        .app
+        .post(
+            &format!("/assignments/{b}/receipt"),
+            &d.manager_b,
+            json!({}),
+        )
+        .await;
+    assert_eq!(signed.status, 200, "{}", signed.raw);
+    let urged = d.app.post("/urges", &d.coordinator, json!({"unit_id": d.unit_b, "assignment_ids": [b], "severity": "urge", "message": "请尽快报送。"})).await;
+    assert_eq!(urged.status, 201, "{}", urged.raw);
     let id = dispute(&d, &d.manager_b, b, "not_ours").await.body["id"]
         .as_i64()
         .unwrap();
@@ -235,6 +247,20 @@ async fn a_moved_assignment_appears_under_its_new_unit_with_its_reports_kept() {
     assert_eq!(asg.body["state"], "not_started", "{}", asg.raw);
     assert_eq!(asg.body["received_at"], Value::Null);
     assert_eq!(asg.body["latest_report_id"], Value::Null);
+    // The urge was B's: C's line counts none, nor an answer.
+    let stats = d.app.get("/stats/units", &d.coordinator).await;
+    let c_line = stats.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == unit_c)
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (&c_line["urged"], &c_line["reported"], &c_line["unreceived"]),
+        (&json!(0), &json!(0), &json!(1)),
+        "{c_line}"
+    );
     let listed = d
         .app
         .get(&format!("/assignments?unit_id={unit_c}"), &d.coordinator)
@@ -254,6 +280,17 @@ async fn a_moved_assignment_appears_under_its_new_unit_with_its_reports_kept() {
     assert_eq!(kept.body["unit_id"], d.unit_b, "B wrote it");
     let mine = d.app.get(&format!("/reports/{report}"), &d.manager_b).await;
     assert_eq!(mine.status, 200, "{}", mine.raw);
+    // It is history, not an answer: the measure's reports and the lists leave it out.
+    let on_measure = d
+        .app
+        .get(&format!("/measures/{}/reports", d.measure), &d.coordinator)
+        .await;
+    assert!(!ids(&on_measure).contains(&report), "{}", on_measure.raw);
+    let queue = d
+        .app
+        .get("/reports?workflow=submitted", &d.coordinator)
+        .await;
+    assert!(!ids(&queue).contains(&report), "{}", queue.raw);
     d.app
         .post(
             &format!("/reports/{report}/accept"),
@@ -317,6 +354,8 @@ async fn a_moved_assignment_appears_under_its_new_unit_with_its_reports_kept() {
     assert_eq!(senders, vec![&json!(d.unit_b), &json!(unit_c)]);
     assert_eq!(items[0]["kind"], "assigned");
     assert_eq!(items[0]["unit_id"], d.unit_b, "first held by B");
+    let receipt = items.iter().find(|e| e["kind"] == "received").unwrap();
+    assert_eq!(receipt["unit_id"], d.unit_b, "B's signature is kept");
 }
 
 #[actix_rt::test]

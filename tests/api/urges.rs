@@ -370,6 +370,33 @@ async fn a_unit_that_has_not_signed_is_reminded_once_some_days_after_publication
     assert!(items[0]["message"].as_str().unwrap().contains("签收"));
     let mine = d.app.get("/urges", &d.manager_a).await;
     assert_eq!(mine.body["items"], json!([]), "{}", mine.raw);
+    // Moved to another unit on a dispute, the assignment is the new holder's to sign for: it is
+    // reminded in its turn, counted from the move.
+    let b_asg = items[0]["assignment_ids"][0].as_i64().unwrap();
+    let raised = d
+        .app
+        .post(
+            &format!("/assignments/{b_asg}/disputes"),
+            &d.manager_b,
+            json!({"kind": "not_ours", "reason": "非本单位职责。"}),
+        )
+        .await;
+    assert_eq!(raised.status, 201, "{}", raised.raw);
+    let unit_c = d.app.unit("市公安局").await;
+    let moved = d
+        .app
+        .post(
+            &format!("/disputes/{}/resolve", raised.body["id"]),
+            &d.coordinator,
+            json!({"outcome": "move", "unit_id": unit_c}),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.raw);
+    let early = duban::jobs::reminders::run_once(&db, after(2), schedule).unwrap();
+    assert_eq!(early.reminded_to_sign, 0, "{early:?}");
+    let due = duban::jobs::reminders::run_once(&db, after(3), schedule).unwrap();
+    assert_eq!(due.reminded_to_sign, 1, "{due:?}");
+
     // Turned off, nobody is reminded to sign.
     let off = duban::jobs::reminders::run_once(&db, after(10), SCHEDULE).unwrap();
     assert_eq!(off.reminded_to_sign, 0);

@@ -10,4 +10,5 @@ ALTER TABLE reminder_log ADD CONSTRAINT reminder_log_kind_check
     CHECK (kind IN ('before_due', 'after_due'));
 ALTER TABLE reports DROP CONSTRAINT reports_assignment_unit_period;
 ALTER TABLE reports ADD CONSTRAINT reports_assignment_id_period_key UNIQUE (assignment_id, period);
+ALTER TABLE assignments DROP COLUMN held_since;
 DROP TABLE disputes;

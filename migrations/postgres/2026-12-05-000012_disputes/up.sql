@@ -34,6 +34,10 @@ ALTER TABLE reports DROP CONSTRAINT reports_assignment_id_period_key;
 ALTER TABLE reports ADD CONSTRAINT reports_assignment_unit_period
     UNIQUE (assignment_id, unit_id, period);
 
+-- When the unit that holds an assignment took it over from another (a dispute resolved by a
+-- move); NULL: since it was made. Its reminder to sign counts from then.
+ALTER TABLE assignments ADD COLUMN held_since TIMESTAMP;
+
 -- Assignments still unsigned some days after their plan was published get an automatic
 -- reminder to sign (签收), logged like the reminders before and after the due date.
 ALTER TABLE reminder_log DROP CONSTRAINT reminder_log_kind_check;
@@ -57,7 +61,8 @@ CREATE TABLE measure_tallies (
     reported INTEGER NOT NULL
 );
 CREATE INDEX measure_tallies_measure ON measure_tallies (measure_id);
-CREATE INDEX assignments_leads ON assignments (plan_id, measure_id, unit_id) WHERE role = 'lead';
+-- The measures a unit leads (its consolidation, the visibility of its participants' reports).
+CREATE INDEX assignments_leads ON assignments (unit_id, measure_id, plan_id) WHERE role = 'lead';
 
 CREATE FUNCTION measure_tally() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -48,6 +48,7 @@ INSERT INTO reminder_log_rebuilt (assignment_id, period, kind, urge_id, created_
     SELECT assignment_id, period, kind, urge_id, created_at FROM reminder_log WHERE kind <> 'unreceived';
 DROP TABLE reminder_log;
 ALTER TABLE reminder_log_rebuilt RENAME TO reminder_log;
+ALTER TABLE assignments DROP COLUMN held_since;
 DROP TABLE disputes;
 COMMIT;
 PRAGMA foreign_keys = ON;

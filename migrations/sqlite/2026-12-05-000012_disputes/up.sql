@@ -64,6 +64,10 @@ ALTER TABLE reports_rebuilt RENAME TO reports;
 CREATE INDEX reports_unit_workflow ON reports (unit_id, workflow);
 CREATE INDEX reports_assignment_workflow ON reports (assignment_id, workflow, status);
 
+-- When the unit that holds an assignment took it over from another (a dispute resolved by a
+-- move); NULL: since it was made. Its reminder to sign counts from then.
+ALTER TABLE assignments ADD COLUMN held_since TIMESTAMP;
+
 -- Assignments still unsigned some days after their plan was published get an automatic
 -- reminder to sign (签收), logged like the reminders before and after the due date; the
 -- log's CHECK names the new kind (rebuilt, as above).
@@ -97,7 +101,8 @@ CREATE TABLE measure_tallies (
     reported INTEGER NOT NULL
 );
 CREATE INDEX measure_tallies_measure ON measure_tallies (measure_id);
-CREATE INDEX assignments_leads ON assignments (plan_id, measure_id, unit_id) WHERE role = 'lead';
+-- The measures a unit leads (its consolidation, the visibility of its participants' reports).
+CREATE INDEX assignments_leads ON assignments (unit_id, measure_id, plan_id) WHERE role = 'lead';
 
 CREATE TRIGGER measure_tallies_insert AFTER INSERT ON assignment_standings
 WHEN NEW.valid_to IS NULL AND NOT NEW.lead BEGIN
@@ -129,6 +134,5 @@ SELECT plan_id, measure_id, CAST(COUNT(*) AS INTEGER),
 FROM assignment_standings WHERE valid_to IS NULL AND NOT lead
 GROUP BY plan_id, measure_id;
 
-PRAGMA foreign_key_check;
 COMMIT;
 PRAGMA foreign_keys = ON;
