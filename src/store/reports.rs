@@ -499,20 +499,22 @@ pub fn latest_ids(
     ids: &[AssignmentId],
     unit: UnitId,
 ) -> QueryResult<Vec<(AssignmentId, ReportId)>> {
+    use crate::db::schema::assignments;
     let mut all = Vec::new();
     for chunk in ids.chunks(500) {
-        let mut rows: Vec<(AssignmentId, ReportId)> = reports::table
-            .filter(reports::assignment_id.eq_any(chunk))
+        // One index probe per assignment (the newest of its reports), however long its history.
+        let latest = reports::table
+            .filter(reports::assignment_id.eq(assignments::id))
             .filter(reports::unit_id.eq(unit))
-            .select((reports::assignment_id, reports::id))
-            .order((
-                reports::assignment_id,
-                reports::updated_at.desc(),
-                reports::id.desc(),
-            ))
+            .order((reports::updated_at.desc(), reports::id.desc()))
+            .select(reports::id)
+            .limit(1)
+            .single_value();
+        let rows: Vec<(AssignmentId, Option<ReportId>)> = assignments::table
+            .filter(assignments::id.eq_any(chunk))
+            .select((assignments::id, latest))
             .load(c)?;
-        rows.dedup_by_key(|r| r.0);
-        all.extend(rows);
+        all.extend(rows.into_iter().filter_map(|(a, r)| Some((a, r?))));
     }
     Ok(all)
 }

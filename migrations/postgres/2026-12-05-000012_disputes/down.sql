@@ -2,6 +2,8 @@ DROP TRIGGER measure_tallies ON assignment_standings;
 DROP FUNCTION measure_tally();
 DROP TABLE measure_tallies;
 DROP INDEX assignments_leads;
+DROP INDEX assignments_unit_keyset;
+DROP INDEX reports_latest;
 ALTER TABLE assignment_standings DROP COLUMN lead;
 ALTER TABLE assignment_standings DROP COLUMN measure_id;
 DELETE FROM reminder_log WHERE kind = 'unreceived';

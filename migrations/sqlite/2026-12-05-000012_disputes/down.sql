@@ -6,6 +6,8 @@ DROP TRIGGER measure_tallies_update_new;
 DROP TRIGGER measure_tallies_delete;
 DROP TABLE measure_tallies;
 DROP INDEX assignments_leads;
+DROP INDEX assignments_unit_keyset;
+DROP INDEX reports_latest;
 ALTER TABLE assignment_standings DROP COLUMN lead;
 ALTER TABLE assignment_standings DROP COLUMN measure_id;
 CREATE TABLE reports_rebuilt (

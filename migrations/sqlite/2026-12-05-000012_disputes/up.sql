@@ -101,6 +101,11 @@ CREATE TABLE measure_tallies (
     reported INTEGER NOT NULL
 );
 CREATE INDEX measure_tallies_measure ON measure_tallies (measure_id);
+-- A unit's assignments in id order: the keyset pages of /assignments read 50 rows, not every
+-- assignment before the cursor.
+CREATE INDEX assignments_unit_keyset ON assignments (unit_id, id);
+-- The newest report a unit wrote on an assignment, one index probe however long its history.
+CREATE INDEX reports_latest ON reports (assignment_id, unit_id, updated_at, id);
 -- The measures a unit leads (its consolidation, the visibility of its participants' reports).
 CREATE INDEX assignments_leads ON assignments (unit_id, measure_id, plan_id) WHERE role = 'lead';
 
