@@ -7,11 +7,10 @@ use super::Ctx;
 use crate::auth::policy;
 use crate::db::{write_tx, AnyConnection};
 use crate::domain::dispute::{self, DisputeKind, DisputeState, Effect, Outcome, Refusal};
-use crate::domain::extension::ExtensionState;
 use crate::domain::ids::AssignmentId;
 use crate::domain::plan::PlanState;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{self, assignments, audit, disputes, extensions, units};
+use crate::store::{self, assignments, audit, disputes, units};
 use serde_json::json;
 
 pub use crate::store::disputes::{Dispute, DisputeFilter};
@@ -23,17 +22,6 @@ pub struct Raise {
     pub kind: DisputeKind,
     /// Why (1 to 2000 characters once trimmed).
     pub reason: String,
-}
-
-fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
-    let t = value.trim();
-    if t.is_empty() || t.chars().count() > max {
-        return Err(ApiError::invalid(
-            field,
-            format!("must be 1 to {max} characters"),
-        ));
-    }
-    Ok(t.to_owned())
 }
 
 fn refused(r: Refusal) -> ApiError {
@@ -93,7 +81,7 @@ pub fn raise(
     assignment_id: AssignmentId,
     raise: Raise,
 ) -> ApiResult<Dispute> {
-    let reason = text("reason", &raise.reason, 2000)?;
+    let reason = super::required_text("reason", &raise.reason, 2000)?;
     write_tx(c, |c| {
         let (a, plan_state) = super::assignments::visible_with_plan_state(
             c,
@@ -171,11 +159,7 @@ pub fn resolve(
     mut r: dispute::Resolution,
 ) -> ApiResult<Dispute> {
     policy::decide_requests(&ctx.principal)?;
-    r.reason = r
-        .reason
-        .filter(|t| !t.trim().is_empty())
-        .map(|t| text("reason", &t, 2000))
-        .transpose()?;
+    r.reason = super::optional_text("reason", r.reason, 2000)?;
     write_tx(c, |c| {
         let before = visible(c, ctx, id)?;
         if before.state != DisputeState::Pending {
@@ -268,27 +252,12 @@ fn moved_to(
     a: &assignments::Assignment,
     unit: crate::domain::ids::UnitId,
 ) -> ApiResult<()> {
-    if let Some(p) = extensions::pending_on(c, a.id)? {
-        let decision = extensions::Decision {
-            state: ExtensionState::Rejected,
-            granted_due_date: None,
-            note: Some(format!(
-                "the assignment moved to another unit (unit {unit}) on a dispute"
-            )),
-            by: Some(ctx.principal.user_id),
-            at: ctx.now,
-        };
-        extensions::decide(c, p.id, &decision)?;
-        audit::record(
-            c,
-            &ctx.actor,
-            "extension.reject",
-            "extension_request",
-            Some(p.id),
-            Some(&json!({"state": p.state})),
-            Some(&json!({"state": ExtensionState::Rejected, "decision_note": decision.note})),
-        )?;
-    }
+    super::extensions::refuse_pending(
+        c,
+        ctx,
+        a.id,
+        format!("the assignment moved to another unit (unit {unit}) on a dispute"),
+    )?;
     assignments::move_to(c, a.id, unit, ctx.now)?;
     audit::record(
         c,

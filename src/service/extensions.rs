@@ -38,17 +38,6 @@ pub enum Answer {
     Reject { reason: String },
 }
 
-fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
-    let t = value.trim();
-    if t.is_empty() || t.chars().count() > max {
-        return Err(ApiError::invalid(
-            field,
-            format!("must be 1 to {max} characters"),
-        ));
-    }
-    Ok(t.to_owned())
-}
-
 fn refused(r: Refusal) -> ApiError {
     match r {
         // The date asked for or granted is the caller's mistake: a field to correct.
@@ -103,8 +92,8 @@ pub fn request(
     assignment_id: AssignmentId,
     ask: Ask,
 ) -> ApiResult<ExtensionRequest> {
-    let reason = text("reason", &ask.reason, 2000)?;
-    let progress = text("progress", &ask.progress, 5000)?;
+    let reason = super::required_text("reason", &ask.reason, 2000)?;
+    let progress = super::required_text("progress", &ask.progress, 5000)?;
     super::checked_day("requested_due_date", ask.requested_due_date)?;
     write_tx(c, |c| {
         let (a, plan_state) = super::assignments::visible_with_plan_state(
@@ -195,16 +184,13 @@ pub fn decide(
             note,
         } => {
             super::checked_day("granted_due_date", granted_due_date)?;
-            let note = note
-                .filter(|n| !n.trim().is_empty())
-                .map(|n| text("note", &n, 2000))
-                .transpose()?;
+            let note = super::optional_text("note", note, 2000)?;
             (ExtensionState::Approved, Some(granted_due_date), note)
         }
         Answer::Reject { reason } => (
             ExtensionState::Rejected,
             None,
-            Some(text("reason", &reason, 2000)?),
+            Some(super::required_text("reason", &reason, 2000)?),
         ),
     };
     write_tx(c, |c| {
@@ -259,4 +245,36 @@ pub fn decide(
         )?;
         Ok(after)
     })
+}
+
+/// Refuses the request pending on an assignment, if any, with `note` as the office's reason
+/// (its assignment moved to another unit: the request was its former holder's).
+pub(crate) fn refuse_pending(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    assignment: AssignmentId,
+    note: String,
+) -> ApiResult<()> {
+    let Some(before) = extensions::pending_on(c, assignment)? else {
+        return Ok(());
+    };
+    let decision = extensions::Decision {
+        state: ExtensionState::Rejected,
+        granted_due_date: None,
+        note: Some(note),
+        by: Some(ctx.principal.user_id),
+        at: ctx.now,
+    };
+    extensions::decide(c, before.id, &decision)?;
+    let after = reread(c, before.id)?;
+    store::audit::record(
+        c,
+        &ctx.actor,
+        "extension.reject",
+        "extension_request",
+        Some(before.id),
+        Some(&audit_view(&before)),
+        Some(&audit_view(&after)),
+    )?;
+    Ok(())
 }

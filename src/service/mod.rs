@@ -64,6 +64,30 @@ impl Ctx {
     }
 }
 
+/// A text a caller must give: trimmed, 1 to `max` characters (422 naming `field`).
+pub fn required_text(field: &str, value: &str, max: usize) -> crate::error::ApiResult<String> {
+    let t = value.trim();
+    if t.is_empty() || t.chars().count() > max {
+        return Err(crate::error::ApiError::invalid(
+            field,
+            format!("must be 1 to {max} characters"),
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+/// A text a caller may give: absent or blank is none, else as [`required_text`].
+pub fn optional_text(
+    field: &str,
+    value: Option<String>,
+    max: usize,
+) -> crate::error::ApiResult<Option<String>> {
+    value
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| required_text(field, &t, max))
+        .transpose()
+}
+
 /// A date given by a caller, checked against the range duban works with (422 naming `field`).
 pub fn checked_day(field: &str, d: NaiveDate) -> crate::error::ApiResult<NaiveDate> {
     if crate::domain::assignment::day_in_range(d) {

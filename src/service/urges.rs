@@ -82,10 +82,7 @@ fn audit_view((u, ids): &Urge) -> serde_json::Value {
 /// The office issues an urge to a unit about some of its assignments.
 pub fn issue(c: &mut AnyConnection, ctx: &Ctx, new: NewUrge) -> ApiResult<Urge> {
     policy::review_reports(&ctx.principal)?;
-    let message = new.message.trim().to_owned();
-    if message.is_empty() || message.chars().count() > 2000 {
-        return Err(ApiError::invalid("message", "must be 1 to 2000 characters"));
-    }
+    let message = super::required_text("message", &new.message, 2000)?;
     if new.assignment_ids.is_empty() || new.assignment_ids.len() > 500 {
         return Err(ApiError::invalid(
             "assignment_ids",
