@@ -13,7 +13,7 @@ use crate::domain::desk::ReminderKind;
 use crate::domain::ids::{AssignmentId, UnitId};
 use crate::error::ApiError;
 use crate::store::{self, urges};
-use chrono::{Days, NaiveDate, NaiveDateTime};
+use chrono::{Days, NaiveDate};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -40,15 +40,6 @@ pub struct Schedule {
     pub receipt_after: u64,
 }
 
-/// Which assignments a batch claims.
-#[derive(Debug, Clone, Copy)]
-enum Pick {
-    /// Due (reminder) or late since (urge) between these days.
-    Dates(NaiveDate, NaiveDate),
-    /// Unsigned, issued by then.
-    IssuedBy(NaiveDateTime),
-}
-
 const BATCH: i64 = 500;
 
 /// One batch after assignment id `after`: returns how many were claimed, the last id, how many
@@ -56,16 +47,13 @@ const BATCH: i64 = 500;
 fn batch(
     c: &mut crate::db::AnyConnection,
     kind: ReminderKind,
-    pick: Pick,
+    pick: urges::Pick,
     after: i64,
     today: NaiveDate,
 ) -> Result<(usize, i64, usize, usize), ApiError> {
     write_tx(c, |c| {
         let now = store::now();
-        let claimed = match pick {
-            Pick::Dates(from, to) => urges::claim(c, kind, from, to, after, BATCH)?,
-            Pick::IssuedBy(by) => urges::claim_unreceived(c, by, after, BATCH)?,
-        };
+        let claimed = urges::claim(c, pick, after, BATCH)?;
         let Some(last) = claimed.last().map(|a| a.id) else {
             return Ok((0, after, 0, 0));
         };
@@ -142,8 +130,11 @@ pub fn run_once(db: &Db, today: NaiveDate, schedule: Schedule) -> Result<PassSum
     let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
     let long_ago = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(today);
     let mut passes = vec![
-        (ReminderKind::BeforeDue, Pick::Dates(today, soon)),
-        (ReminderKind::AfterDue, Pick::Dates(long_ago, yesterday)),
+        (ReminderKind::BeforeDue, urges::Pick::Due(today, soon)),
+        (
+            ReminderKind::AfterDue,
+            urges::Pick::Late(long_ago, yesterday),
+        ),
     ];
     if schedule.receipt_after > 0 {
         // Issued on the day `receipt_after` days ago or before: by its last second.
@@ -152,7 +143,7 @@ pub fn run_once(db: &Db, today: NaiveDate, schedule: Schedule) -> Result<PassSum
             .map(store::standing::end_of)
             .and_then(|t| t.checked_sub_signed(chrono::TimeDelta::seconds(1)));
         if let Some(by) = by {
-            passes.push((ReminderKind::Unreceived, Pick::IssuedBy(by)));
+            passes.push((ReminderKind::Unreceived, urges::Pick::Unsigned(by)));
         }
     }
     for (kind, pick) in passes {

@@ -193,16 +193,25 @@ pub struct Candidate {
     pub cycle: Cycle,
 }
 
-/// Claims up to `limit` assignments of published plans after `after` (by id), not done, read
-/// from their current standing: for a reminder, due between `from` and `to`; for an urge, with a
-/// deadline between `from` and `to` (late since then). On PostgreSQL the rows are locked with
+/// Which assignments a reminder pass claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    /// For a reminder: due between these days.
+    Due(NaiveDate, NaiveDate),
+    /// For an urge: late since one of these days (its deadline between them).
+    Late(NaiveDate, NaiveDate),
+    /// For a reminder to sign (签收): not signed for nor reminded to, held since this instant
+    /// or before (made then, or moved to its unit then), in a plan published by then.
+    Unsigned(NaiveDateTime),
+}
+
+/// Claims up to `limit` assignments of published plans after `after` (by id), not done (read
+/// from their current standing), as `pick` says. On PostgreSQL the rows are locked with
 /// `FOR UPDATE SKIP LOCKED`, so concurrent workers take different rows; the reminder log
 /// decides who sends ([`log_once`]).
 pub fn claim(
     c: &mut AnyConnection,
-    kind: ReminderKind,
-    from: NaiveDate,
-    to: NaiveDate,
+    pick: Pick,
     after: i64,
     limit: i64,
 ) -> QueryResult<Vec<Candidate>> {
@@ -211,59 +220,35 @@ pub fn claim(
         AnyConnection::Sqlite(_) => ("", '?'),
     };
     let published = sql_literal(PlanState::Published);
-    let date = match kind {
-        ReminderKind::BeforeDue => "s.due_date",
-        // Reminders to sign are claimed by `claim_unreceived`, on the plan's publication.
-        ReminderKind::AfterDue | ReminderKind::Unreceived => "s.deadline",
+    // Each picks with its first one or two parameters; `after` and `limit` follow.
+    let (which, next) = match pick {
+        Pick::Due(..) => (format!("s.due_date >= {m}1 AND s.due_date <= {m}2"), 3),
+        Pick::Late(..) => (format!("s.deadline >= {m}1 AND s.deadline <= {m}2"), 3),
+        Pick::Unsigned(_) => (
+            format!(
+                "a.received_at IS NULL AND p.published_at <= {m}1 \
+                 AND COALESCE(a.held_since, a.created_at) <= {m}1 \
+                 AND NOT EXISTS (SELECT 1 FROM reminder_log r WHERE r.assignment_id = a.id \
+                 AND r.kind = {})",
+                sql_literal(ReminderKind::Unreceived)
+            ),
+            2,
+        ),
     };
     let sql = format!(
         "SELECT a.id, a.unit_id, s.due_date, COALESCE(s.deadline, s.due_date) AS deadline, a.cycle \
          FROM assignments a JOIN plans p ON p.id = a.plan_id \
          JOIN assignment_standings s ON s.assignment_id = a.id AND s.valid_to IS NULL \
-         WHERE p.state = {published} AND s.done IS NULL AND {date} >= {m}1 AND {date} <= {m}2 \
-         AND a.id > {m}3 ORDER BY a.id LIMIT {m}4{lock}"
+         WHERE p.state = {published} AND s.done IS NULL AND {which} \
+         AND a.id > {m}{next} ORDER BY a.id LIMIT {m}{}{lock}",
+        next + 1
     );
-    diesel::sql_query(sql)
-        .into_boxed::<MultiBackend>()
-        .bind::<Date, _>(from)
-        .bind::<Date, _>(to)
-        .bind::<BigInt, _>(after)
-        .bind::<BigInt, _>(limit)
-        .load(c)
-}
-
-/// Claims up to `limit` assignments of published plans after `after` (by id), not done, not
-/// yet signed for (签收) and not yet reminded to, whose plan was published and which their unit
-/// holds since `issued_by` or before (made then, or moved to it then): those a reminder to sign
-/// is due for. Locked as [`claim`] locks.
-pub fn claim_unreceived(
-    c: &mut AnyConnection,
-    issued_by: NaiveDateTime,
-    after: i64,
-    limit: i64,
-) -> QueryResult<Vec<Candidate>> {
-    let (lock, m) = match c {
-        AnyConnection::Pg(_) => (" FOR UPDATE OF a SKIP LOCKED", '$'),
-        AnyConnection::Sqlite(_) => ("", '?'),
+    let q = diesel::sql_query(sql).into_boxed::<MultiBackend>();
+    let q = match pick {
+        Pick::Due(from, to) | Pick::Late(from, to) => q.bind::<Date, _>(from).bind::<Date, _>(to),
+        Pick::Unsigned(by) => q.bind::<Timestamp, _>(by),
     };
-    let published = sql_literal(PlanState::Published);
-    let unreceived = sql_literal(ReminderKind::Unreceived);
-    let sql = format!(
-        "SELECT a.id, a.unit_id, s.due_date, COALESCE(s.deadline, s.due_date) AS deadline, a.cycle \
-         FROM assignments a JOIN plans p ON p.id = a.plan_id \
-         JOIN assignment_standings s ON s.assignment_id = a.id AND s.valid_to IS NULL \
-         WHERE p.state = {published} AND s.done IS NULL AND a.received_at IS NULL \
-         AND p.published_at <= {m}1 AND COALESCE(a.held_since, a.created_at) <= {m}1 \
-         AND NOT EXISTS (SELECT 1 FROM reminder_log r WHERE r.assignment_id = a.id \
-         AND r.kind = {unreceived}) \
-         AND a.id > {m}2 ORDER BY a.id LIMIT {m}3{lock}"
-    );
-    diesel::sql_query(sql)
-        .into_boxed::<MultiBackend>()
-        .bind::<Timestamp, _>(issued_by)
-        .bind::<BigInt, _>(after)
-        .bind::<BigInt, _>(limit)
-        .load(c)
+    q.bind::<BigInt, _>(after).bind::<BigInt, _>(limit).load(c)
 }
 
 /// Logs a reminder unless one is logged already; true when this call logged it.
