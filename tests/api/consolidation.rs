@@ -112,23 +112,15 @@ async fn the_consolidated_summary_sets_the_lead_units_answer_beside_its_particip
     // Only what was sent: never A's draft or its unsent edit.
     assert!(!s.raw.contains(DRAFT_MARKER) && !s.raw.contains(UNSENT_EDIT_MARKER));
     // /stats/units counts, per lead unit, the participants' answers in on its measures.
-    let stats = app.get(&format!("/stats/units?plan={}", w.plan), c).await;
-    let line = |id: i64| {
-        stats.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["id"] == id)
-            .cloned()
-            .unwrap()
-    };
-    let l = line(w.l.id);
+    let plan = format!("?plan={}", w.plan);
+    let l = crate::desk::stats_line(app, c, &plan, w.l.id).await;
     assert_eq!(
         (&l["participant_assignments"], &l["participant_answers"]),
         (&serde_json::json!(2), &serde_json::json!(2)),
         "{l}"
     );
-    assert_eq!(line(w.a.id)["participant_assignments"], 0);
+    let a = crate::desk::stats_line(app, c, &plan, w.a.id).await;
+    assert_eq!(a["participant_assignments"], 0);
     // A unit's own view has no consolidation.
     let own = app
         .get(&format!("/plans/{}/summary", w.plan), &w.a.manager.token)

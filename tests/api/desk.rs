@@ -244,6 +244,34 @@ pub async fn desk(cycle: &str, due: &str) -> Desk {
     }
 }
 
+/// The assignments on the office's overdue list as of a day.
+pub async fn overdue_ids(d: &Desk, as_of: &str) -> Vec<i64> {
+    let r = d
+        .app
+        .get(&format!("/overdue?as_of={as_of}"), &d.coordinator)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["assignment_id"].as_i64().unwrap())
+        .collect()
+}
+
+/// One unit's line of `/stats/units` (with `query`, e.g. `?as_of=…`) as `token` reads it.
+pub async fn stats_line(app: &TestApp, token: &str, query: &str, unit: i64) -> serde_json::Value {
+    let r = app.get(&format!("/stats/units{query}"), token).await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == unit)
+        .cloned()
+        .unwrap_or_else(|| panic!("no line for unit {unit}: {}", r.raw))
+}
+
 pub async fn assignment_of(d: &Desk, token: &str) -> i64 {
     let r = d
         .app

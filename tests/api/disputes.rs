@@ -3,7 +3,7 @@
 //! another unit (the reports its holder wrote stay, naming it), changes its role, or rejects
 //! the dispute with a reason. One dispute per assignment may be pending.
 
-use crate::desk::{desk, Desk};
+use crate::desk::{desk, overdue_ids, stats_line, Desk};
 use crate::fixtures::ids;
 use crate::helpers::*;
 use serde_json::{json, Value};
@@ -54,20 +54,6 @@ async fn timeline_kinds(d: &Desk, token: &str, assignment: i64) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|e| e["kind"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-async fn overdue_ids(d: &Desk, as_of: &str) -> Vec<i64> {
-    let r = d
-        .app
-        .get(&format!("/overdue?as_of={as_of}"), &d.coordinator)
-        .await;
-    assert_eq!(r.status, 200, "{}", r.raw);
-    r.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["assignment_id"].as_i64().unwrap())
         .collect()
 }
 
@@ -137,14 +123,7 @@ async fn a_participant_that_should_lead_is_made_lead_by_the_office() {
     assert_eq!(ok.body["resolution_note"], "同意由该单位牵头。");
     let asg = d.app.get(&format!("/assignments/{b}"), &d.manager_b).await;
     assert_eq!(asg.body["role"], "lead", "{}", asg.raw);
-    let stats = d.app.get("/stats/units", &d.coordinator).await;
-    let line = stats.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == d.unit_b)
-        .cloned()
-        .unwrap();
+    let line = stats_line(&d.app, &d.coordinator, "", d.unit_b).await;
     assert_eq!(
         (&line["disputes"], &line["disputes_upheld"]),
         (&json!(1), &json!(1)),
@@ -248,14 +227,7 @@ async fn a_moved_assignment_appears_under_its_new_unit_with_its_reports_kept() {
     assert_eq!(asg.body["received_at"], Value::Null);
     assert_eq!(asg.body["latest_report_id"], Value::Null);
     // The urge was B's: C's line counts none, nor an answer.
-    let stats = d.app.get("/stats/units", &d.coordinator).await;
-    let c_line = stats.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == unit_c)
-        .cloned()
-        .unwrap();
+    let c_line = stats_line(&d.app, &d.coordinator, "", unit_c).await;
     assert_eq!(
         (&c_line["urged"], &c_line["reported"], &c_line["unreceived"]),
         (&json!(0), &json!(0), &json!(1)),
@@ -440,6 +412,27 @@ async fn a_rejected_dispute_keeps_the_assignment_and_gives_the_reason() {
     assert_eq!(r.fields(), vec!["unit_id"], "{}", r.raw);
     let r = resolve(&d, id, json!({"outcome": "dismiss", "reason": "x"})).await;
     assert!(matches!(r.status, 400 | 422), "{}", r.raw);
+    // Bad input names its field on both backends: a NUL, an id past any unit, a wrong type,
+    // a reason past its limit; the dispute stays pending through all of them.
+    let r = resolve(
+        &d,
+        id,
+        json!({"outcome": "reject", "reason": "职责\u{0}清单"}),
+    )
+    .await;
+    r.assert_problem(422, "validation");
+    assert_eq!(r.fields(), vec!["reason"]);
+    let r = resolve(&d, id, json!({"outcome": "move", "unit_id": i64::MAX})).await;
+    r.assert_problem(422, "validation");
+    assert_eq!(r.fields(), vec!["unit_id"]);
+    let r = resolve(&d, id, json!({"outcome": "move", "unit_id": "市公安局"})).await;
+    assert!(matches!(r.status, 400 | 422), "{}", r.raw);
+    assert_eq!(r.fields(), vec!["unit_id"], "{}", r.raw);
+    let long = "理".repeat(2001);
+    let r = resolve(&d, id, json!({"outcome": "reject", "reason": long})).await;
+    assert_eq!(r.fields(), vec!["reason"], "{}", r.raw);
+    let r = dispute(&d, &d.manager_b, b, "not_ours").await;
+    r.assert_problem(409, "conflict");
 
     let ok = resolve(
         &d,

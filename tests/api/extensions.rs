@@ -2,7 +2,7 @@
 //! approves with the date it grants (the assignment's due date from then on: off the overdue
 //! list until then) or rejects with a reason. One request per assignment may be pending.
 
-use crate::desk::{assignment_of, desk, Desk};
+use crate::desk::{assignment_of, desk, overdue_ids, stats_line, Desk};
 use crate::fixtures::ids;
 use crate::helpers::*;
 use serde_json::{json, Value};
@@ -18,34 +18,9 @@ async fn ask(d: &Desk, token: &str, assignment: i64, requested: &str) -> Reply {
         .await
 }
 
-async fn overdue_ids(d: &Desk, as_of: &str) -> Vec<i64> {
-    let r = d
-        .app
-        .get(&format!("/overdue?as_of={as_of}"), &d.coordinator)
-        .await;
-    assert_eq!(r.status, 200, "{}", r.raw);
-    r.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["assignment_id"].as_i64().unwrap())
-        .collect()
-}
-
 /// Unit A's line of `/stats/units` as the office reads it.
 async fn unit_line(d: &Desk, as_of: &str) -> Value {
-    let r = d
-        .app
-        .get(&format!("/stats/units?as_of={as_of}"), &d.coordinator)
-        .await;
-    assert_eq!(r.status, 200, "{}", r.raw);
-    r.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == d.unit_a)
-        .cloned()
-        .unwrap()
+    stats_line(&d.app, &d.coordinator, &format!("?as_of={as_of}"), d.unit_a).await
 }
 
 #[actix_rt::test]
