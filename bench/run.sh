@@ -19,9 +19,9 @@
 #
 # Usage: bash bench/run.sh                      full run (under about 30 minutes on 2 cores)
 #        QUICK=1 bash bench/run.sh              10^4 and 10^5, c = 4 and 16, 3 s runs (~6 minutes)
-# Knobs: SIZES="10000 100000 1000000" CONC="4 16 64" DURATION=8 WARMUP=2 LOGIN_C=8
+# Knobs: SIZES="10000 100000 1000000" CONC="1 4 16 64" DURATION=8 WARMUP=2 LOGIN_C=8
 #        SCENARIOS="submit assignments report overdue stats" SQLITE=1 SQLITE_REPORTS=100000
-#        BUDGET=2400 (seconds overall) STEP=900 (seconds per step) KEEP=1 (keep databases)
+#        BUDGET=3000 (seconds overall) STEP=900 (seconds per step) KEEP=1 (keep databases)
 #        BUILD=0 (use the release binaries already built) ACCOUNTS=64 (service accounts) OUT=bench/results/load (raw JSON, scripts, plans)
 # Talks to 127.0.0.1 only; stops its servers and drops its databases on exit or Ctrl-C.
 
@@ -34,7 +34,7 @@ if [ "${QUICK:-0}" = 1 ]; then
     : "${SIZES:=10000 100000}" "${CONC:=4 16}" "${DURATION:=3}" "${WARMUP:=1}" "${SQLITE_CONC:=4 16}"
 fi
 SIZES=${SIZES:-10000 100000 1000000}
-CONC=${CONC:-4 16 64}
+CONC=${CONC:-1 4 16 64}
 SQLITE_CONC=${SQLITE_CONC:-4 16 64}
 DURATION=${DURATION:-8}
 WARMUP=${WARMUP:-2}
@@ -42,7 +42,7 @@ LOGIN_C=${LOGIN_C:-8}
 SCENARIOS=${SCENARIOS:-submit assignments report overdue stats}
 SQLITE=${SQLITE:-1}
 SQLITE_REPORTS=${SQLITE_REPORTS:-100000}
-BUDGET=${BUDGET:-2400}
+BUDGET=${BUDGET:-3000}
 STEP=${STEP:-900}
 KEEP=${KEEP:-0}
 ACCOUNTS=${ACCOUNTS:-64}
