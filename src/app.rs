@@ -37,6 +37,12 @@ pub fn open_database(settings: &Settings) -> Result<Db, String> {
     let mut conn = db.get().map_err(|e| e.to_string())?;
     let applied =
         migrations::run_pending(&mut conn).map_err(|e| format!("migration failed: {e}"))?;
+    // A new database's working-day calendar starts with the State Council's schedules.
+    let seeded = crate::service::calendar::seed_official(&mut conn)
+        .map_err(|e| format!("seeding the calendar failed: {e}"))?;
+    if seeded > 0 {
+        tracing::info!(days = seeded, "seeded the working-day calendar (2019–2026)");
+    }
     if !applied.is_empty() {
         tracing::info!(count = applied.len(), "applied migrations");
         // Assignments from before standings were kept get theirs once, in one transaction.
@@ -131,10 +137,16 @@ impl Application {
             openapi_json: doc.to_json().map_err(|e| e.to_string())?,
             settings,
         });
+        state
+            .settings
+            .storage
+            .prepare()
+            .map_err(|e| format!("DUBAN_STORAGE_DIR: cannot prepare the file storage: {e}"))?;
         crate::auth::password::warm_up();
         if state.settings.reminder_interval_secs > 0 {
             crate::jobs::reminders::spawn(
                 state.db.clone(),
+                state.settings.storage.clone(),
                 std::time::Duration::from_secs(state.settings.reminder_interval_secs),
                 crate::jobs::reminders::Schedule {
                     days_before: state.settings.reminder_days_before,

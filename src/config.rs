@@ -121,9 +121,19 @@ pub struct Settings {
     pub reminder_interval_secs: u64,
     /// `DUBAN_REMINDER_DAYS_BEFORE`: how many days before the due date a reminder goes out.
     pub reminder_days_before: u64,
-    /// `DUBAN_RECEIPT_REMINDER_DAYS`: how many days after its plan was published an assignment
-    /// still unsigned gets a reminder to sign (签收); 0: none.
+    /// `DUBAN_RECEIPT_REMINDER_DAYS`: how many working days after its plan was published an
+    /// assignment still unsigned gets a reminder to sign (签收); 0: none.
     pub receipt_reminder_days: u64,
+    /// `DUBAN_ATTACHMENT_MAX_BYTES`: the largest evidence file accepted (default 20 MiB).
+    pub attachment_max_bytes: u64,
+    /// `DUBAN_ATTACHMENT_REPORT_MAX_BYTES`: the most bytes of evidence files one report's
+    /// working copy holds (default 100 MiB).
+    pub attachment_report_max_bytes: u64,
+    /// Where evidence files are kept: `DUBAN_STORAGE` (`local`, the default, or `s3`) with
+    /// `DUBAN_STORAGE_DIR` (default `<data dir>/attachments`; with S3 it holds the spool files)
+    /// and, for S3, `DUBAN_S3_ENDPOINT`, `DUBAN_S3_BUCKET`, `DUBAN_S3_REGION` (default
+    /// `us-east-1`), `DUBAN_S3_ACCESS_KEY_ID` and `DUBAN_S3_SECRET_ACCESS_KEY`.
+    pub storage: crate::storage::Storage,
 }
 
 /// A setting that could not be used; the message names the variable.
@@ -167,6 +177,15 @@ struct FileSettings {
     reminder_interval: Option<u64>,
     reminder_days_before: Option<u64>,
     receipt_reminder_days: Option<u64>,
+    attachment_max_bytes: Option<u64>,
+    attachment_report_max_bytes: Option<u64>,
+    storage: Option<String>,
+    storage_dir: Option<String>,
+    s3_endpoint: Option<String>,
+    s3_bucket: Option<String>,
+    s3_region: Option<String>,
+    s3_access_key_id: Option<String>,
+    s3_secret_access_key: Option<String>,
 }
 
 impl FileSettings {
@@ -224,6 +243,21 @@ impl FileSettings {
             "RECEIPT_REMINDER_DAYS",
             self.receipt_reminder_days.map(|v| v.to_string()),
         );
+        put(
+            "ATTACHMENT_MAX_BYTES",
+            self.attachment_max_bytes.map(|v| v.to_string()),
+        );
+        put(
+            "ATTACHMENT_REPORT_MAX_BYTES",
+            self.attachment_report_max_bytes.map(|v| v.to_string()),
+        );
+        put("STORAGE", self.storage);
+        put("STORAGE_DIR", self.storage_dir);
+        put("S3_ENDPOINT", self.s3_endpoint);
+        put("S3_BUCKET", self.s3_bucket);
+        put("S3_REGION", self.s3_region);
+        put("S3_ACCESS_KEY_ID", self.s3_access_key_id);
+        put("S3_SECRET_ACCESS_KEY", self.s3_secret_access_key);
         m
     }
 }
@@ -381,6 +415,60 @@ impl Settings {
         if receipt_reminder_days > 90 {
             return Err(bad("DUBAN_RECEIPT_REMINDER_DAYS", "must be 0 to 90 days"));
         }
+        let attachment_max_bytes: u64 = parse_or(
+            get("DUBAN_ATTACHMENT_MAX_BYTES"),
+            "DUBAN_ATTACHMENT_MAX_BYTES",
+            Some(20 << 20),
+        )?;
+        if !(1024..=(4 << 30)).contains(&attachment_max_bytes) {
+            return Err(bad(
+                "DUBAN_ATTACHMENT_MAX_BYTES",
+                "must be 1024 bytes to 4 GiB",
+            ));
+        }
+        let attachment_report_max_bytes: u64 = parse_or(
+            get("DUBAN_ATTACHMENT_REPORT_MAX_BYTES"),
+            "DUBAN_ATTACHMENT_REPORT_MAX_BYTES",
+            Some(100 << 20),
+        )?;
+        if attachment_report_max_bytes < attachment_max_bytes {
+            return Err(bad(
+                "DUBAN_ATTACHMENT_REPORT_MAX_BYTES",
+                "must be at least DUBAN_ATTACHMENT_MAX_BYTES",
+            ));
+        }
+        let storage_dir = get("DUBAN_STORAGE_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("attachments"));
+        let storage = match get("DUBAN_STORAGE").unwrap_or("local") {
+            "local" => crate::storage::Storage::Local(storage_dir),
+            "s3" => {
+                let need = |k: &str| {
+                    get(k)
+                        .map(str::to_owned)
+                        .ok_or_else(|| bad(k, "is required with DUBAN_STORAGE=s3"))
+                };
+                let endpoint = need("DUBAN_S3_ENDPOINT")?.trim_end_matches('/').to_owned();
+                if !endpoint.starts_with("http://") {
+                    return Err(bad(
+                        "DUBAN_S3_ENDPOINT",
+                        "must be an http:// address (put a TLS proxy in front of a store \
+                         reached over https)",
+                    ));
+                }
+                crate::storage::Storage::S3 {
+                    store: crate::storage::s3::S3Store {
+                        endpoint,
+                        bucket: need("DUBAN_S3_BUCKET")?,
+                        region: get("DUBAN_S3_REGION").unwrap_or("us-east-1").to_owned(),
+                        access_key_id: need("DUBAN_S3_ACCESS_KEY_ID")?,
+                        secret_access_key: need("DUBAN_S3_SECRET_ACCESS_KEY")?,
+                    },
+                    spool: storage_dir,
+                }
+            }
+            _ => return Err(bad("DUBAN_STORAGE", "expected local or s3")),
+        };
         Ok(Settings {
             database_url,
             database_read_url,
@@ -407,6 +495,9 @@ impl Settings {
             reminder_interval_secs,
             reminder_days_before,
             receipt_reminder_days,
+            attachment_max_bytes,
+            attachment_report_max_bytes,
+            storage,
         })
     }
 }

@@ -89,6 +89,15 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     /// The body is not in a media type the endpoint accepts.
     UnsupportedMediaType(String),
+    /// An uploaded file is larger than a limit: which part (`field`), the limit in bytes, and
+    /// the setting that sets it.
+    FileTooLarge {
+        field: String,
+        limit: u64,
+        setting: &'static str,
+    },
+    /// An uploaded file's content is not of a type accepted (`detail` names those).
+    FileTypeRefused { field: String, detail: String },
     /// Too many attempts; try again after this many seconds.
     TooManyRequests {
         retry_after_secs: u64,
@@ -135,9 +144,10 @@ impl ApiError {
             ApiError::PreconditionFailed(_) => ("precondition-failed", "The version is stale"),
             ApiError::PreconditionRequired(_) => ("precondition-required", "If-Match is required"),
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "The body is too large"),
-            ApiError::UnsupportedMediaType(_) => {
+            ApiError::UnsupportedMediaType(_) | ApiError::FileTypeRefused { .. } => {
                 ("unsupported-media-type", "Unsupported media type")
             }
+            ApiError::FileTooLarge { .. } => ("file-too-large", "The file is too large"),
             ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many attempts"),
             ApiError::InProgress { .. } => ("in-progress", "The same request is in progress"),
             ApiError::Unavailable(_) => ("unavailable", "The service is unavailable"),
@@ -174,6 +184,18 @@ impl ApiError {
             ApiError::PayloadTooLarge { limit } => (
                 format!("the body exceeds the limit of {limit} bytes"),
                 vec![],
+            ),
+            ApiError::FileTooLarge {
+                field,
+                limit,
+                setting,
+            } => {
+                let detail = format!("the limit is {limit} bytes ({setting})");
+                (detail.clone(), vec![FieldError::new(field.clone(), detail)])
+            }
+            ApiError::FileTypeRefused { field, detail } => (
+                detail.clone(),
+                vec![FieldError::new(field.clone(), detail.clone())],
             ),
             ApiError::TooManyRequests {
                 detail,
@@ -238,7 +260,10 @@ impl ResponseError for ApiError {
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedMediaType(_) | ApiError::FileTypeRefused { .. } => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            ApiError::FileTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::InProgress { .. } => StatusCode::CONFLICT,
             ApiError::Unavailable(_) | ApiError::Overloaded { .. } => {

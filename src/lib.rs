@@ -18,6 +18,7 @@ pub mod domain;
 pub mod error;
 pub mod jobs;
 pub mod service;
+pub mod storage;
 pub mod store;
 pub mod tables;
 pub mod telemetry;

@@ -4,8 +4,9 @@
 use super::extract::{Caller, CallerToken, Json, Page, PageQuery, Query};
 use crate::app::AppState;
 use crate::domain::assignment::{AssignmentRole, AssignmentState, Cycle};
+use crate::domain::calendar::DueAnchor;
 use crate::domain::ids::{AssignmentId, GroupId, ItemId, PlanId, ReportId, UnitId, UserId};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::service::{self, assignments::Assign, assignments::Assigned};
 use crate::store::assignments::AssignmentFilter;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
@@ -31,6 +32,15 @@ pub struct AssignmentView {
     /// When it is due.
     #[schema(example = "2019-12-31")]
     pub due_date: NaiveDate,
+    /// When the due date was given in working days: how many (`null` for a date given as
+    /// such). The due date is then counted on the working-day calendar, again when the
+    /// calendar changes.
+    #[schema(example = json!(null))]
+    pub due_working_days: Option<u32>,
+    /// What those working days count from: `assignment` or `publication` (`null` with
+    /// `due_working_days`).
+    #[schema(example = json!(null))]
+    pub due_counted_from: Option<DueAnchor>,
     /// How often the unit reports.
     pub cycle: Cycle,
     /// Derived: not_started, in_progress, completed, not_applicable or overdue.
@@ -83,9 +93,19 @@ pub struct AssignRequest {
     /// The participating units (参加单位); a unit that is also a lead is assigned as lead only.
     #[serde(default)]
     pub participants: Assignees,
-    /// Due date (default: 31 December of the plan's year).
+    /// Due date (default: 31 December of the plan's year). Give this or
+    /// `due_working_days`, not both.
     #[schema(example = "2020-06-30")]
     pub due_date: Option<NaiveDate>,
+    /// Due within this many working days (1 to 3650; N个工作日内), counted on the
+    /// working-day calendar from `due_counted_from`.
+    #[schema(example = json!(null))]
+    pub due_working_days: Option<u32>,
+    /// What `due_working_days` count from: `assignment` (the default: today) or
+    /// `publication` (the plan's publication; while it is a draft, today, counted again when
+    /// it is published).
+    #[schema(example = json!(null))]
+    pub due_counted_from: Option<DueAnchor>,
     /// Reporting cycle (default: yearly).
     pub cycle: Option<Cycle>,
 }
@@ -103,9 +123,17 @@ pub struct AssignResult {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reschedule {
-    /// The new due date.
+    /// The new due date. Give this or `due_working_days`, not both; neither keeps the due
+    /// date as it is.
     #[schema(example = "2020-03-31")]
     pub due_date: Option<NaiveDate>,
+    /// The new due date as working days (1 to 3650) from `due_counted_from`.
+    #[schema(example = json!(null))]
+    pub due_working_days: Option<u32>,
+    /// What `due_working_days` count from: `assignment` (the day the assignment was made;
+    /// the default) or `publication`.
+    #[schema(example = json!(null))]
+    pub due_counted_from: Option<DueAnchor>,
     /// The new cycle.
     pub cycle: Option<Cycle>,
 }
@@ -117,9 +145,16 @@ pub struct BulkReschedule {
     /// The assignments (1 to 1000).
     #[schema(example = json!([101, 102, 103]))]
     pub assignment_ids: Vec<AssignmentId>,
-    /// The new due date.
+    /// The new due date. Give this or `due_working_days`.
     #[schema(example = "2020-03-31")]
-    pub due_date: NaiveDate,
+    pub due_date: Option<NaiveDate>,
+    /// The new due date as working days (1 to 3650) from `due_counted_from`, counted for
+    /// each assignment.
+    #[schema(example = json!(null))]
+    pub due_working_days: Option<u32>,
+    /// What `due_working_days` count from: `assignment` (the default) or `publication`.
+    #[schema(example = json!(null))]
+    pub due_counted_from: Option<DueAnchor>,
     /// A new cycle, if it changes too.
     pub cycle: Option<Cycle>,
 }
@@ -142,6 +177,8 @@ impl From<Assigned> for AssignmentView {
             role: a.role,
             via_group_id: a.via_group_id,
             due_date: a.due_date,
+            due_working_days: a.working_days_due().map(|w| w.days),
+            due_counted_from: a.working_days_due().map(|w| w.from),
             cycle: a.cycle,
             state: x.state,
             latest_report_id: x.latest_report_id,
@@ -359,10 +396,11 @@ pub async fn assign_measure(
     body: Json<AssignRequest>,
 ) -> ApiResult<HttpResponse> {
     let (measure_id, Json(b), ctx) = (ItemId(id.into_inner()), body, caller.ctx());
+    let due = service::assignments::due_rule(b.due_date, b.due_working_days, b.due_counted_from)?;
     let how = Assign {
         lead: b.lead.into(),
         participants: b.participants.into(),
-        due_date: b.due_date,
+        due,
         cycle: b.cycle,
     };
     let (created, skipped) = state
@@ -390,9 +428,10 @@ pub async fn update_assignment(
     body: Json<Reschedule>,
 ) -> ApiResult<web::Json<AssignmentView>> {
     let (id, Json(b), ctx) = (AssignmentId(id.into_inner()), body, caller.ctx());
+    let due = service::assignments::due_rule(b.due_date, b.due_working_days, b.due_counted_from)?;
     let a = state
         .db
-        .run(move |c| service::assignments::reschedule(c, &ctx, id, b.due_date, b.cycle))
+        .run(move |c| service::assignments::reschedule(c, &ctx, id, due, b.cycle))
         .await?;
     Ok(web::Json(a.into()))
 }
@@ -410,10 +449,12 @@ pub async fn reschedule_assignments(
     body: Json<BulkReschedule>,
 ) -> ApiResult<web::Json<Updated>> {
     let (Json(b), ctx) = (body, caller.ctx());
+    let due = service::assignments::due_rule(b.due_date, b.due_working_days, b.due_counted_from)?
+        .ok_or_else(|| ApiError::invalid("due_date", "give due_date or due_working_days"))?;
     let n = state
         .db
         .run(move |c| {
-            service::assignments::reschedule_many(c, &ctx, &b.assignment_ids, b.due_date, b.cycle)
+            service::assignments::reschedule_many(c, &ctx, &b.assignment_ids, due, b.cycle)
         })
         .await?;
     Ok(web::Json(Updated { updated: n }))

@@ -6,6 +6,7 @@ use super::extract::{Caller, Page, PageQuery, Query};
 use super::views::{ReportView, UrgeView};
 use crate::app::AppState;
 use crate::domain::assignment::{AssignmentRole, AssignmentState, Cycle};
+use crate::domain::calendar::Calendar;
 use crate::domain::desk::{traffic_light, Light, Severity};
 use crate::domain::ids::{AssignmentId, ItemId, PlanId, UnitId};
 use crate::domain::plan::ItemLevel;
@@ -66,7 +67,8 @@ pub struct DeskItem {
     /// The day it is counted overdue from: the due date, or the end of the reporting period
     /// whose report is missing.
     pub deadline: NaiveDate,
-    /// Days past the deadline (negative: days left, for due-soon items).
+    /// Working days past the deadline, on the working-day calendar (negative: working days
+    /// left, for due-soon items).
     #[schema(example = 15)]
     pub days_overdue: i64,
     /// For overdue items: 提醒 (1–7 days), 催办 (8–30), 督办 (over 30).
@@ -153,10 +155,10 @@ pub struct InboxQuery {
     pub as_of: Option<NaiveDate>,
 }
 
-fn item(r: DeskRow, as_of: NaiveDate) -> DeskItem {
+fn item(r: DeskRow, as_of: NaiveDate, cal: &Calendar) -> DeskItem {
     let state = state_on(r.phase, Some(r.deadline), as_of);
     let overdue = state == AssignmentState::Overdue;
-    let days = (as_of - r.deadline).num_days();
+    let days = cal.working_days_between(r.deadline, as_of);
     let last_report = match (r.sent_workflow, r.sent_status) {
         (Some(workflow), Some(status)) => Some(LastReport { workflow, status }),
         _ => None,
@@ -214,12 +216,13 @@ fn page_args(p: &PageQuery) -> ApiResult<(i64, Option<(NaiveDate, i64)>)> {
     Ok((limit, after))
 }
 
-fn desk_page(rows: Vec<DeskRow>, limit: i64, as_of: NaiveDate) -> Page<DeskItem> {
+fn desk_page(judged: service::desk::Judged, limit: i64) -> Page<DeskItem> {
+    let service::desk::Judged { as_of, rows, cal } = judged;
     let more = rows.len() as i64 > limit;
     let items: Vec<DeskItem> = rows
         .into_iter()
         .take(limit as usize)
-        .map(|r| item(r, as_of))
+        .map(|r| item(r, as_of, &cal))
         .collect();
     let next_cursor = if more {
         items
@@ -254,13 +257,13 @@ pub async fn list_overdue(
         source: q.source,
     };
     let (as_of, severity) = (q.as_of, q.severity);
-    let (as_of, rows) = state
+    let judged = state
         .db
         .read(ctx.principal.user_id, move |c| {
             service::desk::overdue(c, &ctx, f, as_of, severity, (after, limit))
         })
         .await?;
-    Ok(web::Json(desk_page(rows, limit, as_of)))
+    Ok(web::Json(desk_page(judged, limit)))
 }
 
 fn parse_within(s: &str) -> ApiResult<u64> {
@@ -308,13 +311,13 @@ pub async fn list_due_soon(
         source: q.source,
     };
     let as_of = q.as_of;
-    let (as_of, rows) = state
+    let judged = state
         .db
         .read(ctx.principal.user_id, move |c| {
             service::desk::due_soon(c, &ctx, f, as_of, days, (after, limit))
         })
         .await?;
-    Ok(web::Json(desk_page(rows, limit, as_of)))
+    Ok(web::Json(desk_page(judged, limit)))
 }
 
 /// What awaits a unit: overdue and soon-due assignments, returned reports, open urges.
@@ -335,8 +338,16 @@ pub async fn get_inbox(
     let as_of = inbox.as_of;
     Ok(web::Json(Inbox {
         unit_id: inbox.unit_id,
-        overdue: inbox.overdue.into_iter().map(|r| item(r, as_of)).collect(),
-        due_soon: inbox.due_soon.into_iter().map(|r| item(r, as_of)).collect(),
+        overdue: inbox
+            .overdue
+            .into_iter()
+            .map(|r| item(r, as_of, &inbox.cal))
+            .collect(),
+        due_soon: inbox
+            .due_soon
+            .into_iter()
+            .map(|r| item(r, as_of, &inbox.cal))
+            .collect(),
         returned_reports: inbox.returned.into_iter().map(ReportView::from).collect(),
         open_urges: inbox.open_urges.into_iter().map(UrgeView::from).collect(),
         unreceived: inbox.unreceived,

@@ -4,8 +4,10 @@
 //! document is then completed with the error responses every operation shares.
 
 pub mod assignments;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod desk;
 pub mod disputes;
 pub mod documents;
@@ -59,6 +61,7 @@ Lists use keyset pagination: pass `next_cursor` back as `cursor`.",
         (name = "sources", description = "Source documents (任务来源) and traceability"),
         (name = "desk", description = "The office's desk: overdue and due-soon work, statistics, inboxes"),
         (name = "urges", description = "Reminders, urges and supervision (提醒 / 催办 / 督办)"),
+        (name = "calendar", description = "The working-day calendar (工作日历): holidays and make-up working days (调休)"),
         (name = "audit", description = "The append-only audit trail"),
         (name = "ops", description = "Health, readiness and metrics"),
     ),
@@ -169,6 +172,15 @@ where
                 .service(disputes::list_disputes)
                 .service(disputes::get_dispute)
                 .service(disputes::resolve_dispute)
+                .service(attachments::upload_attachment)
+                .service(attachments::list_attachments)
+                .service(attachments::download_attachment)
+                .service(attachments::delete_attachment)
+                .service(calendar::count_working_days)
+                .service(calendar::list_calendar)
+                .service(calendar::add_calendar_day)
+                .service(calendar::change_calendar_day)
+                .service(calendar::remove_calendar_day)
                 .service(reports::list_reports)
                 .service(reports::list_measure_reports)
                 .service(reports::create_report)

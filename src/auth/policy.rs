@@ -20,6 +20,15 @@ pub enum UserVisibility {
     Unit(UnitId),
 }
 
+/// The working-day calendar is kept by admins and the coordinating office; anyone signed in
+/// reads it (it is public: the State Council's schedules and the office's own days off).
+pub fn keep_calendar(p: &Principal) -> ApiResult<()> {
+    match p.role {
+        Role::Admin | Role::Coordinator => Ok(()),
+        _ => Err(deny("change the working-day calendar")),
+    }
+}
+
 /// Anyone signed in may read the unit directory (plans name units); service accounts need
 /// `assignments:read`.
 pub fn read_units(p: &Principal) -> ApiResult<()> {

@@ -448,7 +448,7 @@ pub fn month(
                     &mut entries,
                     a.unit,
                     &[a.id],
-                    Severity::for_days_overdue(k),
+                    severity_after(end, end + Duration::days(k)),
                     issued,
                     now,
                 );
@@ -518,7 +518,6 @@ pub fn overdue_urges(
             rng.gen_range(0..60),
         );
         let issued = issued.min(now - Duration::minutes(5));
-        let days = (issued.date() - earliest).num_days().max(1);
         let ids_only: Vec<i64> = list.iter().map(|x| x.0).collect();
         urge(
             rng,
@@ -528,7 +527,7 @@ pub fn overdue_urges(
             &mut entries,
             unit,
             &ids_only,
-            Severity::for_days_overdue(days),
+            severity_after(earliest, issued.date()),
             issued,
             now,
         );
@@ -660,4 +659,20 @@ fn audit(rng: &mut StdRng, sink: &mut Sink, ids: &mut Ids, mut entries: Vec<Entr
         );
         ids.audit += 1;
     }
+}
+
+/// The severity the office gives an urge on `day` about work late since `deadline`: by the
+/// working days overdue on the State Council's calendar, as the desk counts them.
+fn severity_after(deadline: NaiveDate, day: NaiveDate) -> Severity {
+    static OFFICIAL: std::sync::LazyLock<crate::domain::calendar::Calendar> =
+        std::sync::LazyLock::new(|| {
+            crate::domain::calendar::Calendar::new(
+                crate::domain::calendar::official()
+                    .into_iter()
+                    .map(|o| (o.day, o.kind)),
+            )
+        });
+    Severity::for_days_overdue(crate::domain::desk::working_days_overdue(
+        deadline, day, &OFFICIAL,
+    ))
 }

@@ -463,6 +463,9 @@ fn load(
                     V::Null,
                     // Held since it was made (no move).
                     V::Null,
+                    // Due on a date, not in working days.
+                    V::Null,
+                    V::Null,
                 ],
             );
         }

@@ -93,7 +93,8 @@ impl Table {
             Table::MeasureSources => "measure_id, source_id, position",
             Table::Assignments => {
                 "id, plan_id, measure_id, unit_id, role, via_group_id, due_date, cycle, \
-                 created_at, updated_at, received_at, received_by, held_since"
+                 created_at, updated_at, received_at, received_by, held_since, \
+                 due_working_days, due_counted_from"
             }
             Table::ExtensionRequests => {
                 "id, assignment_id, plan_id, unit_id, state, due_date, requested_due_date, \

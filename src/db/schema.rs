@@ -194,6 +194,8 @@ diesel::table! {
         received_at -> Nullable<Timestamp>,
         received_by -> Nullable<BigInt>,
         held_since -> Nullable<Timestamp>,
+        due_working_days -> Nullable<Integer>,
+        due_counted_from -> Nullable<Text>,
     }
 }
 
@@ -312,6 +314,7 @@ diesel::joinable!(measure_sources -> source_documents (source_id));
 diesel::joinable!(assignments -> plan_items (measure_id));
 diesel::joinable!(assignments -> units (unit_id));
 diesel::joinable!(assignments -> plans (plan_id));
+diesel::joinable!(attachments -> reports (report_id));
 diesel::table! {
     /// The standing of an assignment, one row per version (valid_to NULL: current).
     assignment_standings (id) {
@@ -392,6 +395,54 @@ diesel::joinable!(urge_assignments -> urges (urge_id));
 diesel::joinable!(urge_assignments -> assignments (assignment_id));
 diesel::joinable!(extension_requests -> assignments (assignment_id));
 
+diesel::table! {
+    /// 工作日历: the public holidays and make-up working days (调休) the office keeps.
+    calendar_days (day) {
+        day -> Date,
+        kind -> Text,
+        name -> Text,
+        notice -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// The running shift of the working-day count per day, derived from `calendar_days`.
+    calendar_shifts (day) {
+        day -> Date,
+        shift -> Integer,
+    }
+}
+
+diesel::table! {
+    /// Whether the calendar was seeded, and the shift after its last day.
+    calendar_state (id) {
+        id -> Integer,
+        seeded -> Bool,
+        shift_after -> Integer,
+    }
+}
+
+diesel::table! {
+    /// 佐证材料: evidence files on reports (the bytes are in the file storage).
+    attachments (id) {
+        id -> BigInt,
+        report_id -> BigInt,
+        unit_id -> BigInt,
+        file_name -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        storage_key -> Text,
+        uploaded_by -> Nullable<BigInt>,
+        uploaded_at -> Timestamp,
+        first_revision -> Nullable<Integer>,
+        last_revision -> Nullable<Integer>,
+        removed_at -> Nullable<Timestamp>,
+        removed_by -> Nullable<BigInt>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     unit_aliases,
@@ -418,6 +469,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     assignment_standings,
     extension_requests,
     disputes,
+    attachments,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(

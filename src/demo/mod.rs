@@ -277,7 +277,7 @@ fn extensions(c: &mut AnyConnection, plan: crate::domain::ids::PlanId) -> Result
         };
         ext::decide(c, id, &decision)?;
         if let Some(g) = case.granted {
-            store::assignments::reschedule(c, a.id, g, a.cycle, case.decided_at)?;
+            store::assignments::reschedule(c, a.id, g, None, a.cycle, case.decided_at)?;
         }
     }
     Ok(())

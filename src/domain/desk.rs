@@ -2,13 +2,15 @@
 //! assignment is overdue, and since which day, is decided by its standing
 //! ([`crate::domain::standing`]), nowhere else.
 //!
-//! **Severity** rises with the days overdue: 1–7 days a reminder (提醒), 8–30 an urge (催办),
-//! over 30 supervision (督办).
+//! **Severity** rises with the working days overdue ([`crate::domain::calendar`]): up to 7 a
+//! reminder (提醒), 8–30 an urge (催办), over 30 supervision (督办). Work overdue over a
+//! weekend or a holiday only, 0 working days, calls for a reminder.
 //!
 //! **Traffic light**: red when overdue; yellow when not done and due within 7 days, or when the
 //! latest report was returned; green otherwise (done, not applicable, or comfortably ahead).
 
 use crate::domain::assignment::AssignmentState;
+use crate::domain::calendar::Calendar;
 use chrono::NaiveDate;
 use diesel::deserialize::FromSqlRow;
 use diesel::expression::AsExpression;
@@ -49,7 +51,7 @@ impl Severity {
         Self::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
-    /// The severity an assignment this many days overdue calls for.
+    /// The severity an assignment this many working days overdue calls for.
     pub fn for_days_overdue(days: i64) -> Severity {
         match days {
             ..=7 => Severity::Reminder,
@@ -58,13 +60,46 @@ impl Severity {
         }
     }
 
-    /// The smallest number of days overdue with this severity.
-    pub fn min_days(self) -> i64 {
+    /// The working days overdue this severity spans: from, and up to (`None`: no end).
+    pub fn days_span(self) -> (u32, Option<u32>) {
         match self {
-            Severity::Reminder => 1,
-            Severity::Urge => 8,
-            Severity::Supervise => 31,
+            Severity::Reminder => (0, Some(7)),
+            Severity::Urge => (8, Some(30)),
+            Severity::Supervise => (31, None),
         }
+    }
+
+    /// The deadlines of the assignments overdue as of `as_of` with this severity on `cal`:
+    /// the earliest and the latest (both included; `None`: no bound). Working days overdue
+    /// fall as the deadline comes later, so a severity is a span of deadlines.
+    pub fn deadline_bounds(
+        self,
+        as_of: NaiveDate,
+        cal: &Calendar,
+    ) -> (Option<NaiveDate>, Option<NaiveDate>) {
+        let (from, to) = self.days_span();
+        // Overdue: the deadline is before `as_of`; at least `from` working days: the
+        // `from`-th working day back from `as_of` comes after the deadline.
+        let latest = if from == 0 {
+            as_of.pred_opt()
+        } else {
+            cal.nth_working_day_back(as_of, from)
+                .and_then(|d| d.pred_opt())
+        };
+        // At most `to` working days: the deadline is on or after the (`to` + 1)-th working
+        // day back.
+        let earliest = to.and_then(|t| cal.nth_working_day_back(as_of, t + 1));
+        (earliest, latest)
+    }
+}
+
+/// Working days overdue as of `as_of` of work whose deadline was `deadline` (0 when not
+/// overdue, or overdue over days off only).
+pub fn working_days_overdue(deadline: NaiveDate, as_of: NaiveDate, cal: &Calendar) -> i64 {
+    if deadline < as_of {
+        cal.working_days_between(deadline, as_of).max(0)
+    } else {
+        0
     }
 }
 
@@ -159,8 +194,60 @@ mod tests {
         assert_eq!(Severity::for_days_overdue(8), Severity::Urge);
         assert_eq!(Severity::for_days_overdue(30), Severity::Urge);
         assert_eq!(Severity::for_days_overdue(31), Severity::Supervise);
+        assert_eq!(Severity::for_days_overdue(0), Severity::Reminder);
         for s in Severity::ALL {
-            assert_eq!(Severity::for_days_overdue(s.min_days()), s);
+            assert_eq!(Severity::for_days_overdue(i64::from(s.days_span().0)), s);
+        }
+    }
+
+    #[test]
+    fn severity_counts_working_days_over_the_national_day_week() {
+        let cal = Calendar::new(
+            crate::domain::calendar::official()
+                .iter()
+                .map(|o| (o.day, o.kind)),
+        );
+        // Due 30 September 2019, judged on 12 October: 8–12 October are 5 working days and
+        // the holiday week none.
+        assert_eq!(
+            working_days_overdue(d(2019, 9, 30), d(2019, 10, 12), &cal),
+            5
+        );
+        assert_eq!(
+            working_days_overdue(d(2019, 9, 30), d(2019, 10, 7), &cal),
+            0
+        );
+        assert_eq!(
+            working_days_overdue(d(2019, 10, 12), d(2019, 10, 12), &cal),
+            0
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn each_severity_bounds_exactly_the_deadlines_of_that_severity(
+            shift in 0i64..3000, back in 0i64..120,
+            holidays in proptest::collection::vec(0i64..3120, 0..40),
+        ) {
+            let base = d(2018, 1, 1);
+            let cal = Calendar::new(holidays.iter().map(|h| {
+                let day = base + chrono::Duration::days(*h);
+                let kind = if crate::domain::calendar::is_weekend(day) {
+                    crate::domain::calendar::DayKind::Workday
+                } else {
+                    crate::domain::calendar::DayKind::Holiday
+                };
+                (day, kind)
+            }));
+            let as_of = base + chrono::Duration::days(shift + 120);
+            let deadline = as_of - chrono::Duration::days(back);
+            for s in Severity::ALL {
+                let (lo, hi) = s.deadline_bounds(as_of, &cal);
+                let inside = lo.is_none_or(|l| deadline >= l) && hi.is_none_or(|h| deadline <= h);
+                let expected = deadline < as_of
+                    && Severity::for_days_overdue(working_days_overdue(deadline, as_of, &cal)) == s;
+                proptest::prop_assert_eq!(inside, expected, "{:?} deadline {} as of {}", s, deadline, as_of);
+            }
         }
     }
 

@@ -3,8 +3,10 @@
 
 pub mod account;
 pub mod assignment;
+pub mod calendar;
 pub mod desk;
 pub mod dispute;
+pub mod evidence;
 pub mod extension;
 pub mod ids;
 pub mod plan;

@@ -15,10 +15,13 @@
 //! reporting period (from the one the assignment was made in, or after the latest period sent)
 //! that ends before the due date and has no sent report. None once done. Because it depends on
 //! the facts only, never on the day asked about, it is stored; **overdue as of a day D** is
-//! `deadline < D`, days overdue are `D − deadline`, and nothing else decides it.
+//! `deadline < D`, and nothing else decides it. **Days overdue** and **days late** are working
+//! days ([`crate::domain::calendar`]): those after the deadline (or the due date, for work done
+//! late) up to and including D (or the day it was done).
 
 use crate::domain::assignment::{AssignmentState, Cycle};
-use crate::domain::desk::{traffic_light, Light, Severity};
+use crate::domain::calendar::Calendar;
+use crate::domain::desk::{traffic_light, working_days_overdue, Light, Severity};
 use crate::domain::ids::ReportId;
 use crate::domain::report::{ReportStatus, Workflow};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -88,17 +91,27 @@ pub struct Standing {
 impl Standing {
     /// The standing of a new assignment: nothing sent.
     pub fn initial(terms: Terms) -> Standing {
-        Standing::compute(terms, &[], 0, None, NaiveDateTime::MIN)
+        Standing::compute(
+            terms,
+            &[],
+            0,
+            None,
+            NaiveDateTime::MIN,
+            &Calendar::default(),
+        )
     }
 
     /// Recomputes the standing from the assignment's reports and urge count at time `at`;
-    /// `previous` carries "done since" across a recomputation that leaves it done.
+    /// `previous` carries "done since" across a recomputation that leaves it done. `cal` must
+    /// hold the calendar from the due date to `at` (what counts the working days of work done
+    /// late; see [`Standing::calendar_span`]).
     pub fn compute(
         terms: Terms,
         reports: &[ReportFact],
         urges: i32,
         previous: Option<&Standing>,
         at: NaiveDateTime,
+        cal: &Calendar,
     ) -> Standing {
         let sent: Vec<&ReportFact> = reports
             .iter()
@@ -150,8 +163,8 @@ impl Standing {
             },
         };
         let done_late_days = done_at
-            .map(|t| (t.date() - terms.due_date).num_days())
-            .filter(|d| *d > 0)
+            .filter(|t| t.date() > terms.due_date)
+            .map(|t| cal.working_days_between(terms.due_date, t.date()).max(0))
             .map(|d| i32::try_from(d).unwrap_or(i32::MAX));
         Standing {
             due_date: terms.due_date,
@@ -171,21 +184,27 @@ impl Standing {
         }
     }
 
+    /// The days of the calendar [`Standing::compute`] needs for `terms` at time `at`: from the
+    /// due date to `at` (none when `at` is not after the due date: nothing can be late).
+    pub fn calendar_span(terms: Terms, at: NaiveDateTime) -> (NaiveDate, NaiveDate) {
+        (terms.due_date, at.date())
+    }
+
     /// Overdue as of `day`.
     pub fn is_overdue(&self, day: NaiveDate) -> bool {
         self.deadline.is_some_and(|d| d < day)
     }
 
-    /// Days overdue as of `day`, when overdue.
-    pub fn days_overdue(&self, day: NaiveDate) -> Option<i64> {
+    /// Working days overdue as of `day`, when overdue.
+    pub fn days_overdue(&self, day: NaiveDate, cal: &Calendar) -> Option<i64> {
         self.deadline
             .filter(|d| *d < day)
-            .map(|d| (day - d).num_days())
+            .map(|d| working_days_overdue(d, day, cal))
     }
 
     /// How hard the office chases it as of `day`, when overdue.
-    pub fn severity(&self, day: NaiveDate) -> Option<Severity> {
-        self.days_overdue(day).map(Severity::for_days_overdue)
+    pub fn severity(&self, day: NaiveDate, cal: &Calendar) -> Option<Severity> {
+        self.days_overdue(day, cal).map(Severity::for_days_overdue)
     }
 
     /// The state as of `day` ([`state_on`]).
@@ -205,10 +224,10 @@ impl Standing {
 
     /// Days late: for work done late, from the due date to the day it was done; for overdue
     /// work, the days overdue as of `day`.
-    pub fn days_late(&self, day: NaiveDate) -> Option<i64> {
+    pub fn days_late(&self, day: NaiveDate, cal: &Calendar) -> Option<i64> {
         self.done_late_days
             .map(i64::from)
-            .or_else(|| self.days_overdue(day))
+            .or_else(|| self.days_overdue(day, cal))
     }
 }
 
@@ -265,6 +284,11 @@ mod tests {
         }
     }
 
+    /// A calendar of weekdays only.
+    fn cal() -> Calendar {
+        Calendar::default()
+    }
+
     fn yearly() -> Terms {
         Terms {
             cycle: Cycle::Yearly,
@@ -279,17 +303,19 @@ mod tests {
         let s = Standing::initial(yearly());
         assert_eq!(s.state(d(2019, 12, 31)), AssignmentState::NotStarted);
         assert_eq!(s.state(d(2020, 1, 1)), AssignmentState::Overdue);
-        assert_eq!(s.days_overdue(d(2020, 1, 15)), Some(15));
-        assert_eq!(s.severity(d(2020, 1, 15)), Some(Severity::Urge));
+        // 1 to 15 January 2020 hold 11 weekdays (and no holiday on this calendar).
+        assert_eq!(s.days_overdue(d(2020, 1, 15), &cal()), Some(11));
+        assert_eq!(s.severity(d(2020, 1, 15), &cal()), Some(Severity::Urge));
+        assert_eq!(s.severity(d(2020, 1, 9), &cal()), Some(Severity::Reminder));
     }
 
     #[test]
     fn a_draft_changes_nothing_and_a_sent_completion_settles_it() {
         let draft = fact(1, "2019", S::Completed, W::Draft, t(2019, 11, 1));
-        let s = Standing::compute(yearly(), &[draft], 0, None, t(2019, 11, 1));
+        let s = Standing::compute(yearly(), &[draft], 0, None, t(2019, 11, 1), &cal());
         assert_eq!(s, Standing::initial(yearly()));
         let sent = fact(1, "2019", S::Completed, W::Submitted, t(2019, 11, 26));
-        let s = Standing::compute(yearly(), &[sent], 0, None, t(2019, 11, 26));
+        let s = Standing::compute(yearly(), &[sent], 0, None, t(2019, 11, 26), &cal());
         assert_eq!(s.state(d(2020, 6, 1)), AssignmentState::Completed);
         assert_eq!(s.done_at, Some(t(2019, 11, 26)));
         assert!(s.on_time());
@@ -299,14 +325,14 @@ mod tests {
     fn an_accepted_completion_stays_done_whatever_a_later_draft_says() {
         let accepted = fact(1, "2019", S::Completed, W::Accepted, t(2019, 11, 26));
         let later = fact(2, "2020", S::InProgress, W::Draft, t(2020, 2, 1));
-        let s = Standing::compute(yearly(), &[accepted, later], 0, None, t(2020, 2, 1));
+        let s = Standing::compute(yearly(), &[accepted, later], 0, None, t(2020, 2, 1), &cal());
         assert_eq!(s.state(d(2020, 3, 1)), AssignmentState::Completed);
     }
 
     #[test]
     fn a_returned_report_is_not_done_and_turns_the_light_yellow() {
         let returned = fact(1, "2019", S::Completed, W::Returned, t(2019, 11, 26));
-        let s = Standing::compute(yearly(), &[returned], 0, None, t(2019, 11, 27));
+        let s = Standing::compute(yearly(), &[returned], 0, None, t(2019, 11, 27), &cal());
         assert_eq!(s.done, None);
         assert_eq!(s.state(d(2019, 12, 1)), AssignmentState::InProgress);
         assert_eq!(s.light(d(2019, 12, 1)), Light::Yellow);
@@ -322,12 +348,13 @@ mod tests {
             0,
             None,
             t(2019, 11, 26),
+            &cal(),
         );
         let accepted = ReportFact {
             workflow: W::Accepted,
             ..first
         };
-        let s2 = Standing::compute(yearly(), &[accepted], 1, Some(&s1), t(2020, 1, 20));
+        let s2 = Standing::compute(yearly(), &[accepted], 1, Some(&s1), t(2020, 1, 20), &cal());
         assert_eq!(s2.done_at, Some(t(2019, 11, 26)));
         assert_eq!(s2.urges, 1);
     }
@@ -345,9 +372,10 @@ mod tests {
         assert_eq!(deadline(terms, Some("2019-11")), d(2019, 12, 31));
         assert_eq!(deadline(terms, Some("2019-12")), d(2019, 12, 31));
         let sent = fact(1, "2019-10", S::InProgress, W::Submitted, t(2019, 11, 2));
-        let s = Standing::compute(terms, &[sent], 0, None, t(2019, 11, 2));
+        let s = Standing::compute(terms, &[sent], 0, None, t(2019, 11, 2), &cal());
         assert!(!s.is_overdue(d(2019, 11, 30)));
-        assert_eq!(s.days_overdue(d(2019, 12, 15)), Some(15));
+        // Sunday 1 to Sunday 15 December 2019: two weeks of weekdays.
+        assert_eq!(s.days_overdue(d(2019, 12, 15), &cal()), Some(10));
     }
 
     #[test]
@@ -359,7 +387,7 @@ mod tests {
             received: false,
         };
         let yearly_report = fact(1, "2019", S::InProgress, W::Submitted, t(2019, 5, 1));
-        let s = Standing::compute(terms, &[yearly_report], 0, None, t(2019, 5, 1));
+        let s = Standing::compute(terms, &[yearly_report], 0, None, t(2019, 5, 1), &cal());
         assert_eq!(s.last_sent_period, None);
         assert_eq!(s.deadline, Some(d(2019, 3, 31)));
     }

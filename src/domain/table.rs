@@ -80,6 +80,9 @@ pub struct UnitAnswer {
     /// 工作措施及完成情况 as it answered (what it last sent, for anyone but the unit itself).
     #[schema(example = "我局不涉及")]
     pub text: String,
+    /// The names of its evidence files (佐证材料), as the reader sees the answer.
+    #[schema(example = json!(["培训签到表.pdf"]))]
+    pub files: Vec<String>,
 }
 
 /// A row of the summary with, in the consolidated view, the answers side by side: the lead
@@ -93,6 +96,10 @@ pub struct SummaryLine {
     pub lead_answers: Vec<UnitAnswer>,
     /// Consolidated view only: the participating units' answers, by unit name.
     pub participants: Vec<UnitAnswer>,
+    /// One unit's view: the evidence files (佐证材料) of the answer in 工作措施及完成情况, by
+    /// name (in the consolidated view each answer lists its own).
+    #[schema(example = json!(["会议纪要.pdf"]))]
+    pub files: Vec<String>,
 }
 
 impl AsRef<SummaryRow> for SummaryRow {

@@ -1,4 +1,5 @@
-//! Housekeeping: expired refresh tokens, old idempotency answers and stale login counters.
+//! Housekeeping: expired refresh tokens, old idempotency answers and stale login counters, and
+//! evidence files whose upload never reached its database row.
 
 use crate::db::{write_tx, Db};
 use crate::error::ApiError;
@@ -27,4 +28,26 @@ pub fn run_once(db: &Db) -> Result<Purged, ApiError> {
             login_throttles: throttle::purge(c, now - Duration::days(1), now)?,
         })
     })
+}
+
+/// How long a spool file or an object without a row may be an upload still in flight.
+pub const FILE_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes spool files and stored objects that have no row and are older than `grace` (an
+/// upload cut short by a crash); returns how many went.
+pub async fn sweep_files(
+    db: &Db,
+    storage: &crate::storage::Storage,
+    grace: std::time::Duration,
+) -> Result<usize, ApiError> {
+    let db = db.clone();
+    storage
+        .sweep(
+            move |keys| {
+                let mut c = db.get()?;
+                Ok(store::attachments::known_keys(&mut c, keys)?)
+            },
+            grace,
+        )
+        .await
 }

@@ -1,7 +1,8 @@
-//! Automatic reminders: a reminder (提醒) a few days before an assignment's due date, an urge
-//! (催办) once it has passed, and a reminder to sign (签收) for an assignment its unit has not
-//! signed for some days after the plan was published — never twice for the same assignment,
-//! period and kind while the same unit holds it.
+//! Automatic reminders: a reminder (提醒) a few working days before an assignment's due date,
+//! an urge (催办) once it has passed, and a reminder to sign (签收) for an assignment its unit
+//! has not signed for some working days after the plan was published — never twice for the
+//! same assignment, period and kind while the same unit holds it, and never on a day that is
+//! not a working day on the calendar: what falls due then goes out on the next working day.
 //!
 //! Each pass claims work in batches inside a transaction (`FOR UPDATE SKIP LOCKED` on
 //! PostgreSQL, the single writer lock on SQLite) and logs every reminder under a primary key
@@ -28,15 +29,17 @@ pub struct PassSummary {
     pub reminded_to_sign: usize,
     /// Urges issued (one per unit and kind per batch).
     pub urges_issued: usize,
+    /// The day was not a working day: nothing went out.
+    pub day_off: bool,
 }
 
 /// When reminders go out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Schedule {
-    /// Days before the due date that a reminder goes out.
+    /// Working days before the due date that a reminder goes out.
     pub days_before: u64,
-    /// Days after its plan was published (or it was made, if later) that an assignment still
-    /// unsigned gets a reminder to sign; 0: none.
+    /// Working days after its plan was published (or it was made, if later) that an
+    /// assignment still unsigned gets a reminder to sign; 0: none.
     pub receipt_after: u64,
 }
 
@@ -50,6 +53,7 @@ fn batch(
     pick: urges::Pick,
     after: i64,
     today: NaiveDate,
+    reply_by: Option<NaiveDate>,
 ) -> Result<(usize, i64, usize, usize), ApiError> {
     write_tx(c, |c| {
         let now = store::now();
@@ -102,7 +106,7 @@ fn batch(
                     unit_id: UnitId(unit),
                     severity,
                     message,
-                    reply_by: today.checked_add_days(Days::new(7)),
+                    reply_by,
                     automatic: true,
                     issued_by: None,
                     issued_at: now,
@@ -118,15 +122,24 @@ fn batch(
     })
 }
 
-/// Runs one pass as of `today`: reminders for work due within `days_before` days, urges for
-/// work late (past its deadline, read from the standing like every other view), and reminders
-/// to sign for work issued at least `receipt_after` days ago and not signed for.
+/// Runs one pass as of `today`, a working day (on a day off nothing goes out): reminders for
+/// work due within `days_before` working days, urges for work late (past its deadline, read
+/// from the standing like every other view), and reminders to sign for work issued at least
+/// `receipt_after` working days ago and not signed for. Urges ask for a reply within 7
+/// working days.
 pub fn run_once(db: &Db, today: NaiveDate, schedule: Schedule) -> Result<PassSummary, ApiError> {
     let mut c = db.get()?;
     let mut s = PassSummary::default();
-    let soon = today
-        .checked_add_days(Days::new(schedule.days_before))
+    let cal = store::calendar::load(&mut c)?;
+    if !cal.is_working(today) {
+        s.day_off = true;
+        return Ok(s);
+    }
+    let working_days = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+    let soon = cal
+        .add_working_days(today, working_days(schedule.days_before))
         .unwrap_or(today);
+    let reply_by = cal.add_working_days(today, 7);
     let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
     let long_ago = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(today);
     let mut passes = vec![
@@ -137,9 +150,11 @@ pub fn run_once(db: &Db, today: NaiveDate, schedule: Schedule) -> Result<PassSum
         ),
     ];
     if schedule.receipt_after > 0 {
-        // Issued on the day `receipt_after` days ago or before: by its last second.
-        let by = today
-            .checked_sub_days(Days::new(schedule.receipt_after))
+        // Issued on a day at least `receipt_after` working days before today: by the last
+        // second of the day before the `receipt_after`-th working day back.
+        let by = cal
+            .nth_working_day_back(today, working_days(schedule.receipt_after))
+            .and_then(|d| d.pred_opt())
             .map(store::standing::end_of)
             .and_then(|t| t.checked_sub_signed(chrono::TimeDelta::seconds(1)));
         if let Some(by) = by {
@@ -149,7 +164,7 @@ pub fn run_once(db: &Db, today: NaiveDate, schedule: Schedule) -> Result<PassSum
     for (kind, pick) in passes {
         let mut after = 0;
         loop {
-            let (claimed, last, n, issued) = batch(&mut c, kind, pick, after, today)?;
+            let (claimed, last, n, issued) = batch(&mut c, kind, pick, after, today, reply_by)?;
             match kind {
                 ReminderKind::BeforeDue => s.reminded += n,
                 ReminderKind::AfterDue => s.urged += n,
@@ -167,11 +182,18 @@ pub fn run_once(db: &Db, today: NaiveDate, schedule: Schedule) -> Result<PassSum
 
 /// Runs a reminder pass (and housekeeping) every `interval` on the blocking pool until the
 /// process ends.
-pub fn spawn(db: Db, interval: Duration, schedule: Schedule) {
+pub fn spawn(db: Db, storage: crate::storage::Storage, interval: Duration, schedule: Schedule) {
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(interval);
         loop {
             tick.tick().await;
+            match super::maintenance::sweep_files(&db, &storage, super::maintenance::FILE_GRACE)
+                .await
+            {
+                Ok(n) if n > 0 => tracing::info!(removed = n, "removed stray evidence files"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "sweeping evidence files failed"),
+            }
             let db = db.clone();
             let today = chrono::Utc::now().date_naive();
             match actix_web::web::block(move || {

@@ -6,6 +6,7 @@ use crate::auth::{policy, Principal};
 use crate::db::write_tx;
 use crate::db::AnyConnection;
 use crate::domain::assignment::{AssignmentRole, AssignmentState, Cycle};
+use crate::domain::calendar::{DueAnchor, DueRule, WorkingDaysDue, MAX_DUE_WORKING_DAYS};
 use crate::domain::ids::{AssignmentId, GroupId, ItemId, ReportId, UnitId};
 use crate::domain::plan::{ItemLevel, PlanState};
 use crate::error::{ApiError, ApiResult};
@@ -168,10 +169,100 @@ pub struct Assign {
     pub lead: Assignees,
     /// The participating units; a unit that is also a lead is assigned as lead only.
     pub participants: Assignees,
-    /// Due date (default: 31 December of the plan's year).
-    pub due_date: Option<NaiveDate>,
+    /// Due date, or working days from the assignment or the plan's publication (default:
+    /// 31 December of the plan's year).
+    pub due: Option<DueRule>,
     /// Reporting cycle (default: yearly).
     pub cycle: Option<Cycle>,
+}
+
+/// The due date as a caller gives it: a day or a number of working days, not both (422 naming
+/// the field); `None` when neither is given.
+pub fn due_rule(
+    due_date: Option<NaiveDate>,
+    working_days: Option<u32>,
+    counted_from: Option<DueAnchor>,
+) -> ApiResult<Option<DueRule>> {
+    match (due_date, working_days, counted_from) {
+        (Some(_), Some(_), _) => Err(ApiError::invalid(
+            "due_working_days",
+            "give due_date or due_working_days, not both",
+        )),
+        (_, None, Some(_)) => Err(ApiError::invalid(
+            "due_counted_from",
+            "goes with due_working_days",
+        )),
+        (Some(d), None, None) => Ok(Some(DueRule::On(d))),
+        (None, Some(days), from) => Ok(Some(DueRule::Within(WorkingDaysDue {
+            days,
+            from: from.unwrap_or(DueAnchor::Assignment),
+        }))),
+        (None, None, None) => Ok(None),
+    }
+}
+
+/// The due date a rule gives for an assignment made on `made_on` in a plan published on
+/// `published_on`, on the calendar as it stands, and the working-day rule to keep (422 naming
+/// `due_date` or `due_working_days` when it falls outside the days duban works with).
+pub(crate) fn due_of(
+    c: &mut AnyConnection,
+    rule: DueRule,
+    made_on: NaiveDate,
+    published_on: Option<NaiveDate>,
+) -> ApiResult<(NaiveDate, Option<WorkingDaysDue>)> {
+    match rule {
+        DueRule::On(d) => Ok((super::checked_day("due_date", d)?, None)),
+        DueRule::Within(w) => {
+            if w.days == 0 || w.days > MAX_DUE_WORKING_DAYS {
+                return Err(ApiError::invalid(
+                    "due_working_days",
+                    format!("must be 1 to {MAX_DUE_WORKING_DAYS} working days"),
+                ));
+            }
+            let cal = store::calendar::load(c)?;
+            let due = w
+                .due_date(&cal, made_on, published_on)
+                .filter(|d| crate::domain::assignment::day_in_range(*d))
+                .ok_or_else(|| {
+                    ApiError::invalid("due_working_days", "reaches past the days duban works with")
+                })?;
+            Ok((due, Some(w)))
+        }
+    }
+}
+
+/// Counts again the due dates given in working days, on the calendar as it now stands: those
+/// of one plan (on its publication) or those due on or after a day whose calendar changed.
+/// Each that moves is rescheduled as any other, with its audit entry naming the reason.
+pub(crate) fn recount_due_dates(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    plan: Option<crate::domain::ids::PlanId>,
+    due_from: Option<NaiveDate>,
+    reason: &str,
+) -> ApiResult<usize> {
+    let rows = assignments::with_working_days_due(c, plan, due_from)?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let cal = store::calendar::load(c)?;
+    let mut moved_n = 0;
+    for (a, published_at) in rows {
+        let Some(rule) = a.working_days_due() else {
+            continue;
+        };
+        let Some(due) = rule
+            .due_date(&cal, a.created_at.date(), published_at.map(|t| t.date()))
+            .filter(|d| crate::domain::assignment::day_in_range(*d))
+        else {
+            continue;
+        };
+        if due != a.due_date {
+            moved(c, ctx, &a, (due, Some(rule)), a.cycle, Some(reason))?;
+            moved_n += 1;
+        }
+    }
+    Ok(moved_n)
 }
 
 /// The units named, each with the group it came through, groups expanded to their members.
@@ -232,10 +323,13 @@ pub fn assign(
     }
     write_tx(c, |c| {
         let (m, plan) = open_measure(c, measure_id)?;
-        let due = match how.due_date {
-            Some(d) => super::checked_day("due_date", d)?,
-            None => NaiveDate::from_ymd_opt(plan.year, 12, 31)
-                .ok_or_else(|| ApiError::invalid("due_date", "cannot be derived"))?,
+        let (due, rule) = match how.due {
+            Some(r) => due_of(c, r, ctx.today(), plan.published_at.map(|t| t.date()))?,
+            None => (
+                NaiveDate::from_ymd_opt(plan.year, 12, 31)
+                    .ok_or_else(|| ApiError::invalid("due_date", "cannot be derived"))?,
+                None,
+            ),
         };
         let cycle = how.cycle.unwrap_or(Cycle::Yearly);
         let leads = expand(c, &how.lead, "lead")?;
@@ -267,6 +361,8 @@ pub fn assign(
                     cycle,
                     created_at: ctx.now,
                     updated_at: ctx.now,
+                    due_working_days: rule.map(|r| r.days as i32),
+                    due_counted_from: rule.map(|r| r.from),
                 });
             }
         }
@@ -279,8 +375,10 @@ pub fn assign(
         let rows = assignments::list_all(c, &f)?;
         let created = with_state(c, ctx, rows)?;
         let units: Vec<UnitId> = created.iter().map(|a| a.row.unit_id).collect();
-        let after =
-            json!({"measure_id": measure_id, "units": units, "due_date": due, "cycle": cycle});
+        let after = json!({
+            "measure_id": measure_id, "units": units, "due_date": due, "cycle": cycle,
+            "due_working_days": rule.map(|r| r.days), "due_counted_from": rule.map(|r| r.from),
+        });
         let id = Some(measure_id.0);
         audit::record(
             c,
@@ -295,16 +393,28 @@ pub fn assign(
     })
 }
 
+/// Gives an assignment a new due date (with the working-day rule it came from, if any) and
+/// cycle, with its audit entry (`reason` says why when it was not the caller's own choice).
 pub(crate) fn moved(
     c: &mut AnyConnection,
     ctx: &Ctx,
     a: &assignments::Assignment,
-    due: NaiveDate,
+    (due, rule): (NaiveDate, Option<WorkingDaysDue>),
     cycle: Cycle,
+    reason: Option<&str>,
 ) -> ApiResult<()> {
-    assignments::reschedule(c, a.id, due, cycle, ctx.now)?;
-    let before = json!({"due_date": a.due_date, "cycle": a.cycle});
-    let after = json!({"due_date": due, "cycle": cycle});
+    assignments::reschedule(c, a.id, due, rule, cycle, ctx.now)?;
+    let before = json!({
+        "due_date": a.due_date, "cycle": a.cycle,
+        "due_working_days": a.due_working_days, "due_counted_from": a.due_counted_from,
+    });
+    let mut after = json!({
+        "due_date": due, "cycle": cycle,
+        "due_working_days": rule.map(|r| r.days), "due_counted_from": rule.map(|r| r.from),
+    });
+    if let Some(r) = reason {
+        after["reason"] = json!(r);
+    }
     let (id, action) = (Some(a.id.0), "assignment.reschedule");
     audit::record(
         c,
@@ -323,23 +433,21 @@ pub fn reschedule(
     c: &mut AnyConnection,
     ctx: &Ctx,
     id: AssignmentId,
-    due: Option<NaiveDate>,
+    due: Option<DueRule>,
     cycle: Option<Cycle>,
 ) -> ApiResult<Assigned> {
     policy::manage_plans(&ctx.principal)?;
-    if let Some(d) = due {
+    if let Some(DueRule::On(d)) = due {
         super::checked_day("due_date", d)?;
     }
     write_tx(c, |c| {
         let a = assignments::find(c, id)?
             .ok_or_else(|| ApiError::NotFound(format!("no assignment {id}")))?;
-        moved(
-            c,
-            ctx,
-            &a,
-            due.unwrap_or(a.due_date),
-            cycle.unwrap_or(a.cycle),
-        )?;
+        let due = match due {
+            Some(rule) => rescheduled_due(c, &a, rule)?,
+            None => (a.due_date, a.working_days_due()),
+        };
+        moved(c, ctx, &a, due, cycle.unwrap_or(a.cycle), None)?;
         let a =
             assignments::find(c, id)?.ok_or_else(|| ApiError::internal("assignment vanished"))?;
         one(c, ctx, a)
@@ -352,11 +460,13 @@ pub fn reschedule_many(
     c: &mut AnyConnection,
     ctx: &Ctx,
     ids: &[AssignmentId],
-    due: NaiveDate,
+    due: DueRule,
     cycle: Option<Cycle>,
 ) -> ApiResult<usize> {
     policy::manage_plans(&ctx.principal)?;
-    super::checked_day("due_date", due)?;
+    if let DueRule::On(d) = due {
+        super::checked_day("due_date", d)?;
+    }
     if ids.is_empty() || ids.len() > 1000 {
         return Err(ApiError::invalid(
             "assignment_ids",
@@ -368,10 +478,27 @@ pub fn reschedule_many(
             let a = assignments::find(c, *id)?.ok_or_else(|| {
                 ApiError::invalid(format!("assignment_ids[{i}]"), "no such assignment")
             })?;
-            moved(c, ctx, &a, due, cycle.unwrap_or(a.cycle))?;
+            let due = rescheduled_due(c, &a, due)?;
+            moved(c, ctx, &a, due, cycle.unwrap_or(a.cycle), None)?;
         }
         Ok(ids.len())
     })
+}
+
+/// The due date a reschedule gives `a`: working days count from the day it was made or its
+/// plan's publication.
+fn rescheduled_due(
+    c: &mut AnyConnection,
+    a: &assignments::Assignment,
+    rule: DueRule,
+) -> ApiResult<(NaiveDate, Option<WorkingDaysDue>)> {
+    let published_on = match rule {
+        DueRule::Within(_) => plans::find(c, a.plan_id)?
+            .and_then(|p| p.published_at)
+            .map(|t| t.date()),
+        DueRule::On(_) => None,
+    };
+    due_of(c, rule, a.created_at.date(), published_on)
 }
 
 /// The office withdraws an assignment that has no reports yet.

@@ -5,12 +5,13 @@
 use super::Ctx;
 use crate::auth::policy;
 use crate::db::AnyConnection;
+use crate::domain::calendar::Calendar;
 use crate::domain::desk::Severity;
 use crate::domain::ids::{PlanId, UnitId};
 use crate::domain::report::Workflow;
 use crate::error::{ApiError, ApiResult};
 use crate::store::desk::{self, DeskFilter, DeskRow, Dimension, MonthRow, StatRow};
-use crate::store::{reports, urges};
+use crate::store::{self, reports, urges};
 use chrono::{Days, NaiveDate};
 use std::collections::HashMap;
 
@@ -23,7 +24,37 @@ fn scoped(ctx: &Ctx, mut f: DeskFilter) -> ApiResult<DeskFilter> {
     Ok(f)
 }
 
-/// Overdue assignments as of a day, most overdue first, of one severity if asked.
+/// Desk rows as of a day, with the calendar that counts their working days overdue.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    /// The day judged by.
+    pub as_of: NaiveDate,
+    /// The rows.
+    pub rows: Vec<DeskRow>,
+    /// The calendar over the rows' deadlines and `as_of`.
+    pub cal: Calendar,
+}
+
+impl Judged {
+    fn of(c: &mut AnyConnection, as_of: NaiveDate, rows: Vec<DeskRow>) -> ApiResult<Judged> {
+        let cal = calendar_over(c, as_of, rows.iter().map(|r| r.deadline))?;
+        Ok(Judged { as_of, rows, cal })
+    }
+}
+
+/// The calendar's days between the earliest and the latest of `as_of` and `days`: what
+/// counts the working days between any two of them.
+fn calendar_over(
+    c: &mut AnyConnection,
+    as_of: NaiveDate,
+    days: impl Iterator<Item = NaiveDate>,
+) -> ApiResult<Calendar> {
+    let (lo, hi) = days.fold((as_of, as_of), |(lo, hi), d| (lo.min(d), hi.max(d)));
+    Ok(store::calendar::span(c, lo, hi)?)
+}
+
+/// Overdue assignments as of a day, most overdue first, of one severity if asked (working
+/// days overdue, on the calendar).
 pub fn overdue(
     c: &mut AnyConnection,
     ctx: &Ctx,
@@ -31,24 +62,24 @@ pub fn overdue(
     as_of: Option<NaiveDate>,
     severity: Option<Severity>,
     page: (Option<Key>, i64),
-) -> ApiResult<(NaiveDate, Vec<DeskRow>)> {
+) -> ApiResult<Judged> {
     let f = scoped(ctx, f)?;
     let as_of = ctx.as_of(as_of)?;
     let range = match severity {
         None => (None, None),
         Some(s) => {
-            let newest = as_of.checked_sub_days(Days::new(s.min_days() as u64));
-            let oldest = match s {
-                Severity::Reminder => as_of.checked_sub_days(Days::new(7)),
-                Severity::Urge => as_of.checked_sub_days(Days::new(30)),
-                Severity::Supervise => None,
-            };
-            (oldest, newest)
+            // Up to the span's longest count back from `as_of`.
+            let back = s.days_span().1.unwrap_or(s.days_span().0) + 1;
+            let from = as_of
+                .checked_sub_days(Days::new(u64::from(back) * 7))
+                .unwrap_or(as_of);
+            let cal = store::calendar::span(c, from, as_of)?;
+            s.deadline_bounds(as_of, &cal)
         }
     };
     let (after, limit) = page;
     let rows = desk::overdue(c, as_of, ctx.today(), &f, range, after, limit)?;
-    Ok((as_of, rows))
+    Judged::of(c, as_of, rows)
 }
 
 /// Assignments not yet done and due within `days` of a day, soonest first.
@@ -59,13 +90,13 @@ pub fn due_soon(
     as_of: Option<NaiveDate>,
     days: u64,
     page: (Option<Key>, i64),
-) -> ApiResult<(NaiveDate, Vec<DeskRow>)> {
+) -> ApiResult<Judged> {
     let f = scoped(ctx, f)?;
     let as_of = ctx.as_of(as_of)?;
     let to = as_of.checked_add_days(Days::new(days)).unwrap_or(as_of);
     let (after, limit) = page;
     let rows = desk::due_soon(c, as_of, to, ctx.today(), &f, after, limit)?;
-    Ok((as_of, rows))
+    Judged::of(c, as_of, rows)
 }
 
 /// Figures per unit, section or source document as of a day (a unit sees only its own line).
@@ -206,6 +237,8 @@ pub fn plan_stats(
 pub struct Inbox {
     /// The unit.
     pub unit_id: UnitId,
+    /// The calendar that counts the working days of its lists.
+    pub cal: Calendar,
     /// The day judged by.
     pub as_of: NaiveDate,
     /// Its overdue assignments, most overdue first.
@@ -239,6 +272,11 @@ pub fn inbox(
     let today = ctx.today();
     let overdue = desk::overdue(c, as_of, today, &f, (None, None), None, 99)?;
     let due_soon = desk::due_soon(c, as_of, soon, today, &f, None, 99)?;
+    let cal = calendar_over(
+        c,
+        as_of,
+        overdue.iter().chain(due_soon.iter()).map(|r| r.deadline),
+    )?;
     // Returned reports are report text: listed for callers who read reports.
     let returned = match policy::report_reader(&ctx.principal).ok() {
         Some(reader) => {
@@ -266,6 +304,7 @@ pub fn inbox(
         .map(|a| a.id)
         .collect();
     Ok(Inbox {
+        cal,
         unreceived,
         unit_id: UnitId(unit),
         as_of,

@@ -227,7 +227,7 @@ pub fn decide(
         }
         if let Some(g) = granted {
             // The one way a due date moves: the assignment's history and standing follow.
-            super::assignments::moved(c, ctx, &a, g, a.cycle)?;
+            super::assignments::moved(c, ctx, &a, (g, None), a.cycle, None)?;
         }
         let after = reread(c, id)?;
         let action = match state {

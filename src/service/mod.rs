@@ -6,7 +6,9 @@
 //! an [`crate::error::ApiError`]. Handlers in [`crate::api`] only parse, call and respond.
 
 pub mod assignments;
+pub mod attachments;
 pub mod audit;
+pub mod calendar;
 pub mod desk;
 pub mod disputes;
 pub mod documents;

@@ -183,6 +183,10 @@ pub fn transition(
             field: Some("state".into()),
         })?;
         plans::set_state(c, id, next, ctx.now)?;
+        if let Step::Publish = step {
+            // Due dates given as working days after publication count from today.
+            super::assignments::recount_due_dates(c, ctx, Some(id), None, "plan published")?;
+        }
         changed(c, ctx, action, &before)
     })
 }

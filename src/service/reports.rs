@@ -288,6 +288,22 @@ pub fn create(
     })
 }
 
+/// A report of the caller's unit that it may change now — a draft or a returned report, on a
+/// published plan, of an assignment its unit still holds — as its unit sees it: the one rule
+/// for editing a report's text and its evidence files.
+pub(crate) fn editable(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    id: ReportId,
+) -> ApiResult<reports::Report> {
+    let (r, plan) = own_report(c, ctx, id, policy::write_report)?;
+    ensure_open(plan)?;
+    r.workflow
+        .after(Step::Edit)
+        .map_err(|m| conflict(m, "workflow"))?;
+    Ok(r)
+}
+
 /// Edits a draft or returned report of the caller's unit (`If-Match` required).
 pub fn update(
     c: &mut AnyConnection,
@@ -298,12 +314,8 @@ pub fn update(
     text: Text,
 ) -> ApiResult<reports::Report> {
     write_tx(c, |c| {
-        let (r, plan) = own_report(c, ctx, id, policy::write_report)?;
-        ensure_open(plan)?;
+        let r = editable(c, ctx, id)?;
         check_if_match(if_match, &r)?;
-        r.workflow
-            .after(Step::Edit)
-            .map_err(|m| conflict(m, "workflow"))?;
         let changes = reports::ReportText {
             status: status.unwrap_or(r.status),
             narrative: text.narrative.unwrap_or(r.narrative.clone()),

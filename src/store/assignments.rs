@@ -3,6 +3,7 @@
 use crate::db::schema::{assignments, reports, units};
 use crate::db::AnyConnection;
 use crate::domain::assignment::{AssignmentRole, Cycle};
+use crate::domain::calendar::{DueAnchor, WorkingDaysDue};
 use crate::domain::ids::{AssignmentId, GroupId, ItemId, PlanId, UnitId, UserId};
 use crate::domain::plan::PlanState;
 use crate::domain::report::ReportStatus;
@@ -28,6 +29,22 @@ pub struct Assignment {
     /// When its unit signed for it (签收), and who.
     pub received_at: Option<NaiveDateTime>,
     pub received_by: Option<UserId>,
+    /// A due date given in working days: how many, and from what (kept to count it again
+    /// when the calendar changes).
+    pub due_working_days: Option<i32>,
+    pub due_counted_from: Option<DueAnchor>,
+}
+
+impl Assignment {
+    /// The working-day rule of its due date, when it was given as one.
+    pub fn working_days_due(&self) -> Option<WorkingDaysDue> {
+        match (self.due_working_days, self.due_counted_from) {
+            (Some(n), Some(from)) => u32::try_from(n)
+                .ok()
+                .map(|days| WorkingDaysDue { days, from }),
+            _ => None,
+        }
+    }
 }
 
 /// A new assignment.
@@ -43,6 +60,8 @@ pub struct NewAssignment {
     pub cycle: Cycle,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub due_working_days: Option<i32>,
+    pub due_counted_from: Option<DueAnchor>,
 }
 
 /// Filters of the assignment list.
@@ -199,12 +218,15 @@ pub fn reschedule(
     c: &mut AnyConnection,
     id: AssignmentId,
     due: NaiveDate,
+    rule: Option<WorkingDaysDue>,
     cycle: Cycle,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     let n = diesel::update(assignments::table.find(id))
         .set((
             assignments::due_date.eq(due),
+            assignments::due_working_days.eq(rule.map(|r| r.days as i32)),
+            assignments::due_counted_from.eq(rule.map(|r| r.from)),
             assignments::cycle.eq(cycle),
             assignments::updated_at.eq(now),
         ))
@@ -213,6 +235,32 @@ pub fn reschedule(
         super::standing::refresh(c, id, now)?;
     }
     Ok(n)
+}
+
+/// The assignments whose due date was given in working days, of plans not closed, with the
+/// day their plan was published: those of one plan, or those due on or after a day.
+pub fn with_working_days_due(
+    c: &mut AnyConnection,
+    plan: Option<PlanId>,
+    due_from: Option<NaiveDate>,
+) -> QueryResult<Vec<(Assignment, Option<NaiveDateTime>)>> {
+    let mut q = assignments::table
+        .inner_join(crate::db::schema::plans::table)
+        .filter(assignments::due_working_days.is_not_null())
+        .filter(crate::db::schema::plans::state.ne(PlanState::Closed))
+        .select((
+            Assignment::as_select(),
+            crate::db::schema::plans::published_at,
+        ))
+        .order(assignments::id)
+        .into_boxed();
+    if let Some(p) = plan {
+        q = q.filter(assignments::plan_id.eq(p));
+    }
+    if let Some(d) = due_from {
+        q = q.filter(assignments::due_date.ge(d));
+    }
+    q.load(c)
 }
 
 /// Removes an assignment that has no reports; false when it has some.

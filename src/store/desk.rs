@@ -72,16 +72,6 @@ impl Sql {
     }
 }
 
-/// Days from `earlier` to `later` (both SQL date expressions), per backend.
-fn days_between(c: &AnyConnection, later: &str, earlier: &str) -> String {
-    match c {
-        AnyConnection::Pg(_) => format!("(CAST({later} AS DATE) - CAST({earlier} AS DATE))"),
-        AnyConnection::Sqlite(_) => {
-            format!("CAST(julianday(date({later})) - julianday(date({earlier})) AS INTEGER)")
-        }
-    }
-}
-
 /// Filters shared by the office's queries.
 #[derive(Debug, Clone, Default)]
 pub struct DeskFilter {
@@ -415,7 +405,7 @@ pub enum StatSource {
 /// Per group: assigned; reported (a sent report stands); the states (not started, in progress,
 /// completed, not applicable, overdue — they add up to assigned); returned; urged (at least one
 /// urge); on time (done by the due date); due or done (the base of the on-time rate); late
-/// (done late, or overdue) and the days late summed over them.
+/// (done late, or overdue) and the working days late summed over them (on the calendar).
 pub fn stats(
     c: &mut AnyConnection,
     dim: Dimension,
@@ -430,7 +420,7 @@ pub fn stats(
         source == StatSource::Best && as_of >= today && !by_measure && !filters_need_assignments(f);
     let d = sql.param(Bind::Date(as_of));
     let overdue = format!("(s.deadline IS NOT NULL AND s.deadline < {d})");
-    let overdue_days = days_between(c, &d, "s.deadline");
+    let overdue_days = super::calendar::working_days_between_sql(c, "s.deadline", &d);
     let (key, joins, group) = match dim {
         Dimension::Unit => (
             "u.id AS key_id, u.name AS key_name",

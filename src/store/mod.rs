@@ -4,7 +4,9 @@
 //! caller ([`crate::db::Db::write`]) so that writes that belong together commit together.
 
 pub mod assignments;
+pub mod attachments;
 pub mod audit;
+pub mod calendar;
 pub mod desk;
 pub mod disputes;
 pub mod extensions;

@@ -360,6 +360,8 @@ fn write_revision(
             report_revisions::submitted_at.eq(now),
         ))
         .execute(c)?;
+    // The working copy's evidence files go with it.
+    super::attachments::sent_with(c, r.id, revision)?;
     super::standing::refresh(c, r.assignment_id, now)?;
     Ok(())
 }
@@ -381,6 +383,34 @@ pub fn insert_revision(
         .execute(c)?;
     write_revision(c, r, next, by, now)?;
     Ok(next)
+}
+
+/// The revision of a report that everyone but its unit reads (`None` until it is sent).
+pub fn sent_revision(c: &mut AnyConnection, id: ReportId) -> QueryResult<Option<i32>> {
+    Ok(reports::table
+        .find(id)
+        .select(reports::sent_revision)
+        .first::<Option<i32>>(c)
+        .optional()?
+        .flatten())
+}
+
+/// The sent revision of each of these reports that has one.
+pub fn sent_revisions(
+    c: &mut AnyConnection,
+    ids: &[ReportId],
+) -> QueryResult<std::collections::HashMap<ReportId, i32>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(ReportId, Option<i32>)> = reports::table
+        .filter(reports::id.eq_any(ids))
+        .select((reports::id, reports::sent_revision))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, r)| r.map(|r| (id, r)))
+        .collect())
 }
 
 /// Every submitted version of a report, oldest first.

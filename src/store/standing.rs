@@ -8,6 +8,7 @@ use crate::db::schema::{
 use crate::db::AnyConnection;
 use crate::domain::assignment::AssignmentRole;
 use crate::domain::assignment::{AssignmentState, Cycle};
+use crate::domain::calendar::Calendar;
 use crate::domain::ids::{AssignmentId, ItemId, PlanId, ReportId, UnitId};
 use crate::domain::report::{ReportStatus, Workflow};
 use crate::domain::standing::{ReportFact, Standing, Terms};
@@ -248,6 +249,30 @@ fn urges_of(c: &mut AnyConnection, id: AssignmentId, holder: UnitId) -> QueryRes
     Ok(i32::try_from(n).unwrap_or(i32::MAX))
 }
 
+/// Counts again, on `cal`, the working days late of the work done late in every standing (run
+/// once, when a database first gets its calendar: standings kept before counted calendar
+/// days). The tallies follow through their trigger. Returns how many changed.
+pub fn recount_lateness(c: &mut AnyConnection, cal: &Calendar) -> QueryResult<usize> {
+    let rows: Vec<(i64, NaiveDate, Option<NaiveDateTime>, Option<i32>)> = st::table
+        .filter(st::done_late_days.is_not_null())
+        .select((st::id, st::due_date, st::done_at, st::done_late_days))
+        .load(c)?;
+    let mut changed = 0;
+    for (id, due, done_at, old) in rows {
+        let Some(done) = done_at.map(|t| t.date()).filter(|d| *d > due) else {
+            continue;
+        };
+        let days = i32::try_from(cal.working_days_between(due, done).max(0)).unwrap_or(i32::MAX);
+        if old != Some(days) {
+            diesel::update(st::table.find(id))
+                .set(st::done_late_days.eq(days))
+                .execute(c)?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
 /// Recomputes an assignment's standing after a change made at `at` (a report sent, returned or
 /// accepted, a due date or cycle changed, an urge issued) and, when it differs, closes the
 /// current version and starts a new one from `at`. Call it in the change's transaction.
@@ -272,7 +297,9 @@ pub fn refresh(
         lead: r.lead,
     });
     let previous = previous.map(Row::standing);
-    let next = Standing::compute(terms, &facts, urges, previous.as_ref(), at);
+    let (from, to) = Standing::calendar_span(terms, at);
+    let cal = super::calendar::span(c, from, to)?;
+    let next = Standing::compute(terms, &facts, urges, previous.as_ref(), at, &cal);
     if previous.as_ref() == Some(&next) && previous_holder == Some(holder) {
         return Ok(next);
     }
@@ -353,6 +380,12 @@ pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
         ))
         .order(assignments::id)
         .load(c)?;
+    // Work done late counts working days, however long after it was made it was done.
+    let cal = if missing.is_empty() {
+        crate::domain::calendar::Calendar::default()
+    } else {
+        super::calendar::load(c)?
+    };
     for batch in missing.chunks(BACKFILL_BATCH) {
         let ids: Vec<AssignmentId> = batch.iter().map(|m| m.0).collect();
         let mut facts: HashMap<AssignmentId, Vec<ReportFact>> = HashMap::new();
@@ -423,6 +456,7 @@ pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
                         i32::try_from(n).unwrap_or(i32::MAX),
                         None,
                         created,
+                        &cal,
                     );
                     let holder = Holder::new(plan_id, measure_id, unit_id, role);
                     new_row(id, holder, &standing, created)

@@ -28,6 +28,7 @@ struct Gathered {
     updated_at: chrono::NaiveDateTime,
     status: ReportStatus,
     text: String,
+    files: Vec<String>,
 }
 
 /// Exports a plan as the summary table, each answer as `reader` may see it (a unit its own
@@ -61,6 +62,7 @@ pub fn export_table(
     let unit_ids: Vec<UnitId> = all_reports.iter().map(|r| r.unit_id).collect();
     let names: HashMap<UnitId, String> =
         assignments::unit_names(c, &unit_ids)?.into_iter().collect();
+    let mut files = crate::service::attachments::names_seen(c, reader, &all_reports)?;
     let mut texts: HashMap<ItemId, Vec<Gathered>> = HashMap::new();
     for r in &all_reports {
         if let Some((m, role)) = measure_of.get(&r.assignment_id) {
@@ -72,6 +74,7 @@ pub fn export_table(
                 updated_at: r.updated_at,
                 status: r.status,
                 text: r.narrative.clone(),
+                files: files.remove(&r.id).unwrap_or_default(),
             });
         }
     }
@@ -87,12 +90,13 @@ pub fn export_table(
             .ok_or_else(|| ApiError::internal("task without section"))?;
         let mut answers_here = texts.remove(&m.id).unwrap_or_default();
         let (mut lead_answers, mut participants) = (Vec::new(), Vec::new());
+        let mut completion_files = Vec::new();
         let completion = match answers {
-            Answers::Unit(_) => answers_here
-                .iter()
-                .max_by_key(|a| a.updated_at)
-                .map(|a| a.text.clone())
-                .unwrap_or_default(),
+            Answers::Unit(_) => {
+                let latest = answers_here.iter().max_by_key(|a| a.updated_at);
+                completion_files = latest.map(|a| a.files.clone()).unwrap_or_default();
+                latest.map(|a| a.text.clone()).unwrap_or_default()
+            }
             Answers::Consolidated => {
                 answers_here.sort_by(|a, b| {
                     (!a.lead, &a.unit, &a.period).cmp(&(!b.lead, &b.unit, &b.period))
@@ -109,6 +113,7 @@ pub fn export_table(
                         period: a.period,
                         status: a.status,
                         text: a.text,
+                        files: a.files,
                     };
                     if a.lead {
                         lead_answers.push(answer);
@@ -144,6 +149,7 @@ pub fn export_table(
             row,
             lead_answers,
             participants,
+            files: completion_files,
         });
     }
     Ok(rows)

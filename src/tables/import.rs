@@ -401,6 +401,8 @@ pub fn import_table(
                 cycle: opts.cycle,
                 created_at: now,
                 updated_at: now,
+                due_working_days: None,
+                due_counted_from: None,
             };
         new_assignments.extend(leads.iter().map(|x| mk(*x, AssignmentRole::Lead)));
         new_assignments.extend(

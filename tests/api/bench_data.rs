@@ -143,6 +143,7 @@ async fn a_generated_city_answers_as_the_api_would_have_left_it() {
     assert!(!urges.is_empty(), "the office urged some late work");
     let ids: Vec<AssignmentId> = rows.iter().map(|r| r.0).collect();
     let stored = store::standing::as_of(&mut c, &ids, today).unwrap();
+    let cal = store::calendar::load(&mut c).unwrap();
     let mut expected: HashMap<i64, Figures> = HashMap::new();
     for &(id, plan, unit, due_date, cycle, created, received_at) in &rows {
         let terms = Terms {
@@ -153,7 +154,7 @@ async fn a_generated_city_answers_as_the_api_would_have_left_it() {
         };
         let n = urges.get(&id).copied().unwrap_or(0) as i32;
         let own = facts.get(&id).map_or(&[][..], Vec::as_slice);
-        let s = Standing::compute(terms, own, n, None, created);
+        let s = Standing::compute(terms, own, n, None, created, &cal);
         assert_eq!(stored.get(&id), Some(&s), "standing of assignment {id}");
         if plan != summary.plan_id {
             continue;

@@ -85,10 +85,11 @@ async fn the_overdue_list_of_the_demo_plan_agrees_with_the_statistics() {
         .clone();
     assert_eq!(ipo_stats["rank"], 1, "{ipo_stats}");
     assert_eq!(ipo_stats["reported"], 132);
-    // 15 days past 2019-12-31: an urge (催办), red.
+    // 10 working days past 2019-12-31 (1 January 2020 a holiday, two weekends): an urge
+    // (催办), red.
     assert!(items
         .iter()
-        .all(|i| i["days_overdue"] == 15 && i["severity"] == "urge" && i["light"] == "red"));
+        .all(|i| i["days_overdue"] == 10 && i["severity"] == "urge" && i["light"] == "red"));
     let sorted: Vec<i64> = items
         .iter()
         .map(|i| i["assignment_id"].as_i64().unwrap())
@@ -170,7 +171,8 @@ async fn overdue_filters_narrow_the_list() {
         .await;
     assert_eq!(soon.status, 200, "{}", soon.raw);
     let first = &soon.body["items"][0];
-    assert_eq!(first["days_overdue"], -5);
+    // Due Tuesday 31 December: three working days ahead of Thursday the 26th.
+    assert_eq!(first["days_overdue"], -3);
     assert_eq!(first["light"], "yellow");
     assert_eq!(
         app.get("/due-soon?as_of=2019-11-01&within=7d", &admin)
@@ -357,7 +359,8 @@ async fn a_returned_report_counts_as_not_done() {
     assert_eq!(item["last_report"], Value::Null);
     assert_eq!(item["returned"], true);
     assert_eq!(item["light"], "red");
-    assert_eq!(item["days_overdue"], 10);
+    // 30 June to 10 July 2099: eight working days.
+    assert_eq!(item["days_overdue"], 8);
     assert_eq!(item["severity"], "urge");
 }
 
@@ -386,7 +389,14 @@ async fn a_missing_monthly_report_makes_a_periodic_assignment_overdue() {
     let as_of = chrono::NaiveDate::from_ymd_opt(2099, 1, 15).unwrap();
     let item = &before.body["items"][0];
     assert_eq!(item["deadline"], month_end.to_string(), "{}", before.raw);
-    assert_eq!(item["days_overdue"], (as_of - month_end).num_days());
+    // Working days: Monday to Friday (the calendar lists nothing in between).
+    let weekdays = month_end
+        .iter_days()
+        .skip(1)
+        .take_while(|d| *d <= as_of)
+        .filter(|d| d.weekday().num_days_from_monday() < 5)
+        .count();
+    assert_eq!(item["days_overdue"], weekdays as i64);
     let r = d
         .app
         .post(

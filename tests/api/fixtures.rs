@@ -153,6 +153,7 @@ pub struct WorldBuilder {
     without_b: bool,
     services: Vec<(String, char, Option<Vec<&'static str>>)>,
     reports: bool,
+    settings: Vec<(&'static str, String)>,
 }
 
 impl WorldBuilder {
@@ -173,6 +174,12 @@ impl WorldBuilder {
         self
     }
 
+    /// Runs the app with this `DUBAN_*` setting.
+    pub fn setting(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.settings.push((name, value.into()));
+        self
+    }
+
     /// Adds A's reports in every workflow state ([`Reports`]).
     pub fn with_reports(mut self) -> Self {
         self.reports = true;
@@ -181,7 +188,12 @@ impl WorldBuilder {
 
     /// Builds the world on a fresh app.
     pub async fn build(self) -> World {
-        let app = spawn_app().await;
+        let settings: Vec<(&str, &str)> = self
+            .settings
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect();
+        let app = spawn_app_with(&settings).await;
         let admin = app.admin().await;
         let office = app.create_unit(&admin, "市委依法治市办").await;
         let (lead, a, b) = (
@@ -423,4 +435,38 @@ pub fn assert_denied(r: &Reply) {
 pub fn assert_workflow_conflict(r: &Reply) {
     r.assert_problem(409, "conflict");
     assert_eq!(r.fields(), vec!["workflow"], "{}", r.raw);
+}
+
+/// The boundary of [`multipart_file`] bodies.
+pub const BOUNDARY: &str = "duban-test-boundary-7f3a";
+
+/// The content type of [`multipart_file`] bodies.
+pub fn multipart_type() -> String {
+    format!("multipart/form-data; boundary={BOUNDARY}")
+}
+
+/// A `multipart/form-data` body with one file named `name` in the part `part`.
+pub fn multipart_file(part: &str, name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{part}\"; filename=\"{name}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+impl TestApp {
+    /// Uploads an evidence file to a report as `token`.
+    pub async fn upload(&self, token: &str, report: i64, name: &str, bytes: &[u8]) -> Reply {
+        self.send_raw(
+            "POST",
+            &format!("/reports/{report}/attachments"),
+            Some(token),
+            &multipart_type(),
+            multipart_file("file", name, bytes),
+        )
+        .await
+    }
 }

@@ -90,11 +90,14 @@ pub struct TestApp {
     pub state: Data<AppState>,
     pub client: awc::Client,
     pub db: TestDb,
+    /// The app's file storage folder (evidence files, spool files), removed with the app.
+    pub files: PathBuf,
     handle: actix_web::dev::ServerHandle,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.files);
         let h = self.handle.clone();
         actix_rt::spawn(async move { h.stop(false).await });
     }
@@ -186,6 +189,8 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         TestDb::Postgres { name, .. } => name.clone(),
         TestDb::Sqlite(_) => String::new(),
     };
+    let files = std::env::temp_dir().join(format!("duban-files-{}", random_suffix()));
+    vars.insert("DUBAN_STORAGE_DIR".into(), files.display().to_string());
     for (k, v) in extra {
         vars.insert(k.to_string(), v.replace("{db}", &name));
     }
@@ -202,6 +207,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
             .timeout(std::time::Duration::from_secs(30))
             .finish(),
         db,
+        files,
         handle,
     }
 }

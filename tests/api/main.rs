@@ -5,8 +5,10 @@
 mod fixtures;
 mod helpers;
 
+mod attachments;
 mod auth;
 mod bench_data;
+mod calendar;
 mod consolidation;
 mod desk;
 mod disputes;

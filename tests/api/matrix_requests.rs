@@ -274,6 +274,38 @@ impl Ctx {
                     r.body["id"].as_i64().unwrap()
                 }
             }
+            "draft file" | "sent file" => {
+                let report = if what == "draft file" {
+                    self.reports.draft
+                } else {
+                    app.create_report(
+                        m,
+                        asg,
+                        &NewReport::in_progress("附佐证材料的情况。").period(&period),
+                    )
+                    .await
+                    .id
+                };
+                let r = app
+                    .upload(m, report, "佐证材料.pdf", b"%PDF-1.7 evidence")
+                    .await;
+                assert_eq!(r.status, 201, "{}", r.raw);
+                if what == "sent file" {
+                    app.submit_report(m, report).await;
+                }
+                r.body["id"].as_i64().unwrap()
+            }
+            "calendar day" => {
+                let r = app
+                    .post(
+                        "/calendar",
+                        c,
+                        json!({"date": calendar_day(n.into()), "kind": "holiday", "name": "临时调整"}),
+                    )
+                    .await;
+                assert_eq!(r.status, 201, "{}", r.raw);
+                i64::from(n)
+            }
             other => panic!("no fresh {other}"),
         };
         self.fresh.insert(what, id);
@@ -432,6 +464,28 @@ pub async fn prepare(ctx: &mut Ctx, row: &Row, caller: &Caller, template: &str) 
         ("create_urge", _) => req(at(0)).json(json!({"unit_id": a, "assignment_ids": [asg], "severity": "reminder", "message": "请按时报送。"})),
         ("get_urge" | "acknowledge_urge", _) => req(at(ctx.urge)),
         ("reply_urge", _) => req(at(ctx.urge)).json(json!({"reply": "已安排专人办理。"})),
+        ("upload_attachment", _) => Req {
+            body: Body::Raw("multipart/form-data; boundary=duban-test-boundary-7f3a", multipart_file("file", "纪要.pdf", b"%PDF-1.7 minutes")),
+            ..req(at(rep.draft))
+        },
+        ("list_attachments", "A's draft") => req(at(rep.draft)),
+        ("list_attachments", "A's sent") => req(at(rep.submitted)),
+        ("download_attachment", "A's draft file") => req(at(ctx.fresh("draft file").await)),
+        ("download_attachment", "A's sent file") => req(at(ctx.fresh("sent file").await)),
+        ("delete_attachment", _) => req(at(ctx.fresh("draft file").await)).consumes("draft file"),
+        ("list_calendar", _) => req(format!("{template}?year=2019")),
+        ("add_calendar_day", _) => req(template.to_owned()).json(json!({"date": calendar_day(u64::from(n) + 50_000), "kind": "workday", "name": "调休上班"})),
+        ("change_calendar_day", _) => req(template.replace("{date}", "2019-10-12")).json(json!({"kind": "workday", "name": "国庆节调休上班"})),
+        ("remove_calendar_day", _) => {
+            let n = ctx.fresh("calendar day").await;
+            req(template.replace("{date}", &calendar_day(n as u64).to_string())).consumes("calendar day")
+        }
+        ("count_working_days", _) => req(format!("{template}?from=2019-09-30&days=5")),
         _ => req(template.to_owned()),
     }
+}
+
+/// A day far ahead for the calendar's writes, one per `n`.
+fn calendar_day(n: u64) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2090, 1, 1).unwrap() + chrono::Days::new(n)
 }

@@ -1,8 +1,9 @@
 //! The model the property test compares every view with: an assignment's recorded history
 //! and what it says on a day, recomputed from the events alone (no standing).
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Weekday};
 use duban::domain::assignment::{AssignmentState, Cycle};
+use duban::domain::calendar::DayKind;
 use duban::domain::ids::{AssignmentId, ReportId};
 use duban::domain::report::ReportStatus;
 use std::collections::HashMap;
@@ -50,8 +51,30 @@ pub fn end_of(day: NaiveDate) -> NaiveDateTime {
     day.succ_opt().unwrap().and_hms_opt(0, 0, 0).unwrap()
 }
 
+/// The working days after `from` up to and including `to`, one day at a time.
+pub fn working_days(calendar: &HashMap<NaiveDate, DayKind>, from: NaiveDate, to: NaiveDate) -> i64 {
+    let mut n = 0;
+    let mut d = from;
+    while d < to {
+        d = d.succ_opt().unwrap();
+        let working = match calendar.get(&d) {
+            Some(DayKind::Holiday) => false,
+            Some(DayKind::Workday) => true,
+            None => !matches!(d.weekday(), Weekday::Sat | Weekday::Sun),
+        };
+        n += i64::from(working);
+    }
+    n
+}
+
 impl Tracked {
-    pub fn expected(&self, day: NaiveDate) -> Option<Expected> {
+    /// What the history says on `day`, days late counted as working days on `calendar` (the
+    /// listed days; any other day is a working day from Monday to Friday).
+    pub fn expected(
+        &self,
+        day: NaiveDate,
+        calendar: &HashMap<NaiveDate, DayKind>,
+    ) -> Option<Expected> {
         let cut = end_of(day);
         if self.created >= cut {
             return None;
@@ -148,8 +171,8 @@ impl Tracked {
             },
         };
         let late_done = done_since
-            .map(|t| (t.date() - due).num_days())
-            .filter(|d| *d > 0);
+            .filter(|t| t.date() > due)
+            .map(|t| working_days(calendar, due, t.date()));
         Some(Expected {
             state,
             deadline,
@@ -157,8 +180,11 @@ impl Tracked {
             returned,
             urges,
             on_time: done.is_some() && late_done.is_none(),
-            days_late: late_done
-                .or_else(|| deadline.filter(|d| *d < day).map(|d| (day - d).num_days())),
+            days_late: late_done.or_else(|| {
+                deadline
+                    .filter(|d| *d < day)
+                    .map(|d| working_days(calendar, d, day))
+            }),
             due_or_done: done.is_some() || due < day,
         })
     }

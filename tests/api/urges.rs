@@ -290,10 +290,11 @@ async fn automatic_urges_follow_the_standing_once_per_missing_period() {
     let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
     // Long before the due date, the month the assignments (A's and B's) were made in has no
     // report: both are late.
-    let first = duban::jobs::reminders::run_once(&db, day("2098-06-01"), SCHEDULE).unwrap();
+    // (Reminders go out on working days only: Monday 2 June 2098.)
+    let first = duban::jobs::reminders::run_once(&db, day("2098-06-02"), SCHEDULE).unwrap();
     assert_eq!(first.urged, 2, "{first:?}");
     // Once per assignment and period: the same lapse is not urged again.
-    let again = duban::jobs::reminders::run_once(&db, day("2098-06-02"), SCHEDULE).unwrap();
+    let again = duban::jobs::reminders::run_once(&db, day("2098-06-03"), SCHEDULE).unwrap();
     assert_eq!(again.urged, 0, "{again:?}");
     assert_eq!(automatic_urges(&d.app, &d.coordinator).await, 2);
     // A report for May covers the months before it; June's lapse is a new period.
@@ -315,7 +316,7 @@ async fn automatic_urges_follow_the_standing_once_per_missing_period() {
         )
         .await;
     assert_eq!(sent.status, 200, "{}", sent.raw);
-    let quiet = duban::jobs::reminders::run_once(&db, day("2098-06-15"), SCHEDULE).unwrap();
+    let quiet = duban::jobs::reminders::run_once(&db, day("2098-06-16"), SCHEDULE).unwrap();
     assert_eq!(quiet.urged, 0, "{quiet:?}");
     // June lapses for A; B's lapse is the one it was already urged about.
     let june = duban::jobs::reminders::run_once(&db, day("2098-07-03"), SCHEDULE).unwrap();
@@ -347,18 +348,34 @@ async fn a_unit_that_has_not_signed_is_reminded_once_some_days_after_publication
     assert_eq!(signed.status, 200, "{}", signed.raw);
     let db = d.app.state.db.clone();
     let today = chrono::Utc::now().date_naive();
-    let after = |n: u64| today.checked_add_days(chrono::Days::new(n)).unwrap();
+    // The n-th working day after today, on the calendar.
+    let working_day = |n: u32| {
+        let (app, token) = (&d.app, d.coordinator.clone());
+        async move {
+            let r = app
+                .get(
+                    &format!("/calendar/working-days?from={today}&days={n}"),
+                    &token,
+                )
+                .await;
+            r.body["date"]
+                .as_str()
+                .unwrap()
+                .parse::<chrono::NaiveDate>()
+                .unwrap()
+        }
+    };
     let schedule = Schedule {
         days_before: 7,
         receipt_after: 3,
     };
-    // Two days after publication it is early; on the third, B (which has not signed) is
-    // reminded, A (which has) is not; never twice.
-    let early = duban::jobs::reminders::run_once(&db, after(2), schedule).unwrap();
+    // Two working days after publication it is early; on the third, B (which has not signed)
+    // is reminded, A (which has) is not; never twice.
+    let early = duban::jobs::reminders::run_once(&db, working_day(2).await, schedule).unwrap();
     assert_eq!(early.reminded_to_sign, 0, "{early:?}");
-    let due = duban::jobs::reminders::run_once(&db, after(3), schedule).unwrap();
+    let due = duban::jobs::reminders::run_once(&db, working_day(3).await, schedule).unwrap();
     assert_eq!(due.reminded_to_sign, 1, "{due:?}");
-    let again = duban::jobs::reminders::run_once(&db, after(4), schedule).unwrap();
+    let again = duban::jobs::reminders::run_once(&db, working_day(4).await, schedule).unwrap();
     assert_eq!(again.reminded_to_sign, 0, "{again:?}");
     let b = d.app.get("/urges", &d.manager_b).await;
     let items = b.body["items"].as_array().unwrap();
@@ -392,12 +409,12 @@ async fn a_unit_that_has_not_signed_is_reminded_once_some_days_after_publication
         )
         .await;
     assert_eq!(moved.status, 200, "{}", moved.raw);
-    let early = duban::jobs::reminders::run_once(&db, after(2), schedule).unwrap();
+    let early = duban::jobs::reminders::run_once(&db, working_day(2).await, schedule).unwrap();
     assert_eq!(early.reminded_to_sign, 0, "{early:?}");
-    let due = duban::jobs::reminders::run_once(&db, after(3), schedule).unwrap();
+    let due = duban::jobs::reminders::run_once(&db, working_day(3).await, schedule).unwrap();
     assert_eq!(due.reminded_to_sign, 1, "{due:?}");
 
     // Turned off, nobody is reminded to sign.
-    let off = duban::jobs::reminders::run_once(&db, after(10), SCHEDULE).unwrap();
+    let off = duban::jobs::reminders::run_once(&db, working_day(10).await, SCHEDULE).unwrap();
     assert_eq!(off.reminded_to_sign, 0);
 }
