@@ -212,7 +212,10 @@ impl ApiError {
                 format!("{detail}; retry after {retry_after_secs} s"),
                 vec![],
             ),
-            ApiError::Unavailable(_) => ("the database cannot be reached".into(), vec![]),
+            ApiError::Unavailable(_) => (
+                "the database or the file storage cannot be reached; try again".into(),
+                vec![],
+            ),
             ApiError::Internal(_) => (
                 "an unexpected error occurred; it has been logged".into(),
                 vec![],

@@ -185,7 +185,8 @@ impl S3Store {
         Ok(())
     }
 
-    /// Uploads a local file of `size` bytes whose SHA-256 is `sha256` under `key`.
+    /// Uploads a local file of `size` bytes whose SHA-256 is `sha256` under `key` (creating
+    /// the bucket first when the store says it does not exist).
     pub async fn put_file(
         &self,
         key: &str,
@@ -194,21 +195,27 @@ impl S3Store {
         sha256: &str,
     ) -> Result<(), ApiError> {
         let client = Self::client();
-        let file = std::fs::File::open(path).map_err(unavailable)?;
-        let body = actix_web::body::SizedStream::new(size, file_chunks(file));
-        let res = self
-            .signed(
-                &client,
-                awc::http::Method::PUT,
-                key,
-                &[],
-                sha256,
-                Utc::now(),
-            )
-            .insert_header(("content-length", size.to_string()))
-            .send_body(body)
-            .await;
-        Self::expect_ok(res, "storing an object", &[200]).await?;
+        for attempt in 0..2 {
+            let file = std::fs::File::open(path).map_err(unavailable)?;
+            let body = actix_web::body::SizedStream::new(size, file_chunks(file));
+            let res = self
+                .signed(
+                    &client,
+                    awc::http::Method::PUT,
+                    key,
+                    &[],
+                    sha256,
+                    Utc::now(),
+                )
+                .send_body(body)
+                .await;
+            match Self::expect_ok(res, "storing an object", &[200]).await {
+                Err(ApiError::Unavailable(m)) if attempt == 0 && m.contains("NoSuchBucket") => {
+                    self.ensure_bucket().await?;
+                }
+                other => return other.map(|_| ()),
+            }
+        }
         Ok(())
     }
 
@@ -285,7 +292,11 @@ impl S3Store {
                 )
                 .send()
                 .await;
-            let body = Self::expect_ok(res, "listing objects", &[200]).await?;
+            let body = match Self::expect_ok(res, "listing objects", &[200]).await {
+                // No bucket yet: nothing stored.
+                Err(ApiError::Unavailable(m)) if m.contains("NoSuchBucket") => return Ok(out),
+                other => other?,
+            };
             let xml = String::from_utf8_lossy(&body).into_owned();
             for item in xml.split("<Contents>").skip(1) {
                 let (Some(key), Some(modified)) =

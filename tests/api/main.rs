@@ -33,6 +33,7 @@ mod report_versions;
 mod report_writers;
 mod reports;
 mod roles;
+mod s3;
 mod schema;
 mod sessions;
 mod standing;
