@@ -4,7 +4,6 @@
 //! its `moto_server`). Without `DUBAN_TEST_MOTO` the test says so and checks nothing else.
 
 use crate::fixtures::*;
-use crate::helpers::*;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
