@@ -128,7 +128,7 @@ pub async fn get_summary(
         let title = format!("{}完成情况汇总", plan.title);
         let bytes = match answers {
             Answers::Consolidated => crate::documents::xlsx::write_consolidated(&title, &rows),
-            Answers::Unit(_) => crate::documents::xlsx::write_summary(&title, &rows),
+            Answers::Unit(_) => crate::documents::xlsx::write_unit_summary(&title, &rows),
         }
         .map_err(ApiError::internal)?;
         let name = format!("plan-{plan_id}-summary.xlsx");

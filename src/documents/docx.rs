@@ -40,6 +40,8 @@ pub struct Done {
     pub measure: String,
     /// What the unit reported.
     pub narrative: String,
+    /// The names of the evidence files (佐证材料) of that report.
+    pub files: Vec<String>,
 }
 
 /// Everything the report says.
@@ -255,7 +257,12 @@ pub fn annual_report(input: &AnnualReportInput) -> Result<Vec<u8>, String> {
             Paragraph::new()
                 .indent(None, Some(SpecialIndentType::FirstLine(640)), None, None)
                 .add_run(run(&d.measure).bold())
-                .add_run(run(&d.narrative)),
+                .add_run(run(&d.narrative))
+                .add_run(run(&if d.files.is_empty() {
+                    String::new()
+                } else {
+                    format!("（佐证材料：{}）", d.files.join("、"))
+                })),
         );
     }
     body = body.add_paragraph(heading("二、存在的问题及原因"));
@@ -338,6 +345,7 @@ mod tests {
                 overdue: 1,
             },
             done: vec![Done {
+                files: vec!["培训签到表.pdf".into()],
                 section: "依法全面履行政府职能".into(),
                 measure: "（11）及时动态调整行政权力清单和行政责任清单。".into(),
                 narrative: "保留2项行政权力。".into(),

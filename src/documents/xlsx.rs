@@ -81,13 +81,39 @@ pub fn write_consolidated(title: &str, lines: &[SummaryLine]) -> Result<Vec<u8>,
     wb.save_to_buffer()
 }
 
-const ANSWER_COLUMNS: [(&str, f64); 6] = [
+/// Writes one unit's view: the table as [`write_summary`] does, then, when its answers have
+/// evidence files, a second sheet (佐证材料) naming them per measure.
+pub fn write_unit_summary(title: &str, lines: &[SummaryLine]) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    summary_sheet(&mut wb, title, lines)?;
+    if lines.iter().any(|l| !l.files.is_empty()) {
+        let ws = wb.add_worksheet();
+        ws.set_name("佐证材料")?;
+        let cell = cell_format();
+        let head = cell_format().set_bold().set_align(FormatAlign::Center);
+        for (c, (name, width)) in [("具体措施", 50.0), ("佐证材料", 50.0)].iter().enumerate()
+        {
+            ws.write_string_with_format(0, c as u16, *name, &head)?;
+            ws.set_column_width(c as u16, *width)?;
+        }
+        let mut r = 1;
+        for line in lines.iter().filter(|l| !l.files.is_empty()) {
+            ws.write_string_with_format(r, 0, fit(&line.row.measure), &cell)?;
+            ws.write_string_with_format(r, 1, fit(&line.files.join("\n")), &cell)?;
+            r += 1;
+        }
+    }
+    wb.save_to_buffer()
+}
+
+const ANSWER_COLUMNS: [(&str, f64); 7] = [
     ("具体措施", 40.0),
     ("单位", 22.0),
     ("期别", 10.0),
     ("角色", 10.0),
     ("状态", 10.0),
     ("工作措施及完成情况", 60.0),
+    ("佐证材料", 30.0),
 ];
 
 fn answers_sheet(wb: &mut Workbook, title: &str, lines: &[SummaryLine]) -> Result<(), XlsxError> {
@@ -107,7 +133,7 @@ fn answers_sheet(wb: &mut Workbook, title: &str, lines: &[SummaryLine]) -> Resul
         0,
         0,
         0,
-        5,
+        6,
         &format!("{title}（牵头单位与参加单位）"),
         &title_fmt,
     )?;
@@ -137,12 +163,14 @@ fn answers_sheet(wb: &mut Workbook, title: &str, lines: &[SummaryLine]) -> Resul
             ws.write_string_with_format(r, 0, fit(&line.row.measure), &cell)?;
         }
         for (role, a) in answers {
+            let files = a.files.join("\n");
             let cells = [
                 a.unit.as_str(),
                 a.period.as_str(),
                 role,
                 a.status.label(),
                 a.text.as_str(),
+                files.as_str(),
             ];
             let mut lines_needed = 1;
             for (c, text) in cells.iter().enumerate() {

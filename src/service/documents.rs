@@ -122,10 +122,11 @@ pub fn annual_report(
     rf.unit_id = Some(unit);
     let unit_reports = reports::list_all(c, &rf)?;
     let items = plans::items(c, plan_id)?;
+    let files = super::attachments::names_seen(c, reader, &unit_reports)?;
     Ok(AnnualReportInput {
         unit_name,
         figures: figures(&standing),
-        done: done(&standing, &unit_reports, &items),
+        done: done(&standing, &unit_reports, &items, &files),
         problems: listed(&unit_reports, |r| &r.problems),
         next_steps: listed(&unit_reports, |r| &r.next_steps),
         rows: tables::export_table(c, plan_id, answers, reader)?
@@ -159,32 +160,40 @@ fn done(
     standing: &[super::assignments::Assigned],
     unit_reports: &[reports::Report],
     items: &[plans::Item],
+    files: &HashMap<crate::domain::ids::ReportId, Vec<String>>,
 ) -> Vec<Done> {
     let narrative: HashMap<_, &str> = unit_reports
         .iter()
         .map(|r| (r.id, r.narrative.as_str()))
         .collect();
-    let mut done_by_measure: HashMap<ItemId, String> = HashMap::new();
+    let mut done_by_measure: HashMap<ItemId, (String, Vec<String>)> = HashMap::new();
     for v in standing
         .iter()
         .filter(|v| v.state == AssignmentState::Completed)
     {
-        if let Some(text) = v.sent_report_id.and_then(|r| narrative.get(&r)) {
-            done_by_measure
-                .entry(v.row.measure_id)
-                .or_insert_with(|| text.trim().to_owned());
+        let Some(report) = v.sent_report_id else {
+            continue;
+        };
+        if let Some(text) = narrative.get(&report) {
+            done_by_measure.entry(v.row.measure_id).or_insert_with(|| {
+                (
+                    text.trim().to_owned(),
+                    files.get(&report).cloned().unwrap_or_default(),
+                )
+            });
         }
     }
     let by_id: HashMap<ItemId, &plans::Item> = items.iter().map(|i| (i.id, i)).collect();
     let parent = |i: &plans::Item| i.parent_id.and_then(|p| by_id.get(&p).copied());
     let mut done = Vec::new();
     for m in items.iter().filter(|i| i.level == ItemLevel::Measure) {
-        if let Some(text) = done_by_measure.remove(&m.id) {
+        if let Some((text, files)) = done_by_measure.remove(&m.id) {
             let section = parent(m).and_then(parent);
             done.push(Done {
                 section: section.map(|s| s.title.clone()).unwrap_or_default(),
                 measure: format!("{}{}", ItemLevel::Measure.label(&m.number), m.title),
                 narrative: text,
+                files,
             });
         }
     }

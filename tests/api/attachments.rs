@@ -362,3 +362,91 @@ async fn an_upload_cut_short_before_its_row_leaves_nothing_after_housekeeping() 
     let (status, _, body) = download(app, m, kept_id).await;
     assert_eq!((status, body), (200, pdf(1000, 1)));
 }
+
+#[actix_rt::test]
+async fn the_summary_and_the_annual_report_name_each_answers_files() {
+    let w = World::builder().without_b().build().await;
+    let (app, m, c) = (&w.app, &w.a.manager.token, w.coord());
+    let mut done = NewReport::in_progress("已完成培训并印发通知。");
+    done.status = "completed";
+    let r = app.create_report(m, w.a.assignment(), &done).await;
+    assert_eq!(
+        upload(app, m, r.id, "培训通知.pdf", &pdf(500, 1))
+            .await
+            .status,
+        201
+    );
+    app.submit_report(m, r.id).await;
+    // A draft's file is nobody else's business, in documents too.
+    let draft = app
+        .create_report(
+            m,
+            w.a.assignment(),
+            &NewReport::in_progress("草稿。").period("2021"),
+        )
+        .await;
+    assert_eq!(
+        upload(app, m, draft.id, "草稿附件.pdf", &pdf(300, 2))
+            .await
+            .status,
+        201
+    );
+    // JSON: the consolidated view lists each answer's files; one unit's view its answer's.
+    let all = app.get(&format!("/plans/{}/summary", w.plan), c).await;
+    assert_eq!(all.status, 200, "{}", all.raw);
+    assert!(all.raw.contains("培训通知.pdf"), "{}", all.raw);
+    assert!(!all.raw.contains("草稿附件.pdf"), "{}", all.raw);
+    let line = &all.body["rows"][0];
+    assert_eq!(
+        line["participants"][0]["files"],
+        serde_json::json!(["培训通知.pdf"]),
+        "{line}"
+    );
+    let own = app
+        .get(&format!("/plans/{}/summary?unit={}", w.plan, w.a.id), c)
+        .await;
+    assert_eq!(
+        own.body["rows"][0]["files"],
+        serde_json::json!(["培训通知.pdf"]),
+        "{}",
+        own.raw
+    );
+    // XLSX: the answers sheet (consolidated) and the evidence sheet (one unit) name the file.
+    let xlsx = crate::documents::download(
+        app,
+        &format!("/plans/{}/summary", w.plan),
+        c,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    .await;
+    assert_eq!(xlsx.status, 200);
+    let strings = crate::documents::part(&xlsx.body, "xl/sharedStrings.xml");
+    assert!(
+        strings.contains("培训通知.pdf") && strings.contains("佐证材料"),
+        "{strings}"
+    );
+    assert!(!strings.contains("草稿附件.pdf"));
+    let unit_xlsx = crate::documents::download(
+        app,
+        &format!("/plans/{}/summary?unit={}", w.plan, w.a.id),
+        c,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    .await;
+    let strings = crate::documents::part(&unit_xlsx.body, "xl/sharedStrings.xml");
+    assert!(strings.contains("培训通知.pdf"), "{strings}");
+    // DOCX: the annual report names the files after what the unit did.
+    let docx = crate::documents::download(
+        app,
+        &format!("/plans/{}/annual-report?unit={}", w.plan, w.a.id),
+        c,
+        "*/*",
+    )
+    .await;
+    assert_eq!(docx.status, 200);
+    let text = crate::documents::part(&docx.body, "word/document.xml");
+    assert!(
+        text.contains("佐证材料：培训通知.pdf"),
+        "the annual report names the file"
+    );
+}
