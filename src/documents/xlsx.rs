@@ -96,11 +96,9 @@ pub fn write_unit_summary(title: &str, lines: &[SummaryLine]) -> Result<Vec<u8>,
             ws.write_string_with_format(0, c as u16, *name, &head)?;
             ws.set_column_width(c as u16, *width)?;
         }
-        let mut r = 1;
-        for line in lines.iter().filter(|l| !l.files.is_empty()) {
+        for (r, line) in (1..).zip(lines.iter().filter(|l| !l.files.is_empty())) {
             ws.write_string_with_format(r, 0, fit(&line.row.measure), &cell)?;
             ws.write_string_with_format(r, 1, fit(&line.files.join("\n")), &cell)?;
-            r += 1;
         }
     }
     wb.save_to_buffer()
