@@ -10,6 +10,7 @@ use crate::domain::calendar::Calendar;
 use crate::domain::desk::{traffic_light, Light, Severity};
 use crate::domain::ids::{AssignmentId, ItemId, PlanId, UnitId};
 use crate::domain::plan::ItemLevel;
+use crate::domain::progress::{expected_share, is_behind};
 use crate::domain::report::{ReportStatus, Workflow};
 use crate::domain::standing::state_on;
 use crate::error::{ApiError, ApiResult};
@@ -71,10 +72,20 @@ pub struct DeskItem {
     /// left, for due-soon items).
     #[schema(example = 15)]
     pub days_overdue: i64,
-    /// For overdue items: 提醒 (1–7 days), 催办 (8–30), 督办 (over 30).
+    /// For overdue items, by working days overdue: 提醒 (up to 7), 催办 (8–30), 督办 (over 30).
     pub severity: Option<Severity>,
-    /// red: overdue; yellow: due within 7 days or returned; green: otherwise.
+    /// red: overdue; yellow: due within 7 days, returned, or behind its time-proportional
+    /// share; green: otherwise.
     pub light: Light,
+    /// The percent done the unit last sent (序时进度), if it gave one.
+    #[schema(example = 50)]
+    pub progress: Option<i32>,
+    /// The share due by the day asked about, by reporting periods elapsed (monthly, quarterly
+    /// and half-yearly work; `null` otherwise).
+    #[schema(example = 75)]
+    pub expected_progress: Option<i32>,
+    /// Not overdue, but the percent sent is below the share due (turns the light yellow).
+    pub behind: bool,
     /// Its state on the day asked about.
     pub state: AssignmentState,
     /// The latest sent report that stands (a returned one does not: see `returned`).
@@ -159,6 +170,7 @@ fn item(r: DeskRow, as_of: NaiveDate, cal: &Calendar) -> DeskItem {
     let state = state_on(r.phase, Some(r.deadline), as_of);
     let overdue = state == AssignmentState::Overdue;
     let days = cal.working_days_between(r.deadline, as_of);
+    let behind = !overdue && is_behind(r.behind_since, as_of);
     let last_report = match (r.sent_workflow, r.sent_status) {
         (Some(workflow), Some(status)) => Some(LastReport { workflow, status }),
         _ => None,
@@ -183,7 +195,10 @@ fn item(r: DeskRow, as_of: NaiveDate, cal: &Calendar) -> DeskItem {
         deadline: r.deadline,
         days_overdue: days,
         severity: overdue.then(|| Severity::for_days_overdue(days)),
-        light: traffic_light(state, r.due_date, as_of, r.returned),
+        light: traffic_light(state, r.due_date, as_of, r.returned || behind),
+        progress: r.sent_progress,
+        expected_progress: expected_share(r.cycle, r.created_at.date(), r.due_date, as_of),
+        behind,
         state,
         last_report,
         returned: r.returned,

@@ -36,6 +36,9 @@ pub struct NewReportRequest {
     /// Next steps.
     #[serde(default)]
     pub next_steps: String,
+    /// The share of the work done, in percent (0 to 100; 序时进度), beside the share due by now.
+    #[schema(example = 60)]
+    pub progress: Option<i64>,
 }
 
 /// Changes to a draft or returned report; omitted fields stay.
@@ -50,6 +53,9 @@ pub struct ReportUpdate {
     pub problems: Option<String>,
     /// Next steps.
     pub next_steps: Option<String>,
+    /// The share of the work done, in percent (0 to 100).
+    #[schema(example = 75)]
+    pub progress: Option<i64>,
 }
 
 /// Why a report goes back.
@@ -74,6 +80,8 @@ pub struct RevisionView {
     pub problems: String,
     /// The next steps then.
     pub next_steps: String,
+    /// The percent done then, if given.
+    pub progress: Option<i32>,
     /// Who submitted it.
     pub submitted_by: Option<UserId>,
     /// When.
@@ -250,6 +258,7 @@ pub async fn create_report(
             Some(&b.problems),
             Some(&b.next_steps),
         )?,
+        progress: service::reports::checked_progress(b.progress)?,
     };
     state
         .db
@@ -321,10 +330,13 @@ pub async fn update_report(
         b.problems.as_deref(),
         b.next_steps.as_deref(),
     )?;
+    let progress = service::reports::checked_progress(b.progress)?;
     let (ctx, header) = (caller.ctx(), if_match_header(&req));
     let r = state
         .db
-        .run(move |c| service::reports::update(c, &ctx, id, header.as_deref(), b.status, text))
+        .run(move |c| {
+            service::reports::update(c, &ctx, id, header.as_deref(), b.status, progress, text)
+        })
         .await?;
     Ok(with_etag(StatusCode::OK, r))
 }
@@ -469,6 +481,7 @@ pub async fn list_revisions(
                 narrative: r.narrative,
                 problems: r.problems,
                 next_steps: r.next_steps,
+                progress: r.progress,
                 submitted_by: r.submitted_by,
                 submitted_at: r.submitted_at.and_utc(),
             })

@@ -82,6 +82,10 @@ pub struct StatItem {
     /// to consolidate (units only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub participant_answers: Option<i64>,
+    /// Assignments behind their time-proportional share (序时进度: the percent last sent below
+    /// the share of reporting periods elapsed), not done and not overdue (units only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub behind: Option<i64>,
 }
 
 /// Statistics per group.
@@ -151,6 +155,7 @@ fn stat_item(r: StatRow) -> StatItem {
         disputes_upheld: None,
         participant_assignments: None,
         participant_answers: None,
+        behind: None,
     }
 }
 
@@ -192,6 +197,7 @@ async fn stats(
             item.disputes_upheld = Some(e.disputes_upheld);
             item.participant_assignments = Some(e.participant_assignments);
             item.participant_answers = Some(e.participant_answers);
+            item.behind = Some(e.behind);
         }
     }
     if dim == Dimension::Unit {

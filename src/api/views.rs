@@ -71,6 +71,9 @@ pub struct ReportView {
     pub problems: String,
     /// 下一步打算: next steps.
     pub next_steps: String,
+    /// The share of the work done, in percent (序时进度), if the unit says.
+    #[schema(example = 60)]
+    pub progress: Option<i32>,
     /// Where it is in review.
     pub workflow: Workflow,
     /// Why the office returned it.
@@ -98,6 +101,7 @@ impl From<reports::Report> for ReportView {
             narrative: r.narrative,
             problems: r.problems,
             next_steps: r.next_steps,
+            progress: r.progress,
             workflow: r.workflow,
             return_reason: r.return_reason,
             version: r.version,

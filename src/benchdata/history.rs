@@ -369,6 +369,8 @@ pub fn month(
                             V::Text(&life.next_steps),
                             user.into(),
                             t.into(),
+                            // No percent done (序时进度) given.
+                            V::Null,
                         ],
                     );
                     ids.revision += 1;
@@ -426,6 +428,7 @@ pub fn month(
                 life.created.into(),
                 updated_at.into(),
                 sent_revision.into(),
+                V::Null,
             ],
         );
         // The assignment's course, and an urge the office may have sent while it was late.

@@ -104,11 +104,11 @@ impl Table {
             Table::Reports => {
                 "id, assignment_id, unit_id, period, status, narrative, problems, next_steps, \
                  workflow, return_reason, version, created_by, updated_by, submitted_at, \
-                 reviewed_at, reviewed_by, created_at, updated_at, sent_revision"
+                 reviewed_at, reviewed_by, created_at, updated_at, sent_revision, progress"
             }
             Table::ReportRevisions => {
                 "id, report_id, revision, status, narrative, problems, next_steps, \
-                 submitted_by, submitted_at"
+                 submitted_by, submitted_at, progress"
             }
             Table::Urges => {
                 "id, unit_id, severity, message, reply_by, automatic, issued_by, issued_at, \

@@ -221,6 +221,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         sent_revision -> Nullable<Integer>,
+        progress -> Nullable<Integer>,
     }
 }
 
@@ -236,6 +237,7 @@ diesel::table! {
         next_steps -> Text,
         submitted_by -> Nullable<BigInt>,
         submitted_at -> Timestamp,
+        progress -> Nullable<Integer>,
     }
 }
 
@@ -340,6 +342,8 @@ diesel::table! {
         received -> Bool,
         measure_id -> BigInt,
         lead -> Bool,
+        sent_progress -> Nullable<Integer>,
+        behind_since -> Nullable<Date>,
     }
 }
 

@@ -6,8 +6,9 @@
 //! reminder (提醒), 8–30 an urge (催办), over 30 supervision (督办). Work overdue over a
 //! weekend or a holiday only, 0 working days, calls for a reminder.
 //!
-//! **Traffic light**: red when overdue; yellow when not done and due within 7 days, or when the
-//! latest report was returned; green otherwise (done, not applicable, or comfortably ahead).
+//! **Traffic light**: red when overdue; yellow when not done and due within 7 days, when the
+//! latest report was returned, or when the unit is behind its time-proportional share (序时进度);
+//! green otherwise (done, not applicable, or comfortably ahead).
 
 use crate::domain::assignment::AssignmentState;
 use crate::domain::calendar::Calendar;
@@ -155,7 +156,8 @@ impl ReminderKind {
 pub enum Light {
     /// Done, not applicable, or comfortably ahead.
     Green,
-    /// Due within 7 days and not done, or the latest report was returned.
+    /// Due within 7 days and not done, the latest report returned, or behind its
+    /// time-proportional share.
     Yellow,
     /// Overdue.
     Red,
@@ -164,17 +166,18 @@ pub enum Light {
 /// Days ahead of the due date at which the light turns yellow (and reminders go out).
 pub const WARNING_DAYS: i64 = 7;
 
-/// The light of an assignment in `state`, due on `due`, as of `as_of`.
+/// The light of an assignment in `state`, due on `due`, as of `as_of`; `attention` when a
+/// report was returned or the unit is behind its time-proportional share (序时进度).
 pub fn traffic_light(
     state: AssignmentState,
     due: NaiveDate,
     as_of: NaiveDate,
-    returned: bool,
+    attention: bool,
 ) -> Light {
     match state {
         AssignmentState::Overdue => Light::Red,
         AssignmentState::Completed | AssignmentState::NotApplicable => Light::Green,
-        _ if returned || (due - as_of).num_days() <= WARNING_DAYS => Light::Yellow,
+        _ if attention || (due - as_of).num_days() <= WARNING_DAYS => Light::Yellow,
         _ => Light::Green,
     }
 }

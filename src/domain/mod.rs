@@ -10,6 +10,7 @@ pub mod evidence;
 pub mod extension;
 pub mod ids;
 pub mod plan;
+pub mod progress;
 pub mod report;
 pub mod resolve;
 pub mod role;

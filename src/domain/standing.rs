@@ -39,6 +39,8 @@ pub struct ReportFact {
     pub workflow: Workflow,
     /// When it was last sent.
     pub submitted_at: Option<NaiveDateTime>,
+    /// The share of the work it reports done, in percent, if it says.
+    pub progress: Option<i32>,
 }
 
 /// The terms of an assignment that the standing depends on.
@@ -86,6 +88,11 @@ pub struct Standing {
     pub done_late_days: Option<i32>,
     /// Its unit has signed for it (签收).
     pub received: bool,
+    /// The percent done the latest sent report that stands gives, if any.
+    pub sent_progress: Option<i32>,
+    /// The first day it is behind its time-proportional share (序时进度,
+    /// [`crate::domain::progress`]); `None` once done, or never on these facts.
+    pub behind_since: Option<NaiveDate>,
 }
 
 impl Standing {
@@ -166,7 +173,19 @@ impl Standing {
             .filter(|t| t.date() > terms.due_date)
             .map(|t| cal.working_days_between(terms.due_date, t.date()).max(0))
             .map(|d| i32::try_from(d).unwrap_or(i32::MAX));
+        let sent_progress = latest.and_then(|r| r.progress);
+        let behind_since = match done {
+            Some(_) => None,
+            None => crate::domain::progress::behind_since(
+                terms.cycle,
+                terms.assigned_on,
+                terms.due_date,
+                sent_progress,
+            ),
+        };
         Standing {
+            sent_progress,
+            behind_since,
             due_date: terms.due_date,
             deadline,
             done,
@@ -214,7 +233,8 @@ impl Standing {
 
     /// The traffic light as of `day`.
     pub fn light(&self, day: NaiveDate) -> Light {
-        traffic_light(self.state(day), self.due_date, day, self.returned)
+        let behind = crate::domain::progress::is_behind(self.behind_since, day);
+        traffic_light(self.state(day), self.due_date, day, self.returned || behind)
     }
 
     /// Done by its due date.
@@ -281,6 +301,7 @@ mod tests {
             status,
             workflow,
             submitted_at: Some(at),
+            progress: None,
         }
     }
 

@@ -126,6 +126,8 @@ pub struct UnitExtras {
     pub participant_assignments: i64,
     /// Of them, with a sent report standing by then (牵头单位汇总: answers in).
     pub participant_answers: i64,
+    /// Its assignments behind their time-proportional share then (序时进度).
+    pub behind: i64,
 }
 
 /// Requests, disputes and participants' answers per unit as of the end of `as_of`, of the
@@ -146,6 +148,9 @@ fn unit_extras(
     for (u, (raised, upheld)) in crate::store::disputes::counts_by_unit(c, cut, p)? {
         let e = out.entry(u).or_default();
         (e.disputes, e.disputes_upheld) = (raised, upheld);
+    }
+    for r in desk::behind_by_unit(c, as_of, today, plan)? {
+        out.entry(UnitId(r.unit_id)).or_default().behind = r.behind;
     }
     for r in desk::participant_answers(c, as_of, today, plan, desk::StatSource::Best)? {
         let e = out.entry(UnitId(r.unit_id)).or_default();

@@ -60,6 +60,17 @@ pub struct NewDraft {
     pub status: ReportStatus,
     /// The text.
     pub text: Text,
+    /// The share of the work done, in percent (序时进度), if the unit says.
+    pub progress: Option<i32>,
+}
+
+/// A percent done as a caller gives it: 0 to 100 (422 naming `progress`).
+pub fn checked_progress(v: Option<i64>) -> ApiResult<Option<i32>> {
+    match v {
+        None => Ok(None),
+        Some(p) if (0..=100).contains(&p) => Ok(Some(p as i32)),
+        Some(_) => Err(ApiError::invalid("progress", "must be a percent, 0 to 100")),
+    }
 }
 
 /// What the office decides about a sent report.
@@ -266,6 +277,7 @@ pub fn create(
                 narrative: draft.text.narrative.unwrap_or_default(),
                 problems: draft.text.problems.unwrap_or_default(),
                 next_steps: draft.text.next_steps.unwrap_or_default(),
+                progress: draft.progress,
                 workflow: Workflow::Draft,
                 version: 1,
                 created_by: Some(ctx.principal.user_id),
@@ -311,6 +323,7 @@ pub fn update(
     id: ReportId,
     if_match: Option<&str>,
     status: Option<ReportStatus>,
+    progress: Option<i32>,
     text: Text,
 ) -> ApiResult<reports::Report> {
     write_tx(c, |c| {
@@ -321,6 +334,7 @@ pub fn update(
             narrative: text.narrative.unwrap_or(r.narrative.clone()),
             problems: text.problems.unwrap_or(r.problems.clone()),
             next_steps: text.next_steps.unwrap_or(r.next_steps.clone()),
+            progress: progress.or(r.progress),
         };
         let after =
             reports::update_text(c, id, r.version, &changes, ctx.principal.user_id, ctx.now)?

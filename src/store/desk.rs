@@ -179,12 +179,20 @@ pub struct DeskRow {
     pub phase: AssignmentState,
     #[diesel(sql_type = Integer)]
     pub urges: i32,
+    /// When the assignment was made (its first reporting period).
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    pub created_at: chrono::NaiveDateTime,
+    /// The percent done last sent, and the first day behind its time-proportional share.
+    #[diesel(sql_type = Nullable<Integer>)]
+    pub sent_progress: Option<i32>,
+    #[diesel(sql_type = Nullable<Date>)]
+    pub behind_since: Option<NaiveDate>,
 }
 
 const ROW: &str = "a.id AS assignment_id, a.plan_id, a.measure_id, i.code AS measure_code, \
      i.number AS measure_number, i.title AS measure_title, a.unit_id, u.name AS unit_name, a.role, \
      a.cycle, s.due_date, COALESCE(s.deadline, s.due_date) AS deadline, s.sent_workflow, \
-     s.sent_status, s.returned, s.phase, s.urges";
+     s.sent_status, s.returned, s.phase, s.urges, a.created_at, s.sent_progress, s.behind_since";
 
 const NAMES: &str = " JOIN plan_items i ON i.id = a.measure_id JOIN units u ON u.id = a.unit_id";
 
@@ -559,6 +567,40 @@ pub struct LeadRow {
     pub participants: i64,
     #[diesel(sql_type = BigInt)]
     pub answered: i64,
+}
+
+/// A unit's count of assignments behind their time-proportional share.
+#[derive(Debug, Clone, QueryableByName, PartialEq)]
+pub struct BehindRow {
+    #[diesel(sql_type = BigInt)]
+    pub unit_id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub behind: i64,
+}
+
+/// Per unit: its assignments behind their time-proportional share (序时进度) at the end of
+/// `as_of` — not done, not overdue, the first day behind on or before it — in the standings in
+/// force then, of the plan if given ([`crate::domain::progress`]).
+pub fn behind_by_unit(
+    c: &mut AnyConnection,
+    as_of: NaiveDate,
+    today: NaiveDate,
+    plan: Option<i64>,
+) -> QueryResult<Vec<BehindRow>> {
+    let mut q = Sql::new(c);
+    let from = in_force(&mut q, as_of, today, false);
+    let (d1, d2) = (q.param(Bind::Date(as_of)), q.param(Bind::Date(as_of)));
+    q.push(&format!(
+        "SELECT s.unit_id AS unit_id, COUNT(*) AS behind{from} \
+         AND s.behind_since IS NOT NULL AND s.behind_since <= {d1} \
+         AND s.done IS NULL AND NOT (s.deadline IS NOT NULL AND s.deadline < {d2})"
+    ));
+    if let Some(p) = plan {
+        let b = q.param(Bind::Int(p));
+        q.push(&format!(" AND s.plan_id = {b}"));
+    }
+    q.push(" GROUP BY s.unit_id");
+    q.query().load(c)
 }
 
 /// Per lead unit (牵头单位): how many participant assignments the measures it leads carry, and

@@ -31,6 +31,8 @@ pub struct Report {
     pub reviewed_by: Option<UserId>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The share of the work done, in percent, if the unit says (序时进度).
+    pub progress: Option<i32>,
 }
 
 /// A new report. Its `None` fields are written as NULL (not left to the column's default, which
@@ -52,6 +54,7 @@ pub struct NewReport {
     pub submitted_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub progress: Option<i32>,
 }
 
 /// The text of a report a unit edits.
@@ -62,6 +65,7 @@ pub struct ReportText {
     pub narrative: String,
     pub problems: String,
     pub next_steps: String,
+    pub progress: Option<i32>,
 }
 
 /// A submitted version, as stored.
@@ -77,6 +81,7 @@ pub struct Revision {
     pub next_steps: String,
     pub submitted_by: Option<UserId>,
     pub submitted_at: NaiveDateTime,
+    pub progress: Option<i32>,
 }
 
 /// Who reads reports: the one rule for which reports a reader sees and what of each.
@@ -152,6 +157,7 @@ fn present(r: Report, sent: Option<Revision>, reader: Reader) -> Option<Report> 
         narrative: rev.narrative,
         problems: rev.problems,
         next_steps: rev.next_steps,
+        progress: rev.progress,
         version: rev.revision,
         updated_by: rev.submitted_by,
         updated_at: last_event,
@@ -356,6 +362,7 @@ fn write_revision(
             report_revisions::narrative.eq(&r.narrative),
             report_revisions::problems.eq(&r.problems),
             report_revisions::next_steps.eq(&r.next_steps),
+            report_revisions::progress.eq(r.progress),
             report_revisions::submitted_by.eq(by),
             report_revisions::submitted_at.eq(now),
         ))

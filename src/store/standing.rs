@@ -44,6 +44,8 @@ struct Row {
     received: bool,
     measure_id: ItemId,
     lead: bool,
+    sent_progress: Option<i32>,
+    behind_since: Option<NaiveDate>,
 }
 
 impl Row {
@@ -63,6 +65,8 @@ impl Row {
             phase: self.phase,
             done_late_days: self.done_late_days,
             received: self.received,
+            sent_progress: self.sent_progress,
+            behind_since: self.behind_since,
         }
     }
 }
@@ -116,6 +120,8 @@ fn new_row(id: AssignmentId, holder: Holder, s: &Standing, from: NaiveDateTime) 
         received: s.received,
         measure_id: holder.measure_id,
         lead: holder.lead,
+        sent_progress: s.sent_progress,
+        behind_since: s.behind_since,
     }
 }
 
@@ -209,13 +215,7 @@ fn facts_of(
     id: AssignmentId,
     holder: UnitId,
 ) -> QueryResult<Vec<ReportFact>> {
-    let rows: Vec<(
-        ReportId,
-        String,
-        ReportStatus,
-        Workflow,
-        Option<NaiveDateTime>,
-    )> = reports::table
+    let rows: Vec<BackfillFact> = reports::table
         .filter(reports::assignment_id.eq(id))
         .filter(reports::unit_id.eq(holder))
         .select((
@@ -224,17 +224,21 @@ fn facts_of(
             reports::status,
             reports::workflow,
             reports::submitted_at,
+            reports::progress,
         ))
         .load(c)?;
     Ok(rows
         .into_iter()
-        .map(|(id, period, status, workflow, submitted_at)| ReportFact {
-            id,
-            period,
-            status,
-            workflow,
-            submitted_at,
-        })
+        .map(
+            |(id, period, status, workflow, submitted_at, progress)| ReportFact {
+                id,
+                period,
+                status,
+                workflow,
+                submitted_at,
+                progress,
+            },
+        )
         .collect())
 }
 
@@ -335,12 +339,14 @@ pub fn refresh_all(
 }
 
 /// A report's facts as [`backfill`] loads them: id, period, status, workflow, sent at.
+/// A report's facts as loaded: id, period, status, workflow, sent at, percent done.
 type BackfillFact = (
     ReportId,
     String,
     ReportStatus,
     Workflow,
     Option<NaiveDateTime>,
+    Option<i32>,
 );
 
 /// Assignments whose facts [`backfill`] loads per round trip.
@@ -401,10 +407,11 @@ pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
                     reports::status,
                     reports::workflow,
                     reports::submitted_at,
+                    reports::progress,
                 ),
             ))
             .load(c)?;
-        for (assignment, unit, (id, period, status, workflow, submitted_at)) in rows {
+        for (assignment, unit, (id, period, status, workflow, submitted_at, progress)) in rows {
             // Only the holder's own reports count, as in `refresh`.
             if holders.get(&assignment) != Some(&unit) {
                 continue;
@@ -415,6 +422,7 @@ pub fn backfill(c: &mut AnyConnection) -> QueryResult<usize> {
                 status,
                 workflow,
                 submitted_at,
+                progress,
             });
         }
         // Urges to the holder only, as in `refresh`.

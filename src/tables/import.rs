@@ -302,6 +302,7 @@ fn write_answers(
                 narrative: (*text).to_owned(),
                 problems: String::new(),
                 next_steps: String::new(),
+                progress: None,
                 workflow: Workflow::Submitted,
                 version: 1,
                 created_by: opts.by,

@@ -99,6 +99,7 @@ async fn a_generated_city_answers_as_the_api_would_have_left_it() {
         ReportStatus,
         Workflow,
         Option<chrono::NaiveDateTime>,
+        Option<i32>,
     )> = reports::table
         .select((
             reports::assignment_id,
@@ -107,6 +108,7 @@ async fn a_generated_city_answers_as_the_api_would_have_left_it() {
             reports::status,
             reports::workflow,
             reports::submitted_at,
+            reports::progress,
         ))
         .load(&mut c)
         .unwrap();
@@ -120,7 +122,7 @@ async fn a_generated_city_answers_as_the_api_would_have_left_it() {
     ] {
         assert!(workflows.contains(&wf), "some report is {wf:?}");
     }
-    for (a, id, period, status, workflow, submitted_at) in reps {
+    for (a, id, period, status, workflow, submitted_at, progress) in reps {
         assert!(
             submitted_at.is_none_or(|t| t <= now),
             "nothing is sent after now"
@@ -131,6 +133,7 @@ async fn a_generated_city_answers_as_the_api_would_have_left_it() {
             status,
             workflow,
             submitted_at,
+            progress,
         });
     }
     let urges: HashMap<AssignmentId, i64> = urge_assignments::table

@@ -157,7 +157,8 @@ async fn the_consolidated_summary_sets_the_lead_units_answer_beside_its_particip
             "期别",
             "角色",
             "状态",
-            "工作措施及完成情况"
+            "工作措施及完成情况",
+            "佐证材料"
         ]
     );
     assert_eq!(cells[2][2], "2099");

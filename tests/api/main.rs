@@ -25,6 +25,7 @@ mod office_view;
 mod openapi;
 mod ops;
 mod plans;
+mod progress;
 mod property;
 mod property_model;
 mod receipts;

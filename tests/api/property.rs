@@ -230,6 +230,7 @@ fn run_case(
                     period: Some(label),
                     status: ReportStatus::ALL[*status],
                     text: service::reports::Text::parse(Some(&text), None, None).unwrap(),
+                    progress: None,
                 };
                 if let Ok(r) = service::reports::create(c, &ctx(&manager, now), t.id, draft) {
                     t.reports.push((r.id, text, r.status));
@@ -254,6 +255,7 @@ fn run_case(
                     id,
                     Some(&etag),
                     Some(status),
+                    None,
                     changes,
                 );
                 if edited.is_ok() {
