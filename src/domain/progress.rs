@@ -22,10 +22,7 @@ pub fn period_ends(cycle: Cycle, assigned_on: NaiveDate, due: NaiveDate) -> Vec<
     let last = cycle.period_of(due);
     let mut out = Vec::new();
     let mut p = cycle.period_of(assigned_on);
-    loop {
-        let Some(end) = cycle.period_end(&p) else {
-            break;
-        };
+    while let Some(end) = cycle.period_end(&p) {
         out.push(end);
         if p >= last {
             break;
