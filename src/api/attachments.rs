@@ -128,9 +128,13 @@ pub async fn upload_attachment(
     while let Some(field) = form.next().await {
         let mut field = field.map_err(bad_form)?;
         if field.name() != Some("file") {
-            // Other parts are read past and ignored.
+            // Other parts are read past and ignored, within the same limit.
+            let mut skipped = 0u64;
             while let Some(chunk) = field.next().await {
-                chunk.map_err(bad_form)?;
+                skipped += chunk.map_err(bad_form)?.len() as u64;
+                if skipped > room {
+                    return Err(refused_size(room, lim));
+                }
             }
             continue;
         }

@@ -140,7 +140,8 @@ impl Calendar {
         if weeks > 1 {
             let jump = day.checked_add_days(Days::new(7 * u64::from(weeks - 1)))?;
             let counted = self.working_days_between(day, jump);
-            if counted <= i64::from(left) {
+            // Strictly fewer: a jump that uses up every day left may land on a day off.
+            if counted < i64::from(left) {
                 left -= u32::try_from(counted).ok()?;
                 day = jump;
             }
@@ -166,6 +167,9 @@ impl Calendar {
     /// The `n`-th working day counted back from `day` (1 is the latest working day on or
     /// before `day`); `None` before the first day a date can hold.
     pub fn nth_working_day_back(&self, day: NaiveDate, n: u32) -> Option<NaiveDate> {
+        if n == 0 {
+            return None;
+        }
         let mut d = day;
         let mut left = n;
         loop {
@@ -455,6 +459,23 @@ mod tests {
             cal.nth_working_day_back(d(2019, 12, 9), 2),
             Some(d(2019, 12, 6))
         );
+    }
+
+    #[test]
+    fn a_long_count_never_stops_on_a_day_off() {
+        // Sunday 1 December 2019, with five weekend days of the next three weeks worked: the
+        // 20th working day is Saturday the 21st, not Sunday the 22nd.
+        let start = d(2019, 12, 1);
+        let cal = Calendar::new(
+            [7, 8, 14, 15, 21]
+                .into_iter()
+                .map(|x| (d(2019, 12, x), DayKind::Workday)),
+        );
+        let day = cal.add_working_days(start, 20).unwrap();
+        assert_eq!(day, d(2019, 12, 21));
+        assert!(cal.is_working(day));
+        assert_eq!(cal.working_days_between(start, day), 20);
+        assert_eq!(cal.nth_working_day_back(day, 0), None);
     }
 
     #[test]

@@ -119,6 +119,7 @@ pub fn record(
     limits: Limits,
 ) -> ApiResult<Attachment> {
     write_tx(c, |c| {
+        reports::lock(c, report)?;
         let r = super::reports::editable(c, ctx, report)?;
         let used = u64::try_from(attachments::working_copy_bytes(c, report)?).unwrap_or(0);
         let size = u64::try_from(file.size).unwrap_or(u64::MAX);
@@ -154,6 +155,9 @@ fn view(a: &Attachment) -> serde_json::Value {
 /// file was never sent (a sent file stays in its revisions).
 pub fn remove(c: &mut AnyConnection, ctx: &Ctx, id: i64) -> ApiResult<Option<String>> {
     write_tx(c, |c| {
+        let report = get(c, ctx, id)?.report_id;
+        reports::lock(c, report)?;
+        // Read again under the lock: a concurrent removal or sending may have come first.
         let a = get(c, ctx, id)?;
         let r = super::reports::editable(c, ctx, a.report_id)?;
         if a.removed_at.is_some() {

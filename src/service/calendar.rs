@@ -45,11 +45,10 @@ pub fn seed_official(c: &mut AnyConnection) -> ApiResult<usize> {
 
 /// A year checked against the range duban works with.
 fn checked_year(year: i32) -> ApiResult<i32> {
-    if (1970..=9998).contains(&year) {
-        Ok(year)
-    } else {
-        Err(ApiError::invalid("year", "must be 1970 to 9998"))
-    }
+    NaiveDate::from_ymd_opt(year, 1, 1)
+        .filter(|d| crate::domain::assignment::day_in_range(*d))
+        .map(|_| year)
+        .ok_or_else(|| ApiError::invalid("year", "must be 1970 to 9998"))
 }
 
 /// The calendar's days of one year, in date order (anyone signed in).
@@ -75,9 +74,19 @@ pub struct DaySpec {
     pub notice: Option<String>,
 }
 
+/// The years the calendar keeps days for: a day outside them is a typing error, and the derived
+/// shifts (one row per day between the first and the last listed day) stay bounded.
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
 fn entry(day: NaiveDate, spec: DaySpec, ctx: &Ctx) -> ApiResult<CalendarDay> {
+    if !YEARS.contains(&day.year()) {
+        return Err(ApiError::invalid(
+            "date",
+            format!("must be a day of {} to {}", YEARS.start(), YEARS.end()),
+        ));
+    }
     Ok(CalendarDay {
-        day: super::checked_day("date", day)?,
+        day,
         kind: spec.kind,
         name: super::required_text("name", &spec.name, 100)?,
         notice: super::optional_text("notice", spec.notice, 200)?,
@@ -95,6 +104,7 @@ pub fn add(
     policy::keep_calendar(&ctx.principal)?;
     let row = entry(day, spec, ctx)?;
     write_tx(c, |c| {
+        store::lock(c)?;
         if store::find(c, day)?.is_some() {
             return Err(ApiError::Conflict {
                 detail: format!("{day} is already in the calendar: change it instead"),
@@ -117,6 +127,7 @@ pub fn change(
     policy::keep_calendar(&ctx.principal)?;
     let row = entry(day, spec, ctx)?;
     write_tx(c, |c| {
+        store::lock(c)?;
         let before = store::find(c, day)?
             .ok_or_else(|| ApiError::NotFound(format!("{day} is not in the calendar")))?;
         store::put(c, std::slice::from_ref(&row))?;
@@ -130,6 +141,7 @@ pub fn change(
 pub fn remove(c: &mut AnyConnection, ctx: &Ctx, day: NaiveDate) -> ApiResult<()> {
     policy::keep_calendar(&ctx.principal)?;
     write_tx(c, |c| {
+        store::lock(c)?;
         let before = store::find(c, day)?
             .ok_or_else(|| ApiError::NotFound(format!("{day} is not in the calendar")))?;
         store::remove(c, day)?;
@@ -152,6 +164,9 @@ fn changed(
 ) -> ApiResult<()> {
     let cal = store::load(c)?;
     store::store_shifts(c, &cal)?;
+    // Work done late counts its working days again on the calendar as it now stands (the
+    // figures follow through the tallies).
+    crate::store::standing::recount_lateness(c, &cal)?;
     let moved = if day >= ctx.today() {
         super::assignments::recount_due_dates(c, ctx, None, Some(day), "calendar changed")?
     } else {

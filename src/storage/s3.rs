@@ -63,10 +63,14 @@ fn hex_sha256(data: &[u8]) -> String {
 }
 
 impl S3Store {
+    /// The `Host` the client sends, and so the one signed: the endpoint's, without the
+    /// default port (`http://minio:80` is sent as `minio`).
     fn host(&self) -> &str {
-        self.endpoint
+        let h = self
+            .endpoint
             .split_once("://")
-            .map_or(self.endpoint.as_str(), |(_, h)| h)
+            .map_or(self.endpoint.as_str(), |(_, h)| h);
+        h.strip_suffix(":80").unwrap_or(h)
     }
 
     /// The request for `method` on `key` (empty: the bucket) with `query` pairs, signed for a

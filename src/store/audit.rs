@@ -71,7 +71,12 @@ pub struct AuditFilter {
 /// Entries about a unit's drafts (writing a report before it is sent): kept, but never listed
 /// to the audit trail's readers (the office, viewers, admins), who must not learn of a draft —
 /// not even that it exists. Sending it (`report.submit`) is listed.
-pub const UNIT_PRIVATE_ACTIONS: [&str; 2] = ["report.create", "report.update"];
+pub const UNIT_PRIVATE_ACTIONS: [&str; 4] = [
+    "report.create",
+    "report.update",
+    "attachment.add",
+    "attachment.remove",
+];
 
 /// Up to `limit + 1` entries before the key `before` (newest first), without the units' own
 /// draft entries ([`UNIT_PRIVATE_ACTIONS`]).

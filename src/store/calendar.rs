@@ -103,6 +103,20 @@ pub fn store_shifts(c: &mut AnyConnection, cal: &Calendar) -> QueryResult<()> {
     Ok(())
 }
 
+/// Holds the calendar until the transaction ends, so that changes to it follow one another
+/// (PostgreSQL; SQLite's writers already go one at a time).
+pub fn lock(c: &mut AnyConnection) -> QueryResult<()> {
+    if let AnyConnection::Pg(pg) = c {
+        st::table
+            .find(1)
+            .select(st::id)
+            .for_update()
+            .first::<i32>(pg)
+            .optional()?;
+    }
+    Ok(())
+}
+
 /// True once the official schedules went in.
 pub fn is_seeded(c: &mut AnyConnection) -> QueryResult<bool> {
     st::table.find(1).select(st::seeded).first(c)

@@ -392,6 +392,20 @@ pub fn insert_revision(
     Ok(next)
 }
 
+/// Holds the report's row until the transaction ends, so that changes to its evidence files and
+/// its sending follow one another (PostgreSQL; SQLite's writers already go one at a time).
+pub fn lock(c: &mut AnyConnection, id: ReportId) -> QueryResult<()> {
+    if let AnyConnection::Pg(pg) = c {
+        reports::table
+            .find(id)
+            .select(reports::id)
+            .for_update()
+            .first::<ReportId>(pg)
+            .optional()?;
+    }
+    Ok(())
+}
+
 /// The revision of a report that everyone but its unit reads (`None` until it is sent).
 pub fn sent_revision(c: &mut AnyConnection, id: ReportId) -> QueryResult<Option<i32>> {
     Ok(reports::table

@@ -209,6 +209,10 @@ async fn a_drafts_files_are_its_units_alone_and_sent_files_belong_to_their_revis
         ),
         vec![first_id]
     );
+    // Not even the audit trail tells of a draft's files.
+    let trail = app.get("/audit?limit=200", &w.admin).await;
+    assert_eq!(trail.status, 200);
+    assert!(!trail.raw.contains("签到表.pdf"), "{}", trail.raw);
     for token in [
         c,
         w.viewer.token.as_str(),

@@ -92,7 +92,7 @@ async fn a_generated_city_answers_as_the_api_would_have_left_it() {
         .load(&mut c)
         .unwrap();
     let mut facts: HashMap<AssignmentId, Vec<ReportFact>> = HashMap::new();
-    let reps: Vec<(
+    type Rep = (
         AssignmentId,
         ReportId,
         String,
@@ -100,7 +100,8 @@ async fn a_generated_city_answers_as_the_api_would_have_left_it() {
         Workflow,
         Option<chrono::NaiveDateTime>,
         Option<i32>,
-    )> = reports::table
+    );
+    let reps: Vec<Rep> = reports::table
         .select((
             reports::assignment_id,
             reports::id,

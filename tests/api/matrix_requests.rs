@@ -474,7 +474,7 @@ pub async fn prepare(ctx: &mut Ctx, row: &Row, caller: &Caller, template: &str) 
         ("download_attachment", "A's sent file") => req(at(ctx.fresh("sent file").await)),
         ("delete_attachment", _) => req(at(ctx.fresh("draft file").await)).consumes("draft file"),
         ("list_calendar", _) => req(format!("{template}?year=2019")),
-        ("add_calendar_day", _) => req(template.to_owned()).json(json!({"date": calendar_day(u64::from(n) + 50_000), "kind": "workday", "name": "调休上班"})),
+        ("add_calendar_day", _) => req(template.to_owned()).json(json!({"date": calendar_day(u64::from(n) + 10_000), "kind": "workday", "name": "调休上班"})),
         ("change_calendar_day", _) => req(template.replace("{date}", "2019-10-12")).json(json!({"kind": "workday", "name": "国庆节调休上班"})),
         ("remove_calendar_day", _) => {
             let n = ctx.fresh("calendar day").await;
@@ -487,5 +487,5 @@ pub async fn prepare(ctx: &mut Ctx, row: &Row, caller: &Caller, template: &str) 
 
 /// A day far ahead for the calendar's writes, one per `n`.
 fn calendar_day(n: u64) -> chrono::NaiveDate {
-    chrono::NaiveDate::from_ymd_opt(2090, 1, 1).unwrap() + chrono::Days::new(n)
+    chrono::NaiveDate::from_ymd_opt(2040, 1, 1).unwrap() + chrono::Days::new(n)
 }
