@@ -155,15 +155,6 @@ impl Calendar {
         Some(day)
     }
 
-    /// The first working day on or after `day`.
-    pub fn working_day_on_or_after(&self, day: NaiveDate) -> Option<NaiveDate> {
-        let mut d = day;
-        while !self.is_working(d) {
-            d = d.succ_opt()?;
-        }
-        Some(d)
-    }
-
     /// The `n`-th working day counted back from `day` (1 is the latest working day on or
     /// before `day`); `None` before the first day a date can hold.
     pub fn nth_working_day_back(&self, day: NaiveDate, n: u32) -> Option<NaiveDate> {
@@ -446,10 +437,6 @@ mod tests {
         assert_eq!(
             cal.add_working_days(d(2019, 12, 7), 0),
             Some(d(2019, 12, 7))
-        );
-        assert_eq!(
-            cal.working_day_on_or_after(d(2019, 12, 7)),
-            Some(d(2019, 12, 9))
         );
         assert_eq!(
             cal.nth_working_day_back(d(2019, 12, 8), 1),

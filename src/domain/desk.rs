@@ -54,11 +54,11 @@ impl Severity {
 
     /// The severity an assignment this many working days overdue calls for.
     pub fn for_days_overdue(days: i64) -> Severity {
-        match days {
-            ..=7 => Severity::Reminder,
-            8..=30 => Severity::Urge,
-            _ => Severity::Supervise,
-        }
+        Self::ALL
+            .into_iter()
+            .rev()
+            .find(|s| days >= i64::from(s.days_span().0))
+            .unwrap_or(Severity::Reminder)
     }
 
     /// The working days overdue this severity spans: from, and up to (`None`: no end).

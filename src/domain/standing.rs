@@ -169,10 +169,7 @@ impl Standing {
                 Some(_) => AssignmentState::InProgress,
             },
         };
-        let done_late_days = done_at
-            .filter(|t| t.date() > terms.due_date)
-            .map(|t| cal.working_days_between(terms.due_date, t.date()).max(0))
-            .map(|d| i32::try_from(d).unwrap_or(i32::MAX));
+        let done_late_days = done_at.and_then(|t| days_done_late(terms.due_date, t.date(), cal));
         let sent_progress = latest.and_then(|r| r.progress);
         let behind_since = match done {
             Some(_) => None,
@@ -249,6 +246,13 @@ impl Standing {
             .map(i64::from)
             .or_else(|| self.days_overdue(day, cal))
     }
+}
+
+/// Working days late of work due on `due` and done on `done_on`; `None` when done by the due
+/// date (done on a day off after it is late by 0).
+pub fn days_done_late(due: NaiveDate, done_on: NaiveDate, cal: &Calendar) -> Option<i32> {
+    (done_on > due)
+        .then(|| i32::try_from(cal.working_days_between(due, done_on).max(0)).unwrap_or(i32::MAX))
 }
 
 /// The state as of `day` of an assignment in `phase` with this deadline: overdue once the

@@ -117,6 +117,12 @@ pub fn add(
     })
 }
 
+/// A listed day, with the calendar held for a change (404 when it is not listed).
+fn listed(c: &mut AnyConnection, day: NaiveDate) -> ApiResult<CalendarDay> {
+    store::lock(c)?;
+    store::find(c, day)?.ok_or_else(|| ApiError::NotFound(format!("{day} is not in the calendar")))
+}
+
 /// The office changes a listed day (404 when it is not listed).
 pub fn change(
     c: &mut AnyConnection,
@@ -127,9 +133,7 @@ pub fn change(
     policy::keep_calendar(&ctx.principal)?;
     let row = entry(day, spec, ctx)?;
     write_tx(c, |c| {
-        store::lock(c)?;
-        let before = store::find(c, day)?
-            .ok_or_else(|| ApiError::NotFound(format!("{day} is not in the calendar")))?;
+        let before = listed(c, day)?;
         store::put(c, std::slice::from_ref(&row))?;
         changed(c, ctx, day, Some(&before), Some(&row))?;
         Ok(row)
@@ -141,9 +145,7 @@ pub fn change(
 pub fn remove(c: &mut AnyConnection, ctx: &Ctx, day: NaiveDate) -> ApiResult<()> {
     policy::keep_calendar(&ctx.principal)?;
     write_tx(c, |c| {
-        store::lock(c)?;
-        let before = store::find(c, day)?
-            .ok_or_else(|| ApiError::NotFound(format!("{day} is not in the calendar")))?;
+        let before = listed(c, day)?;
         store::remove(c, day)?;
         changed(c, ctx, day, Some(&before), None)
     })

@@ -173,7 +173,8 @@ impl Storage {
                     .await
                     .map_err(io)?
                     .map_err(io)?;
-                Ok(Box::pin(local_chunks(file)))
+                use futures_util::StreamExt;
+                Ok(Box::pin(file_chunks(file).map(|chunk| chunk.map_err(io))))
             }
             Storage::S3 { store, .. } => store.get(key).await,
         }
@@ -277,8 +278,11 @@ fn aged_files(dir: &Path, prefix: &str) -> std::io::Result<Vec<(String, Duration
     Ok(out)
 }
 
-/// A local file's bytes in 256 KiB chunks, each read on the blocking pool.
-fn local_chunks(file: std::fs::File) -> impl futures_util::Stream<Item = Result<Bytes, ApiError>> {
+/// A local file's bytes in 256 KiB chunks, each read on the blocking pool (downloads from the
+/// folder, uploads to the object store).
+pub(crate) fn file_chunks(
+    file: std::fs::File,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
     futures_util::stream::unfold(Some(file), |state| async move {
         let mut file = state?;
         let read = actix_web::web::block(move || {
@@ -292,8 +296,8 @@ fn local_chunks(file: std::fs::File) -> impl futures_util::Stream<Item = Result<
         match read {
             Ok(Ok((_, buf))) if buf.is_empty() => None,
             Ok(Ok((file, buf))) => Some((Ok(Bytes::from(buf)), Some(file))),
-            Ok(Err(e)) => Some((Err(io(e)), None)),
-            Err(e) => Some((Err(io(e)), None)),
+            Ok(Err(e)) => Some((Err(e), None)),
+            Err(e) => Some((Err(std::io::Error::other(e.to_string())), None)),
         }
     })
 }

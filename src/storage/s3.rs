@@ -132,6 +132,19 @@ impl S3Store {
             .insert_header(("authorization", authorization))
     }
 
+    /// Sends a request without a body, signed now.
+    async fn bodiless(
+        &self,
+        client: &awc::Client,
+        method: awc::http::Method,
+        key: &str,
+        query: &[(&str, &str)],
+    ) -> Result<awc::ClientResponse, awc::error::SendRequestError> {
+        self.signed(client, method, key, query, EMPTY_SHA256, Utc::now())
+            .send()
+            .await
+    }
+
     fn client() -> awc::Client {
         awc::Client::builder()
             .timeout(Duration::from_secs(300))
@@ -160,30 +173,14 @@ impl S3Store {
     pub async fn ensure_bucket(&self) -> Result<(), ApiError> {
         let client = Self::client();
         let head = self
-            .signed(
-                &client,
-                awc::http::Method::HEAD,
-                "",
-                &[],
-                EMPTY_SHA256,
-                Utc::now(),
-            )
-            .send()
+            .bodiless(&client, awc::http::Method::HEAD, "", &[])
             .await
             .map_err(unavailable)?;
         if head.status().is_success() {
             return Ok(());
         }
         let res = self
-            .signed(
-                &client,
-                awc::http::Method::PUT,
-                "",
-                &[],
-                EMPTY_SHA256,
-                Utc::now(),
-            )
-            .send()
+            .bodiless(&client, awc::http::Method::PUT, "", &[])
             .await;
         Self::expect_ok(res, "creating the bucket", &[200, 409]).await?;
         Ok(())
@@ -201,7 +198,7 @@ impl S3Store {
         let client = Self::client();
         for attempt in 0..2 {
             let file = std::fs::File::open(path).map_err(unavailable)?;
-            let body = actix_web::body::SizedStream::new(size, file_chunks(file));
+            let body = actix_web::body::SizedStream::new(size, super::file_chunks(file));
             let res = self
                 .signed(
                     &client,
@@ -234,15 +231,7 @@ impl S3Store {
         use futures_util::StreamExt;
         let client = Self::client();
         let mut res = self
-            .signed(
-                &client,
-                awc::http::Method::GET,
-                key,
-                &[],
-                EMPTY_SHA256,
-                Utc::now(),
-            )
-            .send()
+            .bodiless(&client, awc::http::Method::GET, key, &[])
             .await
             .map_err(unavailable)?;
         if !res.status().is_success() {
@@ -260,15 +249,7 @@ impl S3Store {
     pub async fn delete(&self, key: &str) -> Result<(), ApiError> {
         let client = Self::client();
         let res = self
-            .signed(
-                &client,
-                awc::http::Method::DELETE,
-                key,
-                &[],
-                EMPTY_SHA256,
-                Utc::now(),
-            )
-            .send()
+            .bodiless(&client, awc::http::Method::DELETE, key, &[])
             .await;
         Self::expect_ok(res, "deleting an object", &[200, 204, 404]).await?;
         Ok(())
@@ -286,15 +267,7 @@ impl S3Store {
                 query.push(("continuation-token", t));
             }
             let res = self
-                .signed(
-                    &client,
-                    awc::http::Method::GET,
-                    "",
-                    &query,
-                    EMPTY_SHA256,
-                    now,
-                )
-                .send()
+                .bodiless(&client, awc::http::Method::GET, "", &query)
                 .await;
             let body = match Self::expect_ok(res, "listing objects", &[200]).await {
                 // No bucket yet: nothing stored.
@@ -340,29 +313,6 @@ fn unescape(s: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&apos;", "'")
         .replace("&amp;", "&")
-}
-
-/// A local file's bytes in 256 KiB chunks (read on the blocking pool).
-fn file_chunks(
-    file: std::fs::File,
-) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
-    futures_util::stream::unfold(Some(file), |state| async move {
-        let mut file = state?;
-        let read = actix_web::web::block(move || {
-            use std::io::Read;
-            let mut buf = vec![0u8; 256 * 1024];
-            let n = file.read(&mut buf)?;
-            buf.truncate(n);
-            Ok::<_, std::io::Error>((file, buf))
-        })
-        .await;
-        match read {
-            Ok(Ok((_, buf))) if buf.is_empty() => None,
-            Ok(Ok((file, buf))) => Some((Ok(Bytes::from(buf)), Some(file))),
-            Ok(Err(e)) => Some((Err(e), None)),
-            Err(e) => Some((Err(std::io::Error::other(e.to_string())), None)),
-        }
-    })
 }
 
 #[cfg(test)]

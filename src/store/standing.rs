@@ -263,10 +263,11 @@ pub fn recount_lateness(c: &mut AnyConnection, cal: &Calendar) -> QueryResult<us
         .load(c)?;
     let mut changed = 0;
     for (id, due, done_at, old) in rows {
-        let Some(done) = done_at.map(|t| t.date()).filter(|d| *d > due) else {
+        let Some(days) =
+            done_at.and_then(|t| crate::domain::standing::days_done_late(due, t.date(), cal))
+        else {
             continue;
         };
-        let days = i32::try_from(cal.working_days_between(due, done).max(0)).unwrap_or(i32::MAX);
         if old != Some(days) {
             diesel::update(st::table.find(id))
                 .set(st::done_late_days.eq(days))
