@@ -481,3 +481,62 @@ async fn reminders_go_out_on_working_days_only() {
     let urge = automatic.iter().find(|u| u["severity"] == "urge").unwrap();
     assert_eq!(urge["reply_by"], "2019-10-18", "{urge}");
 }
+
+#[actix_rt::test]
+async fn odd_input_to_the_calendar_names_its_field() {
+    let w = World::builder().without_b().build().await;
+    let (app, c) = (&w.app, w.coord());
+    for (body, field) in [
+        (
+            json!({"date": "2031-01-06", "kind": "holiday", "name": "假\u{0}日"}),
+            "name",
+        ),
+        (
+            json!({"date": "2031-01-06", "kind": "holiday", "name": 7}),
+            "name",
+        ),
+        (
+            json!({"date": "2031-01-06", "kind": "holiday", "name": "假", "notice": "通\u{0}知"}),
+            "notice",
+        ),
+        (
+            json!({"date": 20310106, "kind": "holiday", "name": "假"}),
+            "date",
+        ),
+        (
+            json!({"date": "2101-01-01", "kind": "holiday", "name": "假"}),
+            "date",
+        ),
+    ] {
+        let r = app.post("/calendar", c, body.clone()).await;
+        assert!(matches!(r.status, 400 | 422), "{body}: {}", r.raw);
+        assert_eq!(r.fields(), vec![field.to_owned()], "{body}: {}", r.raw);
+    }
+    for (q, field) in [
+        ("/calendar?year=99999999999", "year"),
+        ("/calendar?year=2019%00", "year"),
+        (
+            "/calendar/working-days?from=2019-01-01&days=99999999999",
+            "days",
+        ),
+        ("/calendar/working-days?from=2019-01-01&days=-1", "days"),
+        ("/calendar/working-days?from=2019-01-01&to=9999-12-31", "to"),
+    ] {
+        let r = app.get(q, c).await;
+        assert!(matches!(r.status, 400 | 422), "{q}: {}", r.raw);
+        assert_eq!(r.fields(), vec![field.to_owned()], "{q}: {}", r.raw);
+    }
+    let r = assigned_to_a(&w, "2", json!({"due_working_days": "ten"})).await;
+    assert!(matches!(r.status, 400 | 422), "{}", r.raw);
+    assert_eq!(r.fields(), vec!["due_working_days".to_owned()], "{}", r.raw);
+    let r = app
+        .send(
+            "PUT",
+            "/calendar/2019-13-40",
+            Some(c),
+            Some(json!({"kind": "holiday", "name": "假"})),
+        )
+        .await;
+    // A path that names no day names no resource (the API's rule for every path).
+    r.assert_problem(404, "not-found");
+}
