@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod items;
 pub mod ops;
 pub mod plans;
+pub mod report_batch;
 pub mod reports;
 pub mod sources;
 pub mod stats;
@@ -181,6 +182,7 @@ where
                 .service(calendar::add_calendar_day)
                 .service(calendar::change_calendar_day)
                 .service(calendar::remove_calendar_day)
+                .service(report_batch::batch_reports)
                 .service(reports::list_reports)
                 .service(reports::list_measure_reports)
                 .service(reports::create_report)

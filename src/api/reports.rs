@@ -42,7 +42,7 @@ pub struct NewReportRequest {
 }
 
 /// Changes to a draft or returned report; omitted fields stay.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportUpdate {
     /// How far the work is.

@@ -176,6 +176,28 @@ pub fn submit_report(p: &Principal, unit: UnitId) -> ApiResult<()> {
     }
 }
 
+/// May the caller send a batch of report writes at all? Only who writes or submits some
+/// unit's reports: a unit's reporters and managers, and its systems with `reports:write` or
+/// `reports:submit`. Each item is then checked as its single operation is
+/// ([`write_report`], [`submit_report`]).
+pub fn write_reports_in_batch(p: &Principal) -> ApiResult<()> {
+    match p.role {
+        Role::UnitReporter | Role::UnitManager if p.unit_id.is_some() => Ok(()),
+        Role::Service
+            if p.unit_id.is_some()
+                && (p.has_scope(Scope::ReportsWrite) || p.has_scope(Scope::ReportsSubmit)) =>
+        {
+            Ok(())
+        }
+        Role::Service => Err(ApiError::Forbidden(
+            "this token lacks the reports:write and reports:submit scopes".into(),
+        )),
+        _ => Err(ApiError::Forbidden(
+            "only a unit's reporters, managers and systems write reports".into(),
+        )),
+    }
+}
+
 /// How the caller reads reports ([`crate::store::reports::Reader`]): the office, viewers and
 /// admins every sent report; a unit's people, and its systems with `reports:read`, their own
 /// unit's reports (drafts included) and the sent reports on measures their unit leads.

@@ -420,3 +420,115 @@ pub fn review(
         reports::find_for(c, id, reader)?.ok_or_else(|| not_found(id))
     })
 }
+
+/// The most items one batch may hold.
+pub const MAX_BATCH: usize = 500;
+
+/// A batch holds 1 to [`MAX_BATCH`] items (422 naming `items`).
+pub fn check_batch_len(n: usize) -> ApiResult<()> {
+    if (1..=MAX_BATCH).contains(&n) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "items",
+            format!("must hold 1 to {MAX_BATCH} items, not {n}"),
+        ))
+    }
+}
+
+/// One write of a batch, with the input of its single operation.
+#[derive(Debug, Clone)]
+pub enum BatchOp {
+    /// [`create`], then [`submit`] when `submit` is set (both or neither).
+    Create {
+        /// The assignment.
+        assignment_id: AssignmentId,
+        /// The draft.
+        draft: NewDraft,
+        /// Send it at once.
+        submit: bool,
+    },
+    /// [`update`].
+    Update {
+        /// The report.
+        report_id: ReportId,
+        /// The ETag of the version edited.
+        if_match: Option<String>,
+        /// New status, if any.
+        status: Option<ReportStatus>,
+        /// New percent done, if any.
+        progress: Option<i32>,
+        /// New text, field by field.
+        text: Text,
+    },
+    /// [`submit`].
+    Submit {
+        /// The report.
+        report_id: ReportId,
+        /// The ETag of the version sent, if checked.
+        if_match: Option<String>,
+    },
+}
+
+/// What one item of a batch did.
+#[derive(Debug, Clone)]
+pub enum BatchDone {
+    /// A new report (sent already if the item asked).
+    Created(reports::Report),
+    /// A report edited.
+    Updated(reports::Report),
+    /// A report sent.
+    Submitted(reports::Report),
+}
+
+/// Runs a batch of report writes, item after item, each through the use case of its single
+/// operation and in a transaction of its own (inside the caller's transaction, as a savepoint,
+/// when the batch is recorded under an `Idempotency-Key`): an item that fails changes nothing
+/// and undoes nothing of the others. The caller must be one who writes reports at all (403);
+/// each item is then allowed, found and checked exactly as its single operation.
+pub fn batch(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    ops: Vec<BatchOp>,
+) -> ApiResult<Vec<ApiResult<BatchDone>>> {
+    policy::write_reports_in_batch(&ctx.principal)?;
+    check_batch_len(ops.len())?;
+    Ok(ops.into_iter().map(|op| batch_item(c, ctx, op)).collect())
+}
+
+fn batch_item(c: &mut AnyConnection, ctx: &Ctx, op: BatchOp) -> ApiResult<BatchDone> {
+    match op {
+        BatchOp::Create {
+            assignment_id,
+            draft,
+            submit: send,
+        } => write_tx(c, |c| {
+            let r = create(c, ctx, assignment_id, draft)?;
+            if send {
+                submit(c, ctx, r.id, None).map(BatchDone::Created)
+            } else {
+                Ok(BatchDone::Created(r))
+            }
+        }),
+        BatchOp::Update {
+            report_id,
+            if_match,
+            status,
+            progress,
+            text,
+        } => update(
+            c,
+            ctx,
+            report_id,
+            if_match.as_deref(),
+            status,
+            progress,
+            text,
+        )
+        .map(BatchDone::Updated),
+        BatchOp::Submit {
+            report_id,
+            if_match,
+        } => submit(c, ctx, report_id, if_match.as_deref()).map(BatchDone::Submitted),
+    }
+}

@@ -30,6 +30,7 @@ mod property;
 mod property_model;
 mod receipts;
 mod replica;
+mod report_batch;
 mod report_versions;
 mod report_writers;
 mod reports;

@@ -13,6 +13,7 @@ mod page;
 mod parse;
 
 pub use page::{encode_cursor, Page, PageQuery};
+pub use parse::from_value;
 use parse::{from_json, from_urlencoded};
 
 use crate::app::AppState;

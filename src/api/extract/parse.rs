@@ -75,6 +75,22 @@ pub(super) fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError>
     })
 }
 
+/// Parses one part of a JSON body already read (an item of a list, say), every failure a 422
+/// naming the field under `at` (`items[3].status`). The body it came from was checked for
+/// U+0000 when it was read.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value, at: &str) -> Result<T, ApiError> {
+    let mut track = serde_path_to_error::Track::new();
+    T::deserialize(serde_path_to_error::Deserializer::new(value, &mut track)).map_err(|e| {
+        let message = e.to_string();
+        let inner = track.path().to_string();
+        let path = match inner.as_str() {
+            "" | "." => at.to_owned(),
+            _ => join_path(at, &inner),
+        };
+        deserialize_problem(path, message, false)
+    })
+}
+
 /// A 422 naming the first string or key of a JSON body holding U+0000. JSON can only carry it
 /// escaped, so bodies without `\u0000` are passed over without parsing.
 fn unstorable_json(body: &[u8]) -> Result<(), ApiError> {
