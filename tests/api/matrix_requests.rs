@@ -442,6 +442,12 @@ pub async fn prepare(ctx: &mut Ctx, row: &Row, caller: &Caller, template: &str) 
             req(at(rep.draft)).header("If-Match", etag).json(json!({"narrative": DRAFT_MARKER}))
         }
         ("submit_report", _) => req(at(ctx.fresh("draft").await)).consumes("draft"),
+        ("batch_reports", "create on A's assignment") => req(at(0)).json(json!({"items": [
+            {"op": "create", "assignment_id": asg, "status": "in_progress", "narrative": "批量填报的情况。", "period": format!("{}", 3000 + n)}]})),
+        ("batch_reports", _) => {
+            let draft = ctx.fresh("draft").await;
+            req(at(0)).consumes("draft").json(json!({"items": [{"op": "submit", "report_id": draft}]}))
+        }
         ("accept_report", _) => req(at(ctx.fresh("sent").await)).consumes("sent"),
         ("return_report", _) => req(at(ctx.fresh("sent to return").await)).consumes("sent to return").json(json!({"reason": RETURN_REASON})),
         ("stats_plan" | "get_plan" | "get_plan_tree" | "list_measures" | "get_summary", _) => req(at(ctx.w.plan)),
