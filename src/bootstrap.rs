@@ -23,6 +23,8 @@ pub struct AccountSpec {
     pub unit: Option<String>,
     /// Password or client secret.
     pub secret: String,
+    /// A service account's scopes (`None`: the default scopes when created, kept when reset).
+    pub scopes: Option<Vec<crate::domain::scope::Scope>>,
 }
 
 /// What [`ensure_account`] did.
@@ -48,6 +50,11 @@ pub fn ensure_account(c: &mut AnyConnection, spec: &AccountSpec) -> Result<Ensur
         check_password(&spec.secret, &username).map_err(|m| format!("password: {m}"))?;
     }
     let hash = password::hash_blocking(&spec.secret);
+    let scope_names = spec
+        .scopes
+        .as_ref()
+        .filter(|_| spec.role == Role::Service)
+        .map(|s| crate::domain::scope::ScopeSet::from_iter(s.iter().copied()).to_string());
     write_tx(c, |c| {
         let unit_id: Option<UnitId> = match &spec.unit {
             Some(name) => Some(
@@ -70,6 +77,7 @@ pub fn ensure_account(c: &mut AnyConnection, spec: &AccountSpec) -> Result<Ensur
                     u.id,
                     &users::UserChanges {
                         active: Some(true),
+                        scopes: scope_names.clone(),
                         updated_at: Some(now),
                         ..Default::default()
                     },
@@ -79,7 +87,7 @@ pub fn ensure_account(c: &mut AnyConnection, spec: &AccountSpec) -> Result<Ensur
             }
             None => {
                 let scopes = if spec.role == Role::Service {
-                    DEFAULT_SERVICE_SCOPES.join(" ")
+                    scope_names.clone().unwrap_or_else(|| DEFAULT_SERVICE_SCOPES.join(" "))
                 } else {
                     String::new()
                 };
@@ -138,6 +146,7 @@ pub fn run(db: &Db, settings: &Settings) -> Result<(), String> {
             role: Role::Admin,
             unit: None,
             secret: secret.clone(),
+            scopes: None,
         };
         let outcome =
             ensure_account(&mut c, &spec).map_err(|e| format!("DUBAN_ADMIN_USER: {e}"))?;

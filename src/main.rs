@@ -231,6 +231,7 @@ fn run(cli: Cli) -> Result<(), String> {
                         role,
                         unit,
                         secret: read_secret()?,
+                        scopes: None,
                     };
                     let outcome = bootstrap::ensure_account(&mut conn, &spec)?;
                     println!("{outcome:?}");

@@ -508,6 +508,7 @@ fn load(
                 role: Role::Coordinator,
                 unit: Some(name_of(town.office)),
                 secret: password.clone(),
+                scopes: None,
             },
             town.office,
         )];
@@ -519,6 +520,7 @@ fn load(
                     role: Role::Service,
                     unit: Some(name_of(*unit)),
                     secret: password.clone(),
+                    scopes: None,
                 },
                 *unit,
             ));

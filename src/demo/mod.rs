@@ -2,8 +2,10 @@
 //! 2019 report is the seed), and one account per role. In demo mode every start gives the demo
 //! accounts fresh random passwords and prints them; nothing secret is stored in the repository.
 
+mod current;
+
 use crate::auth::token::random_token;
-use crate::bootstrap::{ensure_account, AccountSpec};
+use crate::bootstrap::{ensure_account, AccountSpec, Ensured};
 use crate::db::{write_tx, AnyConnection};
 use crate::domain::assignment::Cycle;
 use crate::domain::plan::PlanState;
@@ -135,12 +137,8 @@ fn ensure_units(c: &mut AnyConnection) -> Result<(), String> {
 }
 
 /// Loads the 2019 plan through the importer, with the Intellectual Property Office's answers as
-/// its submitted reports, and publishes it. Does nothing when a plan already exists.
-fn ensure_plan(c: &mut AnyConnection) -> Result<(), String> {
-    let existing = plans::list(c, None, &PlanState::ALL, None, 1).map_err(|e| e.to_string())?;
-    if !existing.is_empty() {
-        return Ok(());
-    }
+/// its submitted reports, and publishes it.
+fn load_2019(c: &mut AnyConnection) -> Result<(), String> {
     let rows = table::read_csv(PLAN_CSV.as_bytes()).map_err(|e| format!("demo plan: {e:?}"))?;
     let report = write_tx(c, |c| {
         let office = units::find_by_name_or_alias(c, OFFICE)?.map(|u| u.id);
@@ -181,6 +179,55 @@ fn ensure_plan(c: &mut AnyConnection) -> Result<(), String> {
         reports = report.reports,
         "loaded the 2019 demo plan"
     );
+    Ok(())
+}
+
+/// When the office closed the 2019 plan: once the last extension granted (to 2020-03-31) had
+/// run out and the year's summary was done.
+fn closed_2019() -> Result<chrono::NaiveDateTime, ApiError> {
+    at(2020, 4, 30, 9)
+}
+
+/// The demo's plans: the 2019 plan (loaded when the database has no plan at all) as closed
+/// history, and the plan of the current year (`now`'s), added to a demo database that lacks
+/// it. A database whose plans are not the demo's is left alone.
+fn ensure_plans(
+    c: &mut AnyConnection,
+    cast: &current::Cast,
+    now: chrono::NaiveDateTime,
+) -> Result<(), String> {
+    let list = |c: &mut AnyConnection| {
+        plans::list(c, None, &PlanState::ALL, None, 1000).map_err(|e| e.to_string())
+    };
+    if list(c)?.is_empty() {
+        load_2019(c)?;
+    }
+    let all = list(c)?;
+    let Some(p2019) = all.iter().find(|p| p.title == PLAN_TITLE) else {
+        return Ok(());
+    };
+    let year = chrono::Datelike::year(&now);
+    let has_current = all.iter().any(|p| p.title == current::title(year));
+    let (office, closing) = (cast.office, p2019.state == PlanState::Published);
+    let p2019 = p2019.id;
+    let started = std::time::Instant::now();
+    write_tx(c, |c| {
+        if closing {
+            let ctx = current::acting(office.0, Role::Coordinator, office.1, closed_2019()?);
+            crate::service::plans::transition(c, &ctx, p2019, crate::service::plans::Step::Close)?;
+        }
+        if !has_current {
+            current::load(c, cast, now)?;
+        }
+        Ok::<_, ApiError>(())
+    })
+    .map_err(|e| format!("demo plan of {year}: {e}"))?;
+    if !has_current {
+        tracing::info!(
+            ms = started.elapsed().as_millis() as u64,
+            "demo plans ready"
+        );
+    }
     Ok(())
 }
 
@@ -371,12 +418,15 @@ fn disputes(c: &mut AnyConnection, plan: crate::domain::ids::PlanId) -> Result<(
     Ok(())
 }
 
-/// Loads the demo units and plan and (re)sets the demo accounts, printing their credentials.
+/// The scopes of the demo's department system: everything the README's walk-through does.
+const SYSTEM_SCOPES: [crate::domain::scope::Scope; 7] = crate::domain::scope::Scope::ALL;
+
+/// Loads the demo units and plans and (re)sets the demo accounts, printing their credentials.
 /// The account named by `DUBAN_ADMIN_USER` (`configured_admin`) keeps its configured password.
 pub fn load(c: &mut AnyConnection, configured_admin: Option<&str>) -> Result<(), String> {
     ensure_units(c)?;
-    ensure_plan(c)?;
     let mut lines = Vec::new();
+    let mut ids = std::collections::HashMap::new();
     for (username, display, role, unit) in ACCOUNTS {
         if configured_admin.is_some_and(|a| a.eq_ignore_ascii_case(username)) {
             lines.push(format!(
@@ -393,14 +443,32 @@ pub fn load(c: &mut AnyConnection, configured_admin: Option<&str>) -> Result<(),
             role,
             unit: unit.map(str::to_owned),
             secret: secret.clone(),
+            scopes: (role == Role::Service).then(|| SYSTEM_SCOPES.to_vec()),
         };
-        ensure_account(c, &spec).map_err(|e| format!("demo account {username}: {e}"))?;
+        let outcome =
+            ensure_account(c, &spec).map_err(|e| format!("demo account {username}: {e}"))?;
+        let (Ensured::Created(id) | Ensured::Reset(id)) = outcome;
+        ids.insert(username, id);
         lines.push(format!(
             "  {:<14} {:<14} {}",
             role.as_str(),
             username,
             secret
         ));
+    }
+    let unit = |c: &mut AnyConnection, name: &str| {
+        units::find_by_name_or_alias(c, name)
+            .map_err(|e| e.to_string())?
+            .map(|u| u.id)
+            .ok_or_else(|| format!("demo unit {name}"))
+    };
+    let (office, ipo) = (unit(c, OFFICE)?, unit(c, IPO)?);
+    if let (Some(coordinator), Some(manager)) = (ids.get("coordinator"), ids.get("ipo-manager")) {
+        let cast = current::Cast {
+            office: (*coordinator, Some(office)),
+            ipo: (*manager, ipo),
+        };
+        ensure_plans(c, &cast, store::now())?;
     }
     println!("duban demo mode (DUBAN_DEMO=false to turn off); accounts for this run:");
     println!(

@@ -68,8 +68,8 @@ pub fn import(
             due_date: due,
             cycle: how.cycle.unwrap_or(Cycle::Yearly),
             by: Some(ctx.principal.user_id),
-            submitted_at: None,
-            made_at: None,
+            submitted_at: Some(ctx.now),
+            made_at: Some(ctx.now),
         };
         let report = tables::import_table(c, plan_id, rows, &opts)?;
         if !how.dry_run {

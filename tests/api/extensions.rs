@@ -301,7 +301,9 @@ async fn the_demo_carries_an_approved_and_a_rejected_request_of_2019() {
     let april = crate::desk::all_pages(&app, &admin, "/overdue?as_of=2020-04-15&plan=1").await;
     assert!(overdue_on(april).contains(&a));
     // The Intellectual Property Office signed for its assignments when the plan was issued.
-    let units = app.get("/stats/units?plan=1", &admin).await;
+    let units = app
+        .get("/stats/units?plan=1&as_of=2020-04-15", &admin)
+        .await;
     let ipo = units.body["items"]
         .as_array()
         .unwrap()

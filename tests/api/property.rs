@@ -120,6 +120,7 @@ fn setup(
             role,
             unit,
             secret: "a property test passphrase".into(),
+            scopes: None,
         };
         match duban::bootstrap::ensure_account(c, &spec).unwrap() {
             duban::bootstrap::Ensured::Created(id) | duban::bootstrap::Ensured::Reset(id) => id,

@@ -2,6 +2,7 @@
 //! sent once per assignment, kind and period even with several workers, and housekeeping.
 
 use crate::desk::{all_pages, assignment_of, desk};
+use crate::fixtures::World;
 use crate::helpers::*;
 use duban::jobs::reminders::Schedule;
 use serde_json::json;
@@ -417,4 +418,28 @@ async fn a_unit_that_has_not_signed_is_reminded_once_some_days_after_publication
     // Turned off, nobody is reminded to sign.
     let off = duban::jobs::reminders::run_once(&db, working_day(10).await, SCHEDULE).unwrap();
     assert_eq!(off.reminded_to_sign, 0);
+}
+
+#[actix_rt::test]
+async fn a_closed_plan_gets_no_automatic_reminder_urge_or_reminder_to_sign() {
+    let w = World::builder().build().await;
+    let db = w.app.state.db.clone();
+    let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let closed = w
+        .app
+        .post(&format!("/plans/{}/close", w.plan), w.coord(), json!({}))
+        .await;
+    assert_eq!(closed.status, 200, "{}", closed.raw);
+    // The world's assignments fall due on 2099-12-31 and none is signed for: before, on and
+    // long after the due date, nothing goes out.
+    for today in ["2099-12-28", "2100-01-05", "2100-03-01"] {
+        let pass = duban::jobs::reminders::run_once(&db, day(today), SCHEDULE).unwrap();
+        assert_eq!(pass.urges_issued, 0, "{today}: {pass:?}");
+        assert_eq!(
+            (pass.reminded, pass.urged, pass.reminded_to_sign),
+            (0, 0, 0)
+        );
+    }
+    let urges = w.app.get("/urges", w.coord()).await;
+    assert_eq!(urges.body["items"], json!([]));
 }
