@@ -22,9 +22,9 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"items": [
-    {"op": "create", "assignment_id": 9601, "status": "in_progress",
+    {"op": "create", "assignment_id": 10185, "status": "in_progress",
      "narrative": "已完成专利行政执法案件办理流程梳理。", "progress": 40, "submit": false},
-    {"op": "create", "assignment_id": 9602, "status": "completed",
+    {"op": "create", "assignment_id": 9564, "status": "completed",
      "narrative": "已按要求完成。", "submit": true},
     {"op": "update", "report_id": 140, "if_match": "\"140.1\"", "progress": 80},
     {"op": "submit", "report_id": 141, "if_match": "\"141.1\""}
@@ -53,7 +53,7 @@ pub enum BatchItem {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BatchCreate {
     /// The assignment reported on.
-    #[schema(example = 9601)]
+    #[schema(example = 10185)]
     pub assignment_id: i64,
     /// Send the new report at once (default false).
     #[serde(default)]
@@ -115,18 +115,18 @@ pub struct BatchItemResult {
 #[schema(example = json!({
     "items": [
         {"index": 0, "status": 201, "etag": "\"142.1\"", "report": {
-            "id": 142, "assignment_id": 9601, "unit_id": 2, "period": "2026", "status": "in_progress",
+            "id": 142, "assignment_id": 10185, "unit_id": 2, "period": "2026", "status": "in_progress",
             "narrative": "已完成专利行政执法案件办理流程梳理。", "problems": "", "next_steps": "",
             "progress": 40, "workflow": "draft", "return_reason": null, "version": 1,
             "submitted_at": null, "reviewed_at": null,
             "created_at": "2026-12-05T09:00:00Z", "updated_at": "2026-12-05T09:00:00Z"}},
         {"index": 1, "status": 404, "problem": {"type": "/problems/not-found", "title": "Not found",
-            "status": 404, "detail": "no assignment 9602"}},
+            "status": 404, "detail": "no assignment 9564"}},
         {"index": 2, "status": 412, "problem": {"type": "/problems/precondition-failed",
             "title": "The resource has changed", "status": 412,
             "detail": "the report has changed; its ETag is now \"140.2\""}},
         {"index": 3, "status": 200, "etag": "\"141.2\"", "report": {
-            "id": 141, "assignment_id": 9600, "unit_id": 2, "period": "2026", "status": "completed",
+            "id": 141, "assignment_id": 10391, "unit_id": 2, "period": "2026", "status": "completed",
             "narrative": "已按要求完成。", "problems": "", "next_steps": "", "progress": 100,
             "workflow": "submitted", "return_reason": null, "version": 2,
             "submitted_at": "2026-12-05T09:00:00Z", "reviewed_at": null,
@@ -303,10 +303,10 @@ fn result(index: usize, done: ApiResult<BatchDone>) -> BatchItemResult {
     }
 }
 
-/// Create, edit and submit up to 500 reports in one request (a unit's reporters and managers,
-/// or its department system with `reports:write` and, to send, `reports:submit`).
+/// Create, edit and submit up to 500 reports in one request.
 ///
-/// Every item is run, in order, by the use case of its single endpoint — `create` as
+/// For a unit's reporters and managers, or its department system with `reports:write` and, to
+/// send, `reports:submit`. Every item is run, in order, by the use case of its single endpoint — `create` as
 /// `POST /assignments/{id}/reports` (with `submit: true` also as `POST /reports/{id}/submit`,
 /// both or neither), `update` as `PATCH /reports/{id}` (`if_match` in place of `If-Match`,
 /// required), `submit` as `POST /reports/{id}/submit` — with the same access rules, checks and
