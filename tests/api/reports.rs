@@ -202,11 +202,16 @@ async fn each_submission_adds_one_revision_with_the_text_as_submitted() {
     );
     let none = app.get(&revisions, a).await;
     assert_eq!(none.status, 200, "{}", none.raw);
-    assert_eq!(none.body, json!([]));
+    assert_eq!(none.body, json!({"items": [], "next_cursor": null}));
 
     f.app.submit_report(a, id).await;
     let one = app.get(&revisions, a).await;
-    assert_eq!(one.body.as_array().unwrap().len(), 1, "{}", one.raw);
+    assert_eq!(
+        one.body["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        one.raw
+    );
     f.app
         .report_action(&f.coordinator.token, id, Action::Return)
         .await;
