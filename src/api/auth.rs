@@ -146,6 +146,8 @@ async fn with_quotas(
     res
 }
 
+const ONLY_CLIENT_CREDENTIALS: &str = "only client_credentials is supported";
+
 /// The token endpoint's error answer: OAuth 2.0's shape for what RFC 6749 §5.2 names (400,
 /// 401), the service's own problem documents otherwise (413, 415, 429, 500, 503); never cached.
 fn oauth_error(e: ApiError, used_basic: bool) -> HttpResponse {
@@ -156,7 +158,11 @@ fn oauth_error(e: ApiError, used_basic: bool) -> HttpResponse {
         ApiError::Validation(errors) if errors.iter().any(|f| f.field == "scope") => {
             Some(OAuthErrorCode::InvalidScope)
         }
-        ApiError::Validation(errors) if errors.iter().any(|f| f.field == "grant_type") => {
+        ApiError::Validation(errors)
+            if errors
+                .iter()
+                .any(|f| f.field == "grant_type" && f.message == ONLY_CLIENT_CREDENTIALS) =>
+        {
             Some(OAuthErrorCode::UnsupportedGrantType)
         }
         ApiError::BadRequest { .. } | ApiError::Validation(_) => {
@@ -353,7 +359,7 @@ async fn client_credentials(
         Err(e) => return (Err(e), None),
     };
     if b.grant_type != "client_credentials" {
-        let e = ApiError::invalid("grant_type", "only client_credentials is supported");
+        let e = ApiError::invalid("grant_type", ONLY_CLIENT_CREDENTIALS);
         return (Err(e), None);
     }
     let (id, secret) = match (basic_credentials(req), b.client_id, b.client_secret) {

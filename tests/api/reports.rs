@@ -229,7 +229,7 @@ async fn each_submission_adds_one_revision_with_the_text_as_submitted() {
 
     let listed = app.get(&revisions, &f.coordinator.token).await;
     assert_eq!(listed.status, 200, "{}", listed.raw);
-    let revs = listed.body.as_array().unwrap();
+    let revs = listed.body["items"].as_array().unwrap();
     assert_eq!(revs.len(), 2, "{}", listed.raw);
     assert_eq!(revs[0]["revision"], 1);
     assert_eq!(revs[0]["narrative"], "第一稿（定稿）");
