@@ -27,6 +27,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Documented paths, to answer 405 correctly.
     pub routes: RouteTable,
+    /// CORS origins and what each operation produces ([`api::http`]).
+    pub http: api::http::HttpRules,
     /// The OpenAPI document, serialised once.
     pub openapi_json: String,
 }
@@ -134,6 +136,7 @@ impl Application {
             keys,
             metrics: Metrics::new(),
             routes: RouteTable::from_doc(&doc),
+            http: api::http::HttpRules::new(&doc, settings.cors_origins.clone()),
             openapi_json: doc.to_json().map_err(|e| e.to_string())?,
             settings,
         });
@@ -171,6 +174,7 @@ impl Application {
                 .service(web::redirect("/docs", "/docs/"))
                 .default_service(web::to(api::fallback))
                 .wrap(from_fn(note_writer))
+                .wrap(from_fn(api::http::apply))
                 .wrap(from_fn(telemetry::observe))
         })
         .workers(workers)

@@ -134,6 +134,9 @@ pub struct Settings {
     /// and, for S3, `DUBAN_S3_ENDPOINT`, `DUBAN_S3_BUCKET`, `DUBAN_S3_REGION` (default
     /// `us-east-1`), `DUBAN_S3_ACCESS_KEY_ID` and `DUBAN_S3_SECRET_ACCESS_KEY`.
     pub storage: crate::storage::Storage,
+    /// `DUBAN_CORS_ORIGINS`: comma-separated origins (`https://duban.example.gov.cn`) whose
+    /// browser pages may call the API; none by default.
+    pub cors_origins: Vec<String>,
 }
 
 /// A setting that could not be used; the message names the variable.
@@ -186,6 +189,7 @@ struct FileSettings {
     s3_region: Option<String>,
     s3_access_key_id: Option<String>,
     s3_secret_access_key: Option<String>,
+    cors_origins: Option<String>,
 }
 
 impl FileSettings {
@@ -258,6 +262,7 @@ impl FileSettings {
         put("S3_REGION", self.s3_region);
         put("S3_ACCESS_KEY_ID", self.s3_access_key_id);
         put("S3_SECRET_ACCESS_KEY", self.s3_secret_access_key);
+        put("CORS_ORIGINS", self.cors_origins);
         m
     }
 }
@@ -469,6 +474,13 @@ impl Settings {
             }
             _ => return Err(bad("DUBAN_STORAGE", "expected local or s3")),
         };
+        let cors_origins = match get("DUBAN_CORS_ORIGINS") {
+            Some(v) => v
+                .split(',')
+                .map(|o| parse_origin(o.trim()).map_err(|m| bad("DUBAN_CORS_ORIGINS", &m)))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
         Ok(Settings {
             database_url,
             database_read_url,
@@ -498,8 +510,33 @@ impl Settings {
             attachment_max_bytes,
             attachment_report_max_bytes,
             storage,
+            cors_origins,
         })
     }
+}
+
+/// An origin as browsers send it: `http` or `https`, a host, an optional port; no path, no
+/// wildcard. Scheme and host are compared in lower case.
+fn parse_origin(o: &str) -> Result<String, String> {
+    let refuse = || format!("{o:?} is not an origin such as https://duban.example.gov.cn");
+    let (scheme, rest) = o.split_once("://").ok_or_else(refuse)?;
+    let scheme = scheme.to_ascii_lowercase();
+    if !matches!(scheme.as_str(), "http" | "https") || rest.is_empty() {
+        return Err(refuse());
+    }
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, p)) if !rest.ends_with(']') => (h, Some(p)),
+        _ => (rest, None),
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'));
+    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|n| n > 0));
+    if !host_ok || !port_ok {
+        return Err(refuse());
+    }
+    Ok(format!("{scheme}://{}", rest.to_ascii_lowercase()))
 }
 
 fn read_file(path: &Path) -> Result<HashMap<String, String>, ConfigError> {
@@ -573,10 +610,34 @@ mod tests {
             ("DUBAN_LOG_FORMAT", "xml"),
             ("DUBAN_DATABASE_READ_URL", "sqlite://replica.db"),
             ("DUBAN_READ_YOUR_WRITES_SECONDS", "0"),
+            ("DUBAN_CORS_ORIGINS", "*"),
+            ("DUBAN_CORS_ORIGINS", "https://a.example.org/app"),
+            (
+                "DUBAN_CORS_ORIGINS",
+                "https://a.example.org,ftp://b.example.org",
+            ),
+            ("DUBAN_CORS_ORIGINS", "https://a.example.org:99999"),
         ] {
             let e = Settings::from_vars(&vars(&[(k, v)])).unwrap_err();
             assert!(e.0.starts_with(k), "{e} should name {k}");
         }
+    }
+
+    #[test]
+    fn cors_origins_are_a_list_of_exact_origins() {
+        let s = Settings::from_vars(&vars(&[(
+            "DUBAN_CORS_ORIGINS",
+            "https://Duban.Example.gov.cn, http://localhost:5173",
+        )]))
+        .unwrap();
+        assert_eq!(
+            s.cors_origins,
+            ["https://duban.example.gov.cn", "http://localhost:5173"]
+        );
+        assert!(Settings::from_vars(&HashMap::new())
+            .unwrap()
+            .cors_origins
+            .is_empty());
     }
 
     #[test]

@@ -89,6 +89,8 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     /// The body is not in a media type the endpoint accepts.
     UnsupportedMediaType(String),
+    /// `Accept` admits none of the media types the operation produces (named in the detail).
+    NotAcceptable(String),
     /// An uploaded file is larger than a limit: which part (`field`), the limit in bytes, and
     /// the setting that sets it.
     FileTooLarge {
@@ -148,6 +150,7 @@ impl ApiError {
                 ("unsupported-media-type", "Unsupported media type")
             }
             ApiError::FileTooLarge { .. } => ("file-too-large", "The file is too large"),
+            ApiError::NotAcceptable(_) => ("not-acceptable", "Not acceptable"),
             ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many attempts"),
             ApiError::InProgress { .. } => ("in-progress", "The same request is in progress"),
             ApiError::Unavailable(_) => ("unavailable", "The service is unavailable"),
@@ -225,7 +228,8 @@ impl ApiError {
             | ApiError::NotFound(d)
             | ApiError::PreconditionFailed(d)
             | ApiError::PreconditionRequired(d)
-            | ApiError::UnsupportedMediaType(d) => (d.clone(), vec![]),
+            | ApiError::UnsupportedMediaType(d)
+            | ApiError::NotAcceptable(d) => (d.clone(), vec![]),
         };
         Problem {
             problem_type: format!("/problems/{slug}"),
@@ -267,6 +271,7 @@ impl ResponseError for ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
             ApiError::FileTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::InProgress { .. } => StatusCode::CONFLICT,
             ApiError::Unavailable(_) | ApiError::Overloaded { .. } => {

@@ -1,7 +1,9 @@
 //! Assignments (`/assignments`): measures given to lead and participating units, with due dates
 //! and reporting cycles; bulk assignment to units and groups.
 
-use super::extract::{Caller, CallerToken, Json, Page, PageQuery, Query};
+use super::extract::{
+    total_of_pages, Caller, CallerToken, CountQuery, Json, Page, PageQuery, Query,
+};
 use crate::app::AppState;
 use crate::domain::assignment::{AssignmentRole, AssignmentState, Cycle};
 use crate::domain::calendar::DueAnchor;
@@ -221,14 +223,20 @@ pub async fn list_assignments(
         received: q.received,
         ..Default::default()
     };
-    let page = state
+    let count = page.0.wants_count();
+    let (page, total) = state
         .db
         .read(caller.user_id(), move |c| {
             let ctx = caller.ctx(c)?;
-            service::assignments::list(c, &ctx, f, after, limit)
+            let total = total_of_pages(count, |after, limit| {
+                service::assignments::list(c, &ctx, f.clone(), after, limit)
+            })?;
+            Ok((service::assignments::list(c, &ctx, f, after, limit)?, total))
         })
         .await?;
-    Ok(web::Json(Page::map(page, AssignmentView::from)))
+    Ok(web::Json(
+        Page::map(page, AssignmentView::from).with_total(total),
+    ))
 }
 
 /// Read one assignment with its derived state.
@@ -274,6 +282,13 @@ pub struct TimelineItem {
 pub struct Timeline {
     /// Oldest first.
     pub items: Vec<TimelineItem>,
+    /// Always `null`: the whole list fits in one answer (the shape of every list).
+    #[schema(value_type = Option<String>, example = json!(null))]
+    pub next_cursor: Option<String>,
+    /// With `count=true` only: the number of items.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 3)]
+    pub total: Option<i64>,
 }
 
 /// An assignment's timeline (办理记录), oldest first: assigned, signed for, reports drafted (to
@@ -282,7 +297,7 @@ pub struct Timeline {
 /// caller may read its source.
 #[utoipa::path(
     tag = "assignments",
-    params(("id" = i64, Path, description = "The assignment's id")),
+    params(("id" = i64, Path, description = "The assignment's id"), CountQuery),
     responses(
         (status = 200, description = "The timeline", body = Timeline),
         (status = 404, description = "No such assignment, or not one the caller may see"),
@@ -293,6 +308,7 @@ pub async fn get_assignment_timeline(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<i64>,
+    count: Query<CountQuery>,
 ) -> ApiResult<web::Json<Timeline>> {
     let (id, ctx) = (AssignmentId(id.into_inner()), caller.ctx());
     let events = state
@@ -301,7 +317,7 @@ pub async fn get_assignment_timeline(
             service::timeline::of_assignment(c, &ctx, id)
         })
         .await?;
-    let items = events
+    let items: Vec<TimelineItem> = events
         .into_iter()
         .map(|e| TimelineItem {
             at: e.at.and_utc(),
@@ -311,7 +327,11 @@ pub async fn get_assignment_timeline(
             detail: e.data.detail,
         })
         .collect();
-    Ok(web::Json(Timeline { items }))
+    Ok(web::Json(Timeline {
+        total: count.0.wants_count().then_some(items.len() as i64),
+        items,
+        next_cursor: None,
+    }))
 }
 
 /// Sign for an assignment (签收): its unit's people, or its system with `assignments:respond`,

@@ -3,7 +3,7 @@
 //! to the file storage: never held whole in memory, typed by their content, hashed (SHA-256)
 //! and measured as they arrive, refused past the limits with a problem naming the limit.
 
-use super::extract::{Caller, CallerToken};
+use super::extract::{Caller, CallerToken, CountQuery, Query};
 use crate::app::AppState;
 use crate::domain::evidence::{self, ACCEPTED};
 use crate::domain::ids::{ReportId, UnitId, UserId};
@@ -11,6 +11,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::service::{self, attachments::Limits};
 use crate::store::attachments::{Attachment, NewAttachment};
 use actix_multipart::Multipart;
+use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -64,6 +65,13 @@ impl From<Attachment> for AttachmentView {
 pub struct AttachmentList {
     /// Oldest first.
     pub items: Vec<AttachmentView>,
+    /// Always `null`: the whole list fits in one answer (the shape of every list).
+    #[schema(value_type = Option<String>, example = json!(null))]
+    pub next_cursor: Option<String>,
+    /// With `count=true` only: the number of items.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 3)]
+    pub total: Option<i64>,
 }
 
 /// The multipart form of an upload (for the document only).
@@ -250,7 +258,7 @@ fn refused_size(room: u64, lim: Limits) -> ApiError {
 /// the office, viewers and the lead unit those of the revision last sent.
 #[utoipa::path(
     tag = "reports",
-    params(("id" = i64, Path, description = "The report's id")),
+    params(("id" = i64, Path, description = "The report's id"), CountQuery),
     responses(
         (status = 200, description = "The files", body = AttachmentList),
         (status = 404, description = "No such report, or not one the caller may see"),
@@ -261,6 +269,7 @@ pub async fn list_attachments(
     state: web::Data<AppState>,
     caller: CallerToken,
     id: web::Path<i64>,
+    query: Query<CountQuery>,
 ) -> ApiResult<web::Json<AttachmentList>> {
     let report = ReportId(id.into_inner());
     let rows = state
@@ -271,7 +280,9 @@ pub async fn list_attachments(
         })
         .await?;
     Ok(web::Json(AttachmentList {
+        total: query.0.wants_count().then_some(rows.len() as i64),
         items: rows.into_iter().map(AttachmentView::from).collect(),
+        next_cursor: None,
     }))
 }
 
@@ -309,6 +320,7 @@ pub async fn download_attachment(
             evidence::content_disposition(&a.file_name),
         ))
         .insert_header(("X-Checksum-SHA256", a.sha256.clone()))
+        .insert_header((header::ETAG, format!("\"{}\"", a.sha256)))
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .no_chunking(u64::try_from(a.size).unwrap_or(0))
         .streaming(body))

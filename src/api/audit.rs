@@ -1,6 +1,6 @@
 //! The audit trail (`/audit`), read-only, newest first.
 
-use super::extract::{Caller, Page, PageQuery, Query};
+use super::extract::{total_of_pages, Caller, Page, PageQuery, Query};
 use crate::app::AppState;
 use crate::domain::ids::{UnitId, UserId};
 use crate::error::ApiResult;
@@ -93,12 +93,19 @@ pub async fn list_audit(
         actor_user_id: q.actor_user_id.map(UserId),
         action: q.action,
     };
-    let rows = state
+    let count = page.0.wants_count();
+    let (rows, total) = state
         .db
         .read(ctx.principal.user_id, move |c| {
-            service::audit::list(c, &ctx, filter, before, limit)
+            let total = total_of_pages(count, |before, limit| {
+                let rows = service::audit::list(c, &ctx, filter.clone(), before, limit)?;
+                Ok(store::Page::from_rows(rows, limit, |e| e.id))
+            })?;
+            Ok((service::audit::list(c, &ctx, filter, before, limit)?, total))
         })
         .await?;
     let page = store::Page::from_rows(rows, limit, |e| e.id);
-    Ok(web::Json(Page::map(page, AuditView::from)))
+    Ok(web::Json(
+        Page::map(page, AuditView::from).with_total(total),
+    ))
 }

@@ -7,8 +7,8 @@ use crate::auth::password;
 use crate::auth::session::{self, Grant};
 use crate::error::{ApiError, ApiResult};
 use crate::service;
-use actix_web::http::header;
-use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse, ResponseError};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -76,6 +76,35 @@ pub struct TokenResponse {
     pub scope: Option<String>,
 }
 
+/// The error codes of the token endpoint (RFC 6749 §5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuthErrorCode {
+    /// A parameter is missing, repeated or malformed.
+    InvalidRequest,
+    /// Client authentication failed: unknown client, wrong secret, or no credentials (401).
+    InvalidClient,
+    /// The grant is invalid (not issued by the client-credentials grant, listed for clients).
+    InvalidGrant,
+    /// The client may not use this grant type.
+    UnauthorizedClient,
+    /// The grant type is not `client_credentials`.
+    UnsupportedGrantType,
+    /// A scope asked for is unknown or not held by the client.
+    InvalidScope,
+}
+
+/// An OAuth 2.0 error response (RFC 6749 §5.2): the body of the token endpoint's 400 and 401,
+/// as OAuth client libraries read it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"error": "invalid_client", "error_description": "the username or password is not correct"}))]
+pub struct OAuthError {
+    /// The error code.
+    pub error: OAuthErrorCode,
+    /// What went wrong, in words.
+    pub error_description: String,
+}
+
 /// A password change by the account holder.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -101,6 +130,73 @@ fn token_response(g: Grant) -> HttpResponse {
         })
 }
 
+/// A sign-in answer (success or error) with the `RateLimit` headers of the account name and
+/// address it was counted against.
+async fn with_quotas(
+    state: &AppState,
+    mut res: HttpResponse,
+    account: Option<&str>,
+    address: &str,
+) -> HttpResponse {
+    if let Some(account) = account {
+        if let Ok(quotas) = session::quotas(state, account, address).await {
+            super::http::with_rate_limits(&mut res, &quotas);
+        }
+    }
+    res
+}
+
+const ONLY_CLIENT_CREDENTIALS: &str = "only client_credentials is supported";
+
+/// The token endpoint's error answer: OAuth 2.0's shape for what RFC 6749 §5.2 names (400,
+/// 401), the service's own problem documents otherwise (413, 415, 429, 500, 503); never cached.
+fn oauth_error(e: ApiError, used_basic: bool) -> HttpResponse {
+    let problem = e.problem();
+    let code = match &e {
+        ApiError::Unauthorized(_) => Some(OAuthErrorCode::InvalidClient),
+        ApiError::Forbidden(_) => Some(OAuthErrorCode::InvalidScope),
+        ApiError::Validation(errors) if errors.iter().any(|f| f.field == "scope") => {
+            Some(OAuthErrorCode::InvalidScope)
+        }
+        ApiError::Validation(errors)
+            if errors
+                .iter()
+                .any(|f| f.field == "grant_type" && f.message == ONLY_CLIENT_CREDENTIALS) =>
+        {
+            Some(OAuthErrorCode::UnsupportedGrantType)
+        }
+        ApiError::BadRequest { .. } | ApiError::Validation(_) => {
+            Some(OAuthErrorCode::InvalidRequest)
+        }
+        _ => None,
+    };
+    let mut res = match code {
+        Some(code) => {
+            let status = if code == OAuthErrorCode::InvalidClient {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            let mut res = HttpResponse::build(status);
+            if code == OAuthErrorCode::InvalidClient && used_basic {
+                res.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"duban\""));
+            }
+            res.json(OAuthError {
+                error: code,
+                error_description: problem.detail,
+            })
+        }
+        None => e.error_response(),
+    };
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    res.headers_mut()
+        .insert(header::PRAGMA, header::HeaderValue::from_static("no-cache"));
+    res
+}
+
 /// Sign in with a username and password.
 ///
 /// Answers in the OAuth 2.0 token-response shape. Wrong password and unknown user are answered
@@ -109,9 +205,19 @@ fn token_response(g: Grant) -> HttpResponse {
     tag = "auth",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Signed in", body = TokenResponse),
-        (status = 401, description = "Wrong username or password"),
-        (status = 429, description = "Too many failed attempts"),
+        (status = 200, description = "Signed in", body = TokenResponse, headers(
+            ("RateLimit-Policy" = String, description = "`\"account\";q=5;w=900, \"address\";q=30;w=900`: failed attempts allowed per account name and per client address in 15 minutes"),
+            ("RateLimit" = String, description = "Failed attempts left (`r`) and seconds until the allowance is whole again (`t`), per policy: `\"account\";r=3;t=612, \"address\";r=28;t=612`"),
+        )),
+        (status = 401, description = "Wrong username or password", headers(
+            ("RateLimit-Policy" = String, description = "`\"account\";q=5;w=900, \"address\";q=30;w=900`: failed attempts allowed per account name and per client address in 15 minutes"),
+            ("RateLimit" = String, description = "Failed attempts left (`r`) and seconds until the allowance is whole again (`t`), per policy: `\"account\";r=3;t=612, \"address\";r=28;t=612`"),
+        )),
+        (status = 429, description = "Too many failed attempts for this account or address", headers(
+            ("Retry-After" = u64, description = "Seconds to wait before trying again"),
+            ("RateLimit-Policy" = String, description = "`\"account\";q=5;w=900, \"address\";q=30;w=900`: failed attempts allowed per account name and per client address in 15 minutes"),
+            ("RateLimit" = String, description = "Failed attempts left (`r`) and seconds until the allowance is whole again (`t`), per policy: `\"account\";r=3;t=612, \"address\";r=28;t=612`"),
+        )),
         (status = 503, description = "Too many password checks are waiting (`/problems/overloaded`), or the database is unreachable (`/problems/unavailable`)", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     ),
     security(())
@@ -124,8 +230,11 @@ pub async fn login(
 ) -> ApiResult<HttpResponse> {
     let Json(b) = body;
     let addr = super::client_address(&req, state.settings.trust_proxy);
-    let grant = session::login(&state, &b.username, b.password, &addr).await?;
-    Ok(token_response(grant))
+    let res = match session::login(&state, &b.username, b.password, &addr).await {
+        Ok(grant) => token_response(grant),
+        Err(e) => e.error_response(),
+    };
+    Ok(with_quotas(&state, res, Some(&b.username), &addr).await)
 }
 
 /// Exchange a refresh token for a new access and refresh token.
@@ -187,11 +296,32 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "An access token", body = TokenResponse,
+         headers(
+            ("Cache-Control" = String, description = "`no-store`"),
+            ("Pragma" = String, description = "`no-cache`"),
+            ("RateLimit-Policy" = String, description = "`\"account\";q=5;w=900, \"address\";q=30;w=900`: failed attempts allowed per account name and per client address in 15 minutes"),
+            ("RateLimit" = String, description = "Failed attempts left (`r`) and seconds until the allowance is whole again (`t`), per policy: `\"account\";r=3;t=612, \"address\";r=28;t=612`"),
+         ),
          example = json!({"access_token": "eyJhbGciOiJIUzI1NiJ9.e30.sig", "token_type": "Bearer",
                           "expires_in": 900, "scope": "assignments:read reports:read reports:write"})),
-        (status = 401, description = "Unknown client or wrong secret"),
-        (status = 403, description = "A scope asked for is not held by the client"),
-        (status = 429, description = "Too many failed attempts"),
+        (status = 400, description = "An OAuth 2.0 error: `invalid_request` (a parameter missing or malformed), `unsupported_grant_type`, or `invalid_scope` (unknown, or not held by the client)", body = OAuthError,
+         examples(
+            ("invalid_scope" = (value = json!({"error": "invalid_scope", "error_description": "this client does not hold the scope reports:submit"}))),
+            ("unsupported_grant_type" = (value = json!({"error": "unsupported_grant_type", "error_description": "grant_type: only client_credentials is supported"}))),
+            ("invalid_request" = (value = json!({"error": "invalid_request", "error_description": "grant_type: missing field `grant_type`"}))),
+         )),
+        (status = 401, description = "`invalid_client`: unknown client, wrong secret or no client credentials; with `WWW-Authenticate: Basic realm=\"duban\"` when the client sent HTTP Basic", body = OAuthError,
+         headers(
+            ("WWW-Authenticate" = String, description = "`Basic realm=\"duban\"`, when the client authenticated with HTTP Basic"),
+            ("RateLimit-Policy" = String, description = "`\"account\";q=5;w=900, \"address\";q=30;w=900`: failed attempts allowed per account name and per client address in 15 minutes"),
+            ("RateLimit" = String, description = "Failed attempts left (`r`) and seconds until the allowance is whole again (`t`), per policy: `\"account\";r=3;t=612, \"address\";r=28;t=612`"),
+         ),
+         example = json!({"error": "invalid_client", "error_description": "the username or password is not correct"})),
+        (status = 429, description = "Too many failed attempts for this client or address", headers(
+            ("Retry-After" = u64, description = "Seconds to wait before trying again"),
+            ("RateLimit-Policy" = String, description = "`\"account\";q=5;w=900, \"address\";q=30;w=900`: failed attempts allowed per account name and per client address in 15 minutes"),
+            ("RateLimit" = String, description = "Failed attempts left (`r`) and seconds until the allowance is whole again (`t`), per policy: `\"account\";r=3;t=612, \"address\";r=28;t=612`"),
+        )),
         (status = 503, description = "Too many password checks are waiting (`/problems/overloaded`), or the database is unreachable (`/problems/unavailable`)", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     ),
     security(())
@@ -200,24 +330,53 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
 pub async fn token(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: Form<TokenRequest>,
-) -> ApiResult<HttpResponse> {
-    let Form(b) = body;
+    body: Result<Form<TokenRequest>, ApiError>,
+) -> HttpResponse {
+    let used_basic = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"));
+    let addr = super::client_address(&req, state.settings.trust_proxy);
+    let (outcome, client) = client_credentials(&state, &req, body, &addr).await;
+    let res = match outcome {
+        Ok(grant) => token_response(grant),
+        Err(e) => oauth_error(e, used_basic),
+    };
+    with_quotas(&state, res, client.as_deref(), &addr).await
+}
+
+/// The client-credentials grant of one token request, and the client it named (if any).
+async fn client_credentials(
+    state: &AppState,
+    req: &HttpRequest,
+    body: Result<Form<TokenRequest>, ApiError>,
+    addr: &str,
+) -> (ApiResult<Grant>, Option<String>) {
+    let b = match body {
+        Ok(Form(b)) => b,
+        Err(e) => return (Err(e), None),
+    };
     if b.grant_type != "client_credentials" {
-        return Err(ApiError::invalid(
-            "grant_type",
-            "only client_credentials is supported",
-        ));
+        let e = ApiError::invalid("grant_type", ONLY_CLIENT_CREDENTIALS);
+        return (Err(e), None);
     }
-    let (id, secret) = match (basic_credentials(&req), b.client_id, b.client_secret) {
+    let (id, secret) = match (basic_credentials(req), b.client_id, b.client_secret) {
         (Some(pair), _, _) => pair,
         (None, Some(id), Some(secret)) => (id, secret),
-        (None, None, _) => return Err(ApiError::invalid("client_id", "is required")),
-        (None, Some(_), None) => return Err(ApiError::invalid("client_secret", "is required")),
+        (None, None, _) => {
+            let e =
+                ApiError::Unauthorized("send client_id and client_secret, or HTTP Basic".into());
+            return (Err(e), None);
+        }
+        (None, Some(id), None) => {
+            let e = ApiError::Unauthorized("client_secret is missing".into());
+            return (Err(e), Some(id));
+        }
     };
-    let addr = super::client_address(&req, state.settings.trust_proxy);
-    let grant = session::client_credentials(&state, &id, secret, b.scope.as_deref(), &addr).await?;
-    Ok(token_response(grant))
+    let grant = session::client_credentials(state, &id, secret, b.scope.as_deref(), addr).await;
+    (grant, Some(id))
 }
 
 /// The caller's own account.

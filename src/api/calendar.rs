@@ -2,7 +2,7 @@
 //! (调休) as the office keeps them, seeded with the State Council's schedules for 2019 to
 //! 2026, and working-day arithmetic on it ("5个工作日内").
 
-use super::extract::{Caller, CallerToken, Json, Query};
+use super::extract::{Caller, CallerToken, CountQuery, Json, Query};
 use crate::app::AppState;
 use crate::domain::calendar::DayKind;
 use crate::error::{ApiError, ApiResult};
@@ -42,6 +42,13 @@ impl From<CalendarDay> for CalendarDayView {
 pub struct CalendarYear {
     /// In date order.
     pub items: Vec<CalendarDayView>,
+    /// Always `null`: the whole list fits in one answer (the shape of every list).
+    #[schema(value_type = Option<String>, example = json!(null))]
+    pub next_cursor: Option<String>,
+    /// With `count=true` only: the number of items.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 3)]
+    pub total: Option<i64>,
 }
 
 /// Which year.
@@ -121,7 +128,7 @@ pub enum WorkingDays {
 /// days off at weekends.
 #[utoipa::path(
     tag = "calendar",
-    params(YearQuery),
+    params(YearQuery, CountQuery),
     responses(
         (status = 200, description = "The year's listed days", body = CalendarYear),
         (status = 422, description = "The year is outside 1970 to 9998"),
@@ -132,6 +139,7 @@ pub async fn list_calendar(
     state: web::Data<AppState>,
     caller: CallerToken,
     query: Query<YearQuery>,
+    count: Query<CountQuery>,
 ) -> ApiResult<web::Json<CalendarYear>> {
     let Query(q) = query;
     let days = state
@@ -143,7 +151,9 @@ pub async fn list_calendar(
         })
         .await?;
     Ok(web::Json(CalendarYear {
+        total: count.0.wants_count().then_some(days.len() as i64),
         items: days.into_iter().map(CalendarDayView::from).collect(),
+        next_cursor: None,
     }))
 }
 

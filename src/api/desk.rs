@@ -2,7 +2,7 @@
 //! figures are in [`super::stats`]. The rules (overdue, severity, traffic light) are documented
 //! in [`crate::domain::desk`].
 
-use super::extract::{Caller, Page, PageQuery, Query};
+use super::extract::{total_of, Caller, Page, PageQuery, Query};
 use super::views::{ReportView, UrgeView};
 use crate::app::AppState;
 use crate::domain::assignment::{AssignmentRole, AssignmentState, Cycle};
@@ -246,7 +246,28 @@ fn desk_page(judged: service::desk::Judged, limit: i64) -> Page<DeskItem> {
     } else {
         None
     };
-    Page { items, next_cursor }
+    Page {
+        items,
+        next_cursor,
+        total: None,
+    }
+}
+
+/// With `count=true`: the rows over every page of a desk list, read through the same query.
+fn desk_total(
+    count: bool,
+    mut page: impl FnMut(Option<(NaiveDate, i64)>, i64) -> ApiResult<service::desk::Judged>,
+) -> ApiResult<Option<i64>> {
+    total_of(count, |after, limit| {
+        let rows = page(after, limit)?.rows;
+        let n = rows.len().min(limit as usize);
+        let next = if rows.len() as i64 > limit {
+            rows.get(n - 1).map(|r| (r.deadline, r.assignment_id))
+        } else {
+            None
+        };
+        Ok((n, next))
+    })
 }
 
 /// Overdue assignments, most overdue first (severity and light by the documented rule).
@@ -272,13 +293,18 @@ pub async fn list_overdue(
         source: q.source,
     };
     let (as_of, severity) = (q.as_of, q.severity);
-    let judged = state
+    let count = page.0.wants_count();
+    let (judged, total) = state
         .db
         .read(ctx.principal.user_id, move |c| {
-            service::desk::overdue(c, &ctx, f, as_of, severity, (after, limit))
+            let total = desk_total(count, |after, limit| {
+                service::desk::overdue(c, &ctx, f.clone(), as_of, severity, (after, limit))
+            })?;
+            let judged = service::desk::overdue(c, &ctx, f, as_of, severity, (after, limit))?;
+            Ok((judged, total))
         })
         .await?;
-    Ok(web::Json(desk_page(judged, limit)))
+    Ok(web::Json(desk_page(judged, limit).with_total(total)))
 }
 
 fn parse_within(s: &str) -> ApiResult<u64> {
@@ -326,13 +352,18 @@ pub async fn list_due_soon(
         source: q.source,
     };
     let as_of = q.as_of;
-    let judged = state
+    let count = page.0.wants_count();
+    let (judged, total) = state
         .db
         .read(ctx.principal.user_id, move |c| {
-            service::desk::due_soon(c, &ctx, f, as_of, days, (after, limit))
+            let total = desk_total(count, |after, limit| {
+                service::desk::due_soon(c, &ctx, f.clone(), as_of, days, (after, limit))
+            })?;
+            let judged = service::desk::due_soon(c, &ctx, f, as_of, days, (after, limit))?;
+            Ok((judged, total))
         })
         .await?;
-    Ok(web::Json(desk_page(judged, limit)))
+    Ok(web::Json(desk_page(judged, limit).with_total(total)))
 }
 
 /// What awaits a unit: overdue and soon-due assignments, returned reports, open urges.

@@ -3,7 +3,7 @@
 //! `Idempotency-Key`); the office resolves it by withdrawing, moving or re-roling the
 //! assignment, or rejects it with a reason.
 
-use super::extract::{Caller, Json, Page, PageQuery, Query};
+use super::extract::{total_of_pages, Caller, Json, Page, PageQuery, Query};
 use super::idempotency::{replayed, Answer, Idempotency, WriteOnce};
 use crate::app::AppState;
 use crate::domain::assignment::AssignmentRole;
@@ -211,13 +211,19 @@ pub async fn list_disputes(
         state: q.state,
         kind: q.kind,
     };
-    let page = state
+    let count = page.0.wants_count();
+    let (page, total) = state
         .db
         .read(ctx.principal.user_id, move |c| {
-            service::disputes::list(c, &ctx, f, before, limit)
+            let total = total_of_pages(count, |before, limit| {
+                service::disputes::list(c, &ctx, f.clone(), before, limit)
+            })?;
+            Ok((service::disputes::list(c, &ctx, f, before, limit)?, total))
         })
         .await?;
-    Ok(web::Json(Page::map(page, DisputeView::from)))
+    Ok(web::Json(
+        Page::map(page, DisputeView::from).with_total(total),
+    ))
 }
 
 /// Read a dispute.

@@ -70,12 +70,11 @@ pub struct AnnualReportQuery {
 #[schema(value_type = String, format = Binary)]
 pub struct FileBytes(pub Vec<u8>);
 
-fn accepts(req: &HttpRequest) -> String {
-    req.headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase()
+/// The summary's format: the media type `Accept` likes best (JSON when it admits any).
+fn summary_format(req: &HttpRequest) -> &'static str {
+    let accept = super::http::accept_header(req.headers());
+    let offered = ["application/json", "text/csv", crate::documents::XLSX];
+    super::http::preferred(accept.as_deref(), &offered).unwrap_or("application/json")
 }
 
 /// A file to download.
@@ -123,8 +122,8 @@ pub async fn get_summary(
             service::documents::summary(c, &ctx, plan_id, unit)
         })
         .await?;
-    let accept = accepts(&req);
-    if accept.contains(crate::documents::XLSX) {
+    let format = summary_format(&req);
+    if format == crate::documents::XLSX {
         let title = format!("{}完成情况汇总", plan.title);
         let bytes = match answers {
             Answers::Consolidated => crate::documents::xlsx::write_consolidated(&title, &rows),
@@ -134,7 +133,7 @@ pub async fn get_summary(
         let name = format!("plan-{plan_id}-summary.xlsx");
         return Ok(attachment(crate::documents::XLSX, name, bytes));
     }
-    if accept.contains("text/csv") {
+    if format == "text/csv" {
         let (csv, name) = (
             table::write_csv(&rows),
             format!("plan-{plan_id}-summary.csv"),

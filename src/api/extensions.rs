@@ -2,7 +2,7 @@
 //! for a later one (`POST /assignments/{id}/extension-requests`, honouring `Idempotency-Key`);
 //! the office approves with the date it grants, or rejects with a reason.
 
-use super::extract::{Caller, Json, Page, PageQuery, Query};
+use super::extract::{total_of_pages, Caller, Json, Page, PageQuery, Query};
 use super::idempotency::{replayed, Answer, Idempotency, WriteOnce};
 use crate::app::AppState;
 use crate::domain::extension::ExtensionState;
@@ -215,13 +215,19 @@ pub async fn list_extension_requests(
         assignment_id: q.assignment_id.map(AssignmentId),
         state: q.state,
     };
-    let page = state
+    let count = page.0.wants_count();
+    let (page, total) = state
         .db
         .read(ctx.principal.user_id, move |c| {
-            service::extensions::list(c, &ctx, f, before, limit)
+            let total = total_of_pages(count, |before, limit| {
+                service::extensions::list(c, &ctx, f.clone(), before, limit)
+            })?;
+            Ok((service::extensions::list(c, &ctx, f, before, limit)?, total))
         })
         .await?;
-    Ok(web::Json(Page::map(page, ExtensionRequestView::from)))
+    Ok(web::Json(
+        Page::map(page, ExtensionRequestView::from).with_total(total),
+    ))
 }
 
 /// Read an extension request.

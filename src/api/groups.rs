@@ -1,7 +1,7 @@
 //! Unit groups (`/groups`): 市级有关部门, 区县政府 and the like, which an assignment to a group
 //! expands into one assignment per member.
 
-use super::extract::{Caller, Json, Page, PageQuery, Query};
+use super::extract::{total_of_pages, Caller, Json, Page, PageQuery, Query};
 use crate::app::AppState;
 use crate::domain::ids::{GroupId, UnitId};
 use crate::error::ApiResult;
@@ -82,13 +82,19 @@ pub async fn list_groups(
 ) -> ApiResult<web::Json<Page<GroupView>>> {
     let (limit, after) = page.0.parse()?;
     let ctx = caller.ctx();
-    let page = state
+    let count = page.0.wants_count();
+    let (page, total) = state
         .db
         .read(ctx.principal.user_id, move |c| {
-            service::groups::list(c, &ctx, after, limit)
+            let total = total_of_pages(count, |after, limit| {
+                service::groups::list(c, &ctx, after, limit)
+            })?;
+            Ok((service::groups::list(c, &ctx, after, limit)?, total))
         })
         .await?;
-    Ok(web::Json(Page::map(page, GroupView::from)))
+    Ok(web::Json(
+        Page::map(page, GroupView::from).with_total(total),
+    ))
 }
 
 /// Read a group with its members.

@@ -1,7 +1,7 @@
 //! A plan's task tree (`/plans/{id}/tree`, `/plans/{id}/measures`, `/items`): sections →
 //! tasks → measures in document order, each measure with its sources and units as written.
 
-use super::extract::{Caller, Json, Page, PageQuery, Query};
+use super::extract::{total_of_pages, Caller, Json, Page, PageQuery, Query};
 use super::views::PlanView;
 use crate::app::AppState;
 use crate::domain::ids::{ItemId, PlanId, UnitId};
@@ -196,13 +196,20 @@ pub async fn list_measures(
         source: q.source,
         unit_id: q.unit_id.map(UnitId),
     };
-    let page = state
+    let count = page.0.wants_count();
+    let (page, total) = state
         .db
         .read(ctx.principal.user_id, move |c| {
-            service::items::measures(c, &ctx, id, f, after, limit)
+            let total = total_of_pages(count, |after, limit| {
+                service::items::measures(c, &ctx, id, f.clone(), after, limit)
+            })?;
+            Ok((
+                service::items::measures(c, &ctx, id, f, after, limit)?,
+                total,
+            ))
         })
         .await?;
-    Ok(web::Json(Page::map(page, ItemView::from)))
+    Ok(web::Json(Page::map(page, ItemView::from).with_total(total)))
 }
 
 /// Add a section, task or measure at the end of its parent (not in a closed plan).

@@ -14,6 +14,7 @@ pub mod documents;
 pub mod extensions;
 pub mod extract;
 pub mod groups;
+pub mod http;
 pub mod idempotency;
 pub mod items;
 pub mod ops;
@@ -370,6 +371,7 @@ pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
             complete_operation(op, secured);
         }
     }
+    http::document(&mut doc);
     doc
 }
 
@@ -409,11 +411,7 @@ impl RouteTable {
             .paths
             .iter()
             .map(|(path, item)| {
-                let segments = path
-                    .trim_matches('/')
-                    .split('/')
-                    .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
-                    .collect();
+                let segments = pattern_segments(path);
                 let pairs = [
                     (HttpMethod::Get, item.get.is_some()),
                     (HttpMethod::Post, item.post.is_some()),
@@ -434,20 +432,33 @@ impl RouteTable {
 
     /// The methods a path answers to, if it is a documented path.
     pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
-        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
         let mut allowed: Vec<String> = Vec::new();
         for (segments, methods) in &self.routes {
-            let matches = segments.len() == parts.len()
-                && segments
-                    .iter()
-                    .zip(&parts)
-                    .all(|(s, p)| s.as_deref().is_none_or(|lit| lit == *p) && !p.is_empty());
-            if matches {
+            if pattern_matches(segments, path) {
                 allowed.extend(methods.iter().map(|m| m.to_string()));
             }
         }
         (!allowed.is_empty()).then_some(allowed)
     }
+}
+
+/// A documented path as segments: literals, and `None` for each `{parameter}`.
+pub(crate) fn pattern_segments(pattern: &str) -> Vec<Option<String>> {
+    pattern
+        .trim_matches('/')
+        .split('/')
+        .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
+        .collect()
+}
+
+/// Whether a request path fits a documented path's segments.
+pub(crate) fn pattern_matches(segments: &[Option<String>], path: &str) -> bool {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    segments.len() == parts.len()
+        && segments
+            .iter()
+            .zip(&parts)
+            .all(|(s, p)| s.as_deref().is_none_or(|lit| lit == *p) && !p.is_empty())
 }
 
 /// Answers what no route matched: 405 with `Allow` for a known path, else 404.

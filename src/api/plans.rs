@@ -2,7 +2,7 @@
 //! the year is done. Its task tree is in [`super::items`], its tables and reports in
 //! [`super::documents`].
 
-use super::extract::{Caller, Json, Page, PageQuery, Query};
+use super::extract::{total_of_pages, Caller, Json, Page, PageQuery, Query};
 use super::views::PlanView;
 use crate::app::AppState;
 use crate::domain::ids::{PlanId, UnitId};
@@ -54,16 +54,25 @@ pub async fn list_plans(
 ) -> ApiResult<web::Json<Page<PlanView>>> {
     let (limit, after) = page.0.parse()?;
     let (Query(q), ctx) = (query, caller.ctx());
-    let rows = state
+    let count = page.0.wants_count();
+    let (rows, total) = state
         .db
         .read(ctx.principal.user_id, move |c| {
-            service::plans::list(c, &ctx, q.year, q.state, after, limit)
+            let total = total_of_pages(count, |after, limit| {
+                let rows = service::plans::list(c, &ctx, q.year, q.state, after, limit)?;
+                Ok(store::Page::from_rows(rows, limit, |p| p.id.0))
+            })?;
+            let rows = service::plans::list(c, &ctx, q.year, q.state, after, limit)?;
+            Ok((rows, total))
         })
         .await?;
-    Ok(web::Json(Page::map(
-        store::Page::from_rows(rows, limit, |p| p.id.0),
-        PlanView::from,
-    )))
+    Ok(web::Json(
+        Page::map(
+            store::Page::from_rows(rows, limit, |p| p.id.0),
+            PlanView::from,
+        )
+        .with_total(total),
+    ))
 }
 
 /// Create a draft plan (the office).

@@ -2,7 +2,7 @@
 //! department system with `reports:submit`), accepted or returned by the office. Every submitted
 //! version is kept. Updates need `If-Match`; creation and submission honour `Idempotency-Key`.
 
-use super::extract::{Caller, CallerToken, Json, Page, PageQuery, Query};
+use super::extract::{total_of_pages, Caller, CallerToken, Json, Page, PageQuery, Query};
 use super::idempotency::{replayed, Answer, Idempotency, WriteOnce};
 use super::views::ReportView;
 use crate::app::AppState;
@@ -177,16 +177,24 @@ pub async fn list_reports(
     f.workflow = q.workflow;
     f.status = q.status;
     f.plan_id = q.plan_id.map(PlanId);
-    let rows = state
+    let count = page.0.wants_count();
+    let (rows, total) = state
         .db
         .read(ctx.principal.user_id, move |c| {
-            service::reports::list(c, &ctx, f, after, limit)
+            let total = total_of_pages(count, |after, limit| {
+                let rows = service::reports::list(c, &ctx, f.clone(), after, limit)?;
+                Ok(store::Page::from_rows(rows, limit, |r| r.id.0))
+            })?;
+            Ok((service::reports::list(c, &ctx, f, after, limit)?, total))
         })
         .await?;
-    Ok(web::Json(Page::map(
-        store::Page::from_rows(rows, limit, |r| r.id.0),
-        ReportView::from,
-    )))
+    Ok(web::Json(
+        Page::map(
+            store::Page::from_rows(rows, limit, |r| r.id.0),
+            ReportView::from,
+        )
+        .with_total(total),
+    ))
 }
 
 /// The reports on a measure, within the visibility policy: the lead unit reads its
@@ -209,16 +217,25 @@ pub async fn list_measure_reports(
 ) -> ApiResult<web::Json<Page<ReportView>>> {
     let (limit, after) = page.0.parse()?;
     let (measure, ctx) = (crate::domain::ids::ItemId(id.into_inner()), caller.ctx());
-    let rows = state
+    let count = page.0.wants_count();
+    let (rows, total) = state
         .db
         .read(ctx.principal.user_id, move |c| {
-            service::reports::list_for_measure(c, &ctx, measure, after, limit)
+            let total = total_of_pages(count, |after, limit| {
+                let rows = service::reports::list_for_measure(c, &ctx, measure, after, limit)?;
+                Ok(store::Page::from_rows(rows, limit, |r| r.id.0))
+            })?;
+            let rows = service::reports::list_for_measure(c, &ctx, measure, after, limit)?;
+            Ok((rows, total))
         })
         .await?;
-    Ok(web::Json(Page::map(
-        store::Page::from_rows(rows, limit, |r| r.id.0),
-        ReportView::from,
-    )))
+    Ok(web::Json(
+        Page::map(
+            store::Page::from_rows(rows, limit, |r| r.id.0),
+            ReportView::from,
+        )
+        .with_total(total),
+    ))
 }
 
 /// Start a draft report on an assignment (its unit's reporters and managers, or a department
@@ -451,12 +468,13 @@ pub async fn return_report(
     .await
 }
 
-/// Every submitted version of a report, oldest first.
+/// The submitted versions of a report, oldest first, a page at a time (the cursor is the
+/// revision number).
 #[utoipa::path(
     tag = "reports",
-    params(("id" = i64, Path, description = "The report's id")),
+    params(("id" = i64, Path, description = "The report's id"), PageQuery),
     responses(
-        (status = 200, description = "The revisions", body = Vec<RevisionView>),
+        (status = 200, description = "One page of revisions", body = Page<RevisionView>),
         (status = 404, description = "No such report, or not one the caller may see"),
     )
 )]
@@ -465,27 +483,35 @@ pub async fn list_revisions(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<i64>,
-) -> ApiResult<web::Json<Vec<RevisionView>>> {
-    let (id, ctx) = (ReportId(id.into_inner()), caller.ctx());
-    let revs = state
+    page: Query<PageQuery>,
+) -> ApiResult<web::Json<Page<RevisionView>>> {
+    let (limit, after) = page.0.parse()?;
+    let (id, ctx, count) = (
+        ReportId(id.into_inner()),
+        caller.ctx(),
+        page.0.wants_count(),
+    );
+    let (revs, total) = state
         .db
         .read(ctx.principal.user_id, move |c| {
-            service::reports::revisions(c, &ctx, id)
+            let total = total_of_pages(count, |after, limit| {
+                service::reports::revisions(c, &ctx, id, after, limit)
+            })?;
+            Ok((
+                service::reports::revisions(c, &ctx, id, after, limit)?,
+                total,
+            ))
         })
         .await?;
-    revs.into_iter()
-        .map(|r| {
-            Ok(RevisionView {
-                revision: r.revision,
-                status: r.status,
-                narrative: r.narrative,
-                problems: r.problems,
-                next_steps: r.next_steps,
-                progress: r.progress,
-                submitted_by: r.submitted_by,
-                submitted_at: r.submitted_at.and_utc(),
-            })
-        })
-        .collect::<ApiResult<Vec<_>>>()
-        .map(web::Json)
+    let page = Page::map(revs, |r| RevisionView {
+        revision: r.revision,
+        status: r.status,
+        narrative: r.narrative,
+        problems: r.problems,
+        next_steps: r.next_steps,
+        progress: r.progress,
+        submitted_by: r.submitted_by,
+        submitted_at: r.submitted_at.and_utc(),
+    });
+    Ok(web::Json(page.with_total(total)))
 }

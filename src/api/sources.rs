@@ -1,7 +1,7 @@
 //! Source documents (`/sources`, 任务来源): the 文号 measures derive from, and how far along the
 //! measures citing one are, across plans and years.
 
-use super::extract::{Caller, Json, Page, PageQuery, Query};
+use super::extract::{total_of_pages, Caller, Json, Page, PageQuery, Query};
 use crate::app::AppState;
 use crate::domain::ids::{ItemId, PlanId, SourceId};
 use crate::domain::plan::ItemLevel;
@@ -111,16 +111,24 @@ pub async fn list_sources(
 ) -> ApiResult<web::Json<Page<SourceView>>> {
     let (limit, after) = page.0.parse()?;
     let (q, ctx) = (query.0.q, caller.ctx());
-    let rows = state
+    let count = page.0.wants_count();
+    let (rows, total) = state
         .db
         .read(ctx.principal.user_id, move |c| {
-            service::sources::list(c, &ctx, q, after, limit)
+            let total = total_of_pages(count, |after, limit| {
+                let rows = service::sources::list(c, &ctx, q.clone(), after, limit)?;
+                Ok(store::Page::from_rows(rows, limit, |s| s.id.0))
+            })?;
+            Ok((service::sources::list(c, &ctx, q, after, limit)?, total))
         })
         .await?;
-    Ok(web::Json(Page::map(
-        store::Page::from_rows(rows, limit, |s| s.id.0),
-        SourceView::from,
-    )))
+    Ok(web::Json(
+        Page::map(
+            store::Page::from_rows(rows, limit, |s| s.id.0),
+            SourceView::from,
+        )
+        .with_total(total),
+    ))
 }
 
 /// Register a source document (the office).

@@ -1,7 +1,7 @@
 //! The unit directory (`/units`): departments, district governments and other bodies, with
 //! their aliases.
 
-use super::extract::{Caller, Json, Page, PageQuery, Query};
+use super::extract::{total_of_pages, Caller, Json, Page, PageQuery, Query};
 use crate::app::AppState;
 use crate::domain::ids::UnitId;
 use crate::domain::unit::UnitKind;
@@ -120,13 +120,17 @@ pub async fn list_units(
         active: q.active,
         q: q.q,
     };
-    let page = state
+    let count = page.0.wants_count();
+    let (page, total) = state
         .db
         .read(ctx.principal.user_id, move |c| {
-            service::units::list(c, &ctx, filter, after, limit)
+            let total = total_of_pages(count, |after, limit| {
+                service::units::list(c, &ctx, filter.clone(), after, limit)
+            })?;
+            Ok((service::units::list(c, &ctx, filter, after, limit)?, total))
         })
         .await?;
-    Ok(web::Json(Page::map(page, UnitView::from)))
+    Ok(web::Json(Page::map(page, UnitView::from).with_total(total)))
 }
 
 /// Read one unit.

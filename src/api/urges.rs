@@ -1,7 +1,7 @@
 //! Urges (`/urges`): the office reminds (提醒), urges (催办) or supervises (督办) a unit about some
 //! of its assignments; the unit acknowledges and replies. Automatic reminders arrive the same way.
 
-use super::extract::{Caller, Json, Page, PageQuery, Query};
+use super::extract::{total_of_pages, Caller, Json, Page, PageQuery, Query};
 use super::views::UrgeView;
 use crate::app::AppState;
 use crate::domain::desk::Severity;
@@ -99,13 +99,17 @@ pub async fn list_urges(
         severity: q.severity,
         open: q.open,
     };
-    let page = state
+    let count = page.0.wants_count();
+    let (page, total) = state
         .db
         .read(ctx.principal.user_id, move |c| {
-            service::urges::list(c, &ctx, f, before, limit)
+            let total = total_of_pages(count, |before, limit| {
+                service::urges::list(c, &ctx, f.clone(), before, limit)
+            })?;
+            Ok((service::urges::list(c, &ctx, f, before, limit)?, total))
         })
         .await?;
-    Ok(web::Json(Page::map(page, UrgeView::from)))
+    Ok(web::Json(Page::map(page, UrgeView::from).with_total(total)))
 }
 
 /// Read an urge.

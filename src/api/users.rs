@@ -2,7 +2,7 @@
 //! systems. Admins manage all; a unit manager manages its own unit's reporters, managers and
 //! service accounts.
 
-use super::extract::{Caller, Json, Page, PageQuery, Query};
+use super::extract::{total_of_pages, Caller, Json, Page, PageQuery, Query};
 use super::views::UserView;
 use crate::app::AppState;
 use crate::auth::{password, token::random_token};
@@ -120,14 +120,19 @@ pub async fn list_users(
         active: q.active,
         q: q.q,
     };
-    let rows = state
+    let count = page.0.wants_count();
+    let (rows, total) = state
         .db
         .read(ctx.principal.user_id, move |c| {
-            service::users::list(c, &ctx, filter, after, limit)
+            let total = total_of_pages(count, |after, limit| {
+                let rows = service::users::list(c, &ctx, filter.clone(), after, limit)?;
+                Ok(store::Page::from_rows(rows, limit, |u| u.id.0))
+            })?;
+            Ok((service::users::list(c, &ctx, filter, after, limit)?, total))
         })
         .await?;
     let page = store::Page::from_rows(rows, limit, |u| u.id.0);
-    Ok(web::Json(Page::map(page, UserView::from)))
+    Ok(web::Json(Page::map(page, UserView::from).with_total(total)))
 }
 
 /// Read one account.

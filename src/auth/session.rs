@@ -69,6 +69,30 @@ async fn check_throttle(state: &AppState, account: &str, address: &str) -> ApiRe
     }
 }
 
+/// Where the account name and the address stand against the sign-in limits (the
+/// `RateLimit` header of the sign-in operations).
+pub async fn quotas(
+    state: &AppState,
+    account: &str,
+    address: &str,
+) -> ApiResult<[throttle::Quota; 2]> {
+    let (a, b) = (account_key(account), address_key(address));
+    let (acc, addr) = state
+        .db
+        .run(move |c| Ok((counters::get(c, &a)?, counters::get(c, &b)?)))
+        .await?;
+    let now = store::now();
+    let quota = |name, limits: Limits, counter: Option<Counter>| throttle::Quota {
+        name,
+        limits,
+        standing: limits.standing(counter.as_ref(), now),
+    };
+    Ok([
+        quota("account", throttle::ACCOUNT, acc),
+        quota("address", throttle::ADDRESS, addr),
+    ])
+}
+
 fn bump(c: &mut crate::db::AnyConnection, key: &str, limits: &Limits) -> ApiResult<()> {
     let now = store::now();
     let current: Option<Counter> = counters::get(c, key)?;

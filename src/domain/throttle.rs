@@ -6,7 +6,7 @@
 use chrono::{Duration, NaiveDateTime};
 
 /// Limits for one kind of key.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Failures allowed in one window before the key is blocked.
     pub allowed: i32,
@@ -77,6 +77,54 @@ impl Limits {
     }
 }
 
+/// Where one key stands against its limits, for the `RateLimit` header: failed attempts left
+/// before it is blocked, and seconds until that allowance is whole again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    /// Failures still allowed in the current window (0 while blocked).
+    pub remaining: i32,
+    /// Seconds until the window ends or the block lifts, whichever is later.
+    pub reset_secs: i64,
+}
+
+/// One named limit and where a caller stands against it (`RateLimit-Policy` / `RateLimit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    /// The policy's name: `account` or `address`.
+    pub name: &'static str,
+    /// The limit.
+    pub limits: Limits,
+    /// The caller's standing.
+    pub standing: Standing,
+}
+
+impl Limits {
+    /// The standing of a key at `now`: a key without failures in a live window has the whole
+    /// allowance, reset in one window.
+    pub fn standing(&self, counter: Option<&Counter>, now: NaiveDateTime) -> Standing {
+        let live = counter.filter(|c| {
+            now - c.window_started_at < self.window || c.blocked_until.is_some_and(|u| u > now)
+        });
+        let Some(c) = live else {
+            return Standing {
+                remaining: self.allowed,
+                reset_secs: self.window.num_seconds(),
+            };
+        };
+        let window_end = c.window_started_at + self.window;
+        let until = c.blocked_until.map_or(window_end, |b| b.max(window_end));
+        let blocked = c.blocked_until.is_some_and(|u| u > now);
+        Standing {
+            remaining: if blocked {
+                0
+            } else {
+                (self.allowed - c.failures).max(0)
+            },
+            reset_secs: ((until - now).num_milliseconds().max(0) as u64).div_ceil(1000) as i64,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +149,33 @@ mod tests {
         let seventh = ACCOUNT.after_failure(Some(&sixth), t(41));
         assert_eq!(seventh.blocked_until, Some(t(101)));
         assert_eq!(ACCOUNT.retry_after(Some(&seventh), t(200)), None);
+    }
+
+    #[test]
+    fn the_standing_counts_down_the_allowance_and_blocks_at_zero() {
+        assert_eq!(
+            ACCOUNT.standing(None, t(0)),
+            Standing {
+                remaining: 5,
+                reset_secs: 900
+            }
+        );
+        let mut c = None;
+        for i in 0..3 {
+            c = Some(ACCOUNT.after_failure(c.as_ref(), t(i)));
+        }
+        assert_eq!(
+            ACCOUNT.standing(c.as_ref(), t(100)),
+            Standing {
+                remaining: 2,
+                reset_secs: 800
+            }
+        );
+        for i in 3..6 {
+            c = Some(ACCOUNT.after_failure(c.as_ref(), t(i)));
+        }
+        assert_eq!(ACCOUNT.standing(c.as_ref(), t(10)).remaining, 0);
+        assert_eq!(ACCOUNT.standing(c.as_ref(), t(2000)).remaining, 5);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::domain::ids::{AssignmentId, ReportId};
 use crate::domain::plan::PlanState;
 use crate::domain::report::{ReportStatus, Step, Workflow};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{assignments, audit, reports};
+use crate::store::{self, assignments, audit, reports};
 use serde_json::json;
 
 /// The longest text field, in characters.
@@ -232,9 +232,14 @@ pub fn revisions(
     c: &mut AnyConnection,
     ctx: &Ctx,
     id: ReportId,
-) -> ApiResult<Vec<reports::Revision>> {
+    after: Option<i64>,
+    limit: i64,
+) -> ApiResult<store::Page<reports::Revision>> {
     get(c, ctx, id)?;
-    Ok(reports::revisions(c, id)?)
+    let rows = reports::revisions_page(c, id, after, limit)?;
+    Ok(store::Page::from_rows(rows, limit, |r| {
+        i64::from(r.revision)
+    }))
 }
 
 /// Starts a draft on an assignment of the caller's unit.

@@ -434,6 +434,23 @@ pub fn sent_revisions(
         .collect())
 }
 
+/// Up to `limit + 1` submitted versions of a report after the revision `after`, oldest first.
+pub fn revisions_page(
+    c: &mut AnyConnection,
+    id: ReportId,
+    after: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<Revision>> {
+    let after = after.map_or(0, |a| i32::try_from(a).unwrap_or(i32::MAX));
+    report_revisions::table
+        .filter(report_revisions::report_id.eq(id))
+        .filter(report_revisions::revision.gt(after))
+        .select(Revision::as_select())
+        .order(report_revisions::revision)
+        .limit(limit + 1)
+        .load(c)
+}
+
 /// Every submitted version of a report, oldest first.
 pub fn revisions(c: &mut AnyConnection, id: ReportId) -> QueryResult<Vec<Revision>> {
     report_revisions::table

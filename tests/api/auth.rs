@@ -313,10 +313,10 @@ async fn a_service_account_gets_a_scoped_token_by_client_credentials() {
 
     app.client_token("ipo-system", &secret, Some("reports:submit"))
         .await
-        .assert_problem(403, "forbidden");
+        .assert_oauth_error(400, "invalid_scope");
     app.client_token("ipo-system", &secret, Some("everything"))
         .await
-        .assert_problem(422, "validation");
+        .assert_oauth_error(400, "invalid_scope");
 }
 
 #[actix_rt::test]
@@ -335,12 +335,29 @@ async fn client_credentials_accept_http_basic_and_refuse_people_and_wrong_secret
         .await
         .unwrap();
     assert_eq!(read(r).await.status, 200);
-    app.client_token("justice-system", "wrong-secret", None)
-        .await
-        .assert_problem(401, "unauthorized");
+    let wrong = app
+        .client_token("justice-system", "wrong-secret", None)
+        .await;
+    wrong.assert_oauth_error(401, "invalid_client");
+    assert_eq!(wrong.header("www-authenticate"), None, "no Basic was used");
     app.client_token(ADMIN, ADMIN_PASSWORD, None)
         .await
-        .assert_problem(401, "unauthorized");
+        .assert_oauth_error(401, "invalid_client");
+    let bad_basic = base64::engine::general_purpose::STANDARD.encode("justice-system:nope");
+    let r = app
+        .client
+        .post(app.url("/auth/token"))
+        .insert_header(("Authorization", format!("Basic {bad_basic}")))
+        .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+        .send_body("grant_type=client_credentials")
+        .await
+        .unwrap();
+    let r = read(r).await;
+    r.assert_oauth_error(401, "invalid_client");
+    assert_eq!(
+        r.header("www-authenticate").as_deref(),
+        Some("Basic realm=\"duban\"")
+    );
     // And a service account cannot use the password login.
     app.login_reply("justice-system", &secret)
         .await
@@ -354,8 +371,17 @@ async fn client_credentials_accept_http_basic_and_refuse_people_and_wrong_secret
             b"grant_type=password".to_vec(),
         )
         .await;
-    bad_grant.assert_problem(422, "validation");
-    assert_eq!(bad_grant.fields(), vec!["grant_type"]);
+    bad_grant.assert_oauth_error(400, "unsupported_grant_type");
+    let no_grant = app
+        .send_raw(
+            "POST",
+            "/auth/token",
+            None,
+            "application/x-www-form-urlencoded",
+            b"client_id=justice-system".to_vec(),
+        )
+        .await;
+    no_grant.assert_oauth_error(400, "invalid_request");
     let json_body = app
         .send(
             "POST",

@@ -125,6 +125,21 @@ impl Reply {
 
     /// Asserts an RFC 9457 problem with this status and type slug.
     #[track_caller]
+    /// An OAuth 2.0 error of the token endpoint (RFC 6749 §5.2), never cached.
+    pub fn assert_oauth_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "body: {}", self.raw);
+        assert_eq!(
+            self.content_type(),
+            "application/json",
+            "body: {}",
+            self.raw
+        );
+        assert_eq!(self.body["error"], code, "body: {}", self.raw);
+        assert!(self.body["error_description"].is_string(), "{}", self.raw);
+        assert_eq!(self.header("cache-control").as_deref(), Some("no-store"));
+        assert_eq!(self.header("pragma").as_deref(), Some("no-cache"));
+    }
+
     pub fn assert_problem(&self, status: u16, slug: &str) {
         assert_eq!(self.status, status, "body: {}", self.raw);
         assert_eq!(

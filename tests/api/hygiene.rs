@@ -92,12 +92,23 @@ async fn nul_in_the_token_form_is_named_without_authentication() {
     let app = spawn_app().await;
     let unit = app.unit("市甲局").await;
     let (id, secret) = app.service_account("svc-a", unit, None).await;
+    // The token endpoint answers in OAuth 2.0's shape, the field named in the description.
     let r = app.client_token("svc%00a", &secret, None).await;
-    assert_names(&r, "client_id");
+    r.assert_oauth_error(400, "invalid_request");
+    let said = r.body["error_description"].as_str().unwrap();
+    assert!(
+        said.starts_with("client_id") && said.contains("U+0000"),
+        "{said}"
+    );
     let r = app
         .client_token(&id.to_string(), &secret, Some("a\u{0}b"))
         .await;
-    assert_names(&r, "scope");
+    r.assert_oauth_error(400, "invalid_scope");
+    let said = r.body["error_description"].as_str().unwrap();
+    assert!(
+        said.starts_with("scope") && said.contains("U+0000"),
+        "{said}"
+    );
 }
 
 #[actix_rt::test]

@@ -254,7 +254,7 @@ async fn concurrent_requests_with_one_key_on_two_instances_get_the_first_answer(
             .get(&format!("/reports/{id}/revisions"), &f.coordinator)
             .await;
         assert_eq!(revisions.status, 200, "{}", revisions.raw);
-        let n = revisions.body.as_array().map(Vec::len);
+        let n = revisions.body["items"].as_array().map(Vec::len);
         assert_eq!(
             n,
             Some(1),

@@ -16,6 +16,7 @@ mod documents;
 mod endpoints;
 mod errors;
 mod extensions;
+mod http;
 mod hygiene;
 mod idempotency;
 mod import;

@@ -63,7 +63,12 @@ async fn the_office_sees_a_units_report_only_once_it_is_submitted() {
         Vec::<i64>::new()
     );
     let revs = app.get(&format!("{path}/revisions"), coord).await;
-    assert_eq!(revs.body.as_array().unwrap().len(), 1, "{}", revs.raw);
+    assert_eq!(
+        revs.body["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        revs.raw
+    );
 }
 
 #[actix_rt::test]
@@ -115,7 +120,7 @@ async fn unit_managers_cannot_review_and_viewers_only_read_sent_reports() {
     assert_eq!(seen.body["narrative"], "待审的报告");
     assert_eq!(ids(&app.get("/reports", &viewer).await), vec![id]);
     assert_eq!(
-        app.get(&format!("{path}/revisions"), &viewer).await.body[0]["narrative"],
+        app.get(&format!("{path}/revisions"), &viewer).await.body["items"][0]["narrative"],
         "待审的报告"
     );
     app.post(

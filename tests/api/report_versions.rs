@@ -191,8 +191,13 @@ async fn a_retried_submission_with_the_same_idempotency_key_answers_200_and_keep
     );
 
     let revs = app.get(&format!("/reports/{id}/revisions"), a).await;
-    assert_eq!(revs.body.as_array().unwrap().len(), 1, "{}", revs.raw);
-    assert_eq!(revs.body[0]["narrative"], "按期完成");
+    assert_eq!(
+        revs.body["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        revs.raw
+    );
+    assert_eq!(revs.body["items"][0]["narrative"], "按期完成");
     let report = app.get(&format!("/reports/{id}"), a).await;
     assert_eq!(
         report.body["version"], first.body["version"],

@@ -50,7 +50,11 @@ async fn a_reporter_drafts_and_edits_but_only_the_manager_submits() {
     let revs = app
         .get(&format!("/reports/{id}/revisions"), &f.l.reporter.token)
         .await;
-    assert_eq!(revs.body[0]["submitted_by"], f.l.manager.id, "{}", revs.raw);
+    assert_eq!(
+        revs.body["items"][0]["submitted_by"], f.l.manager.id,
+        "{}",
+        revs.raw
+    );
     // After a return the reporter fixes it, and again only the manager resubmits.
     f.app
         .report_action(&f.coordinator.token, id, Action::Return)
@@ -154,7 +158,11 @@ async fn a_department_system_creates_and_submits_only_with_the_submit_scope() {
     assert_eq!(sent.workflow, "submitted");
     assert_eq!(sent.unit_id, f.l.id);
     let revs = app.get(&format!("/reports/{id}/revisions"), &system).await;
-    assert_eq!(revs.body[0]["submitted_by"], system_id, "{}", revs.raw);
+    assert_eq!(
+        revs.body["items"][0]["submitted_by"], system_id,
+        "{}",
+        revs.raw
+    );
 
     // Another system of the unit without reports:submit drafts but cannot submit.
     let (_, drafts_secret) = app

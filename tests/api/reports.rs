@@ -202,11 +202,16 @@ async fn each_submission_adds_one_revision_with_the_text_as_submitted() {
     );
     let none = app.get(&revisions, a).await;
     assert_eq!(none.status, 200, "{}", none.raw);
-    assert_eq!(none.body, json!([]));
+    assert_eq!(none.body, json!({"items": [], "next_cursor": null}));
 
     f.app.submit_report(a, id).await;
     let one = app.get(&revisions, a).await;
-    assert_eq!(one.body.as_array().unwrap().len(), 1, "{}", one.raw);
+    assert_eq!(
+        one.body["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        one.raw
+    );
     f.app
         .report_action(&f.coordinator.token, id, Action::Return)
         .await;
@@ -224,7 +229,7 @@ async fn each_submission_adds_one_revision_with_the_text_as_submitted() {
 
     let listed = app.get(&revisions, &f.coordinator.token).await;
     assert_eq!(listed.status, 200, "{}", listed.raw);
-    let revs = listed.body.as_array().unwrap();
+    let revs = listed.body["items"].as_array().unwrap();
     assert_eq!(revs.len(), 2, "{}", listed.raw);
     assert_eq!(revs[0]["revision"], 1);
     assert_eq!(revs[0]["narrative"], "第一稿（定稿）");

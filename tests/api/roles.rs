@@ -307,7 +307,7 @@ async fn a_rotated_client_secret_replaces_the_old_one() {
     let new = r.body["client_secret"].as_str().unwrap();
     app.client_token("police-system", &old, None)
         .await
-        .assert_problem(401, "unauthorized");
+        .assert_oauth_error(401, "invalid_client");
     assert_eq!(
         app.client_token("police-system", new, None).await.status,
         200

@@ -225,8 +225,8 @@ async fn the_lead_unit_reads_a_participants_report_once_submitted_but_not_the_re
     );
     let revs = app.get(&format!("{b_path}/revisions"), a).await;
     assert_eq!(revs.status, 200, "{}", revs.raw);
-    assert_eq!(revs.body[0]["submitted_by"], f.a.manager.id);
-    assert_eq!(revs.body[0]["narrative"], "财政局配合情况");
+    assert_eq!(revs.body["items"][0]["submitted_by"], f.a.manager.id);
+    assert_eq!(revs.body["items"][0]["narrative"], "财政局配合情况");
     // Reading is all the lead may do with it.
     let after_return = f
         .app

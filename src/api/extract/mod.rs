@@ -12,7 +12,7 @@
 mod page;
 mod parse;
 
-pub use page::{encode_cursor, Page, PageQuery};
+pub use page::{encode_cursor, total_of, total_of_pages, CountQuery, Page, PageQuery};
 pub use parse::from_value;
 use parse::{from_json, from_urlencoded};
 

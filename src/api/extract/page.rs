@@ -17,6 +17,9 @@ pub struct PageQuery {
     /// The `next_cursor` of the previous page; omit for the first page.
     #[param(example = "azQy")]
     pub cursor: Option<String>,
+    /// `true`: add `total`, the number of items matching the filters over all pages.
+    #[param(example = true)]
+    pub count: Option<bool>,
 }
 
 impl PageQuery {
@@ -51,6 +54,22 @@ fn decode_cursor(c: &str) -> Option<i64> {
         .ok()
 }
 
+/// `count` alone, for the lists answered whole (a report's files, a year's calendar, a timeline).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CountQuery {
+    /// `true`: add `total`, the number of items.
+    #[param(example = true)]
+    pub count: Option<bool>,
+}
+
+impl CountQuery {
+    /// Whether the caller asked for `total`.
+    pub fn wants_count(&self) -> bool {
+        self.count == Some(true)
+    }
+}
+
 /// One page of a list: `{"items": [...], "next_cursor": "…" | null}`.
 #[derive(Debug, serde::Serialize, ToSchema)]
 pub struct Page<T: ToSchema> {
@@ -59,6 +78,10 @@ pub struct Page<T: ToSchema> {
     /// Pass as `cursor` to get the next page; `null` on the last page.
     #[schema(example = "azQy")]
     pub next_cursor: Option<String>,
+    /// With `count=true` only: the number of items matching the filters, over all pages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 124)]
+    pub total: Option<i64>,
 }
 
 impl<T: ToSchema> Page<T> {
@@ -67,7 +90,64 @@ impl<T: ToSchema> Page<T> {
         Page {
             items: page.items.into_iter().map(f).collect(),
             next_cursor: page.next_after.map(encode_cursor),
+            total: None,
         }
+    }
+
+    /// A list answered whole: every item, no next page.
+    pub fn whole(items: Vec<T>, count: bool) -> Self {
+        let total = count.then_some(items.len() as i64);
+        Page {
+            items,
+            next_cursor: None,
+            total,
+        }
+    }
+
+    /// The page with its `total` (from [`total_of`]).
+    pub fn with_total(self, total: Option<i64>) -> Self {
+        Page { total, ..self }
+    }
+}
+
+/// Pages read to count a list: larger than a client's, to take few queries.
+const COUNTING_PAGE: i64 = 1000;
+
+/// With `count=true`: the number of items over every page, read through the same function that
+/// serves one page (so the same filters and the same visibility apply); `None` otherwise.
+pub fn total_of<K>(
+    wanted: bool,
+    mut page: impl FnMut(Option<K>, i64) -> Result<(usize, Option<K>), ApiError>,
+) -> Result<Option<i64>, ApiError> {
+    if !wanted {
+        return Ok(None);
+    }
+    let (mut total, mut after) = (0i64, None);
+    loop {
+        let (n, next) = page(after, COUNTING_PAGE)?;
+        total += n as i64;
+        match next {
+            Some(k) => after = Some(k),
+            None => return Ok(Some(total)),
+        }
+    }
+}
+
+/// [`total_of`] for the lists whose pages are store pages keyed by an `i64`.
+pub fn total_of_pages<T>(
+    wanted: bool,
+    mut page: impl FnMut(Option<i64>, i64) -> Result<crate::store::Page<T>, ApiError>,
+) -> Result<Option<i64>, ApiError> {
+    total_of(wanted, |after, limit| {
+        let p = page(after, limit)?;
+        Ok((p.items.len(), p.next_after))
+    })
+}
+
+impl PageQuery {
+    /// Whether the caller asked for `total`.
+    pub fn wants_count(&self) -> bool {
+        self.count == Some(true)
     }
 }
 
@@ -82,6 +162,7 @@ mod tests {
         let q = PageQuery {
             limit: Some(0),
             cursor: None,
+            count: None,
         };
         assert!(q.parse().is_err());
     }
