@@ -134,7 +134,7 @@ impl Application {
             keys,
             metrics: Metrics::new(),
             routes: RouteTable::from_doc(&doc),
-            openapi_json: doc.to_json().map_err(|e| e.to_string())?,
+            openapi_json: serde_json::to_string(&doc).map_err(|e| e.to_string())?,
             settings,
         });
         state

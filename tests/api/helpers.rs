@@ -230,6 +230,7 @@ impl TestApp {
             || path.starts_with("/readyz")
             || path.starts_with("/metrics")
             || path.starts_with("/docs")
+            || path.starts_with("/problems/")
         {
             format!("{}{}", self.base, path)
         } else {
