@@ -136,6 +136,7 @@ pub const TABLE: &[Row] = &[
     r("readyz",                 "",                  PUBLIC,                   all(OK),                   all(OK),                         all(OK)),
     r("metrics",                "",                  PUBLIC,                   all(OK),                   all(OK),                         all(OK)),
     r("get_openapi",            "",                  PUBLIC,                   all(OK),                   all(OK),                         all(OK)),
+    r("get_problem_type",       "",                  PUBLIC,                   all(OK),                   all(OK),                         all(OK)),
     r("login",                  "",                  PUBLIC,                   all(OK),                   all(OK),                         all(OK)),
     r("refresh",                "",                  PUBLIC,                   all(OK),                   all(OK),                         all(OK)),
     r("logout",                 "",                  PUBLIC,                   all(OK),                   all(OK),                         all(OK)),
