@@ -343,12 +343,17 @@ fn first_sentence(summary: &str) -> String {
 }
 
 /// The resource a path names by its last parameter: `/reports/{id}/submit` → ("report",
-/// "42"), `/calendar/{date}` → ("calendar", "2019-10-01").
+/// "42"), `/webhooks/{id}/deliveries/{delivery_id}` → ("delivery", "42"), `/calendar/{date}`
+/// → ("calendar", "2019-10-01").
 fn resource_of(path: &str) -> Option<(String, String)> {
     let segments: Vec<&str> = path.split('/').collect();
     let at = segments.iter().rposition(|s| s.starts_with('{'))?;
     let name = segments.get(at.checked_sub(1)?)?;
-    let singular = name.strip_suffix('s').unwrap_or(name).replace('-', " ");
+    let singular = match name.strip_suffix("ies") {
+        Some(stem) => format!("{stem}y"),
+        None => name.strip_suffix('s').unwrap_or(name).to_owned(),
+    }
+    .replace('-', " ");
     let value = if segments[at] == "{date}" {
         "2019-10-01"
     } else {

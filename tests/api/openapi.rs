@@ -160,7 +160,11 @@ fn every_response_has_an_example_fitted_to_its_operation() {
                         "404" => {
                             let resource = at.rsplit('{').nth(1).unwrap_or_default();
                             let name = resource.trim_end_matches('/').rsplit('/').next().unwrap();
-                            let singular = name.trim_end_matches('s').replace('-', " ");
+                            let singular = match name.strip_suffix("ies") {
+                                Some(stem) => format!("{stem}y"),
+                                None => name.trim_end_matches('s').to_owned(),
+                            }
+                            .replace('-', " ");
                             assert!(detail.contains(&singular), "{at}: 404 says {detail:?}");
                         }
                         "422" => {
