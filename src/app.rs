@@ -137,7 +137,7 @@ impl Application {
             metrics: Metrics::new(),
             routes: RouteTable::from_doc(&doc),
             http: api::http::HttpRules::new(&doc, settings.cors_origins.clone()),
-            openapi_json: doc.to_json().map_err(|e| e.to_string())?,
+            openapi_json: serde_json::to_string(&doc).map_err(|e| e.to_string())?,
             settings,
         });
         state

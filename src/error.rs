@@ -58,6 +58,104 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
+/// A kind of problem: its `type` is `/problems/{slug}`, and duban serves a page describing it
+/// there.
+#[derive(Debug, Clone, Copy)]
+pub struct ProblemType {
+    /// The last segment of the `type` URI.
+    pub slug: &'static str,
+    /// The `title` of every problem of this type.
+    pub title: &'static str,
+    /// The HTTP status it comes with.
+    pub status: u16,
+    /// When it happens.
+    pub when: &'static str,
+    /// What the client can do about it.
+    pub what_to_do: &'static str,
+}
+
+impl ProblemType {
+    /// The type with this slug.
+    pub fn find(slug: &str) -> Option<&'static ProblemType> {
+        PROBLEM_TYPES.iter().find(|t| t.slug == slug)
+    }
+}
+
+const fn pt(
+    slug: &'static str,
+    title: &'static str,
+    status: u16,
+    when: &'static str,
+    what_to_do: &'static str,
+) -> ProblemType {
+    ProblemType {
+        slug,
+        title,
+        status,
+        when,
+        what_to_do,
+    }
+}
+
+/// Every problem type the server answers with: the one table the errors, the OpenAPI
+/// document's examples and the pages at `/problems/{slug}` are made from.
+pub const PROBLEM_TYPES: &[ProblemType] = &[
+    pt("bad-request", "The request could not be read", 400,
+       "The body is not valid JSON or a parameter cannot be parsed (`detail` says where).",
+       "Fix the request; sending it again unchanged fails again."),
+    pt("validation", "The request is not valid", 422,
+       "The request parsed but a field breaks a rule: too long, out of range, unknown, missing. `errors` names every offending field, parameter or header.",
+       "Correct the fields named in `errors` and send the request again."),
+    pt("unauthorized", "Authentication is required", 401,
+       "No access token was sent, it has expired or been revoked, or a password or client secret is wrong.",
+       "Sign in again (POST /api/v1/auth/login or /api/v1/auth/token), or refresh the token."),
+    pt("forbidden", "Not allowed", 403,
+       "The caller is known, but its role, its unit or its token's scopes do not allow this.",
+       "Ask for it as an account that may, or have the account's scopes widened; `detail` names what is missing."),
+    pt("not-found", "Not found", 404,
+       "Nothing with this id exists, or not one the caller may see (another unit's work, a draft plan).",
+       "Check the id; a unit's accounts see only their own unit's work."),
+    pt("method-not-allowed", "Method not allowed", 405,
+       "The path exists but does not answer to this method; `Allow` lists those it answers to.",
+       "Use one of the methods in `Allow`."),
+    pt("conflict", "Conflict with the current state", 409,
+       "The request clashes with the record as it is now: a name or number taken, a report already submitted, a plan closed.",
+       "Read the record again and decide; `detail` says what stands in the way."),
+    pt("precondition-failed", "The version is stale", 412,
+       "The ETag sent in If-Match is no longer the record's: someone changed it since it was read.",
+       "Read it again (GET), apply the change to the current version and send it with the new ETag."),
+    pt("precondition-required", "If-Match is required", 428,
+       "An update came without If-Match.",
+       "Send If-Match with the ETag of the version you edited (from the GET that read it)."),
+    pt("payload-too-large", "The body is too large", 413,
+       "The request body exceeds the configured limit.",
+       "Send less: split the request, or upload large files through the attachment endpoint."),
+    pt("unsupported-media-type", "Unsupported media type", 415,
+       "The body is in a media type the operation does not take, or an uploaded file's content is of a type not accepted.",
+       "Send the body as the operation documents (usually application/json); `detail` names what is accepted."),
+    pt("file-too-large", "The file is too large", 413,
+       "An uploaded file is larger than a limit; `detail` names the limit and the setting that sets it.",
+       "Upload a smaller file, or ask the operator to raise the limit."),
+    pt("not-acceptable", "Not acceptable", 406,
+       "The Accept header admits none of the media types the operation answers with; `detail` lists them.",
+       "Accept one of the listed types (or */*); problem details are always sent as application/problem+json."),
+    pt("too-many-requests", "Too many attempts", 429,
+       "Too many failed sign-ins for an account or from an address.",
+       "Wait the seconds in Retry-After before trying again."),
+    pt("in-progress", "The same request is in progress", 409,
+       "A request with the same Idempotency-Key is still being processed.",
+       "Wait the seconds in Retry-After, then send it again with the same key to get its answer."),
+    pt("unavailable", "The service is unavailable", 503,
+       "The database or the file storage cannot be reached.",
+       "Retry after the seconds in Retry-After; the request was not carried out."),
+    pt("overloaded", "The service is busy", 503,
+       "Too many password checks are already waiting.",
+       "Retry after the seconds in Retry-After."),
+    pt("internal", "Internal error", 500,
+       "Something unexpected failed; the cause is logged with the request id.",
+       "Retry later, and report the X-Request-Id of the response if it persists."),
+];
+
 /// Every way a request can fail.
 #[derive(Debug)]
 pub enum ApiError {
@@ -134,29 +232,34 @@ impl ApiError {
         ApiError::Internal(cause.to_string())
     }
 
-    fn slug_and_title(&self) -> (&'static str, &'static str) {
+    fn slug(&self) -> &'static str {
         match self {
-            ApiError::BadRequest { .. } => ("bad-request", "The request could not be read"),
-            ApiError::Validation(_) => ("validation", "The request is not valid"),
-            ApiError::Unauthorized(_) => ("unauthorized", "Authentication is required"),
-            ApiError::Forbidden(_) => ("forbidden", "Not allowed"),
-            ApiError::NotFound(_) => ("not-found", "Not found"),
-            ApiError::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
-            ApiError::Conflict { .. } => ("conflict", "Conflict with the current state"),
-            ApiError::PreconditionFailed(_) => ("precondition-failed", "The version is stale"),
-            ApiError::PreconditionRequired(_) => ("precondition-required", "If-Match is required"),
-            ApiError::PayloadTooLarge { .. } => ("payload-too-large", "The body is too large"),
+            ApiError::BadRequest { .. } => "bad-request",
+            ApiError::Validation(_) => "validation",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not-found",
+            ApiError::MethodNotAllowed { .. } => "method-not-allowed",
+            ApiError::Conflict { .. } => "conflict",
+            ApiError::PreconditionFailed(_) => "precondition-failed",
+            ApiError::PreconditionRequired(_) => "precondition-required",
+            ApiError::PayloadTooLarge { .. } => "payload-too-large",
             ApiError::UnsupportedMediaType(_) | ApiError::FileTypeRefused { .. } => {
-                ("unsupported-media-type", "Unsupported media type")
+                "unsupported-media-type"
             }
-            ApiError::FileTooLarge { .. } => ("file-too-large", "The file is too large"),
-            ApiError::NotAcceptable(_) => ("not-acceptable", "Not acceptable"),
-            ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many attempts"),
-            ApiError::InProgress { .. } => ("in-progress", "The same request is in progress"),
-            ApiError::Unavailable(_) => ("unavailable", "The service is unavailable"),
-            ApiError::Overloaded { .. } => ("overloaded", "The service is busy"),
-            ApiError::Internal(_) => ("internal", "Internal error"),
+            ApiError::FileTooLarge { .. } => "file-too-large",
+            ApiError::NotAcceptable(_) => "not-acceptable",
+            ApiError::TooManyRequests { .. } => "too-many-requests",
+            ApiError::InProgress { .. } => "in-progress",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Overloaded { .. } => "overloaded",
+            ApiError::Internal(_) => "internal",
         }
+    }
+
+    fn slug_and_title(&self) -> (&'static str, &'static str) {
+        let slug = self.slug();
+        (slug, ProblemType::find(slug).map_or("Error", |t| t.title))
     }
 
     /// The problem document this error is answered with.
@@ -394,6 +497,59 @@ mod tests {
         let body = serde_json::to_string(&e.problem()).unwrap();
         assert!(!body.contains("SELECT"));
         assert!(!body.contains("secret"));
+    }
+
+    #[test]
+    fn every_error_names_a_problem_type_of_the_table_with_its_status() {
+        let d = || "x".to_string();
+        let all = [
+            ApiError::BadRequest {
+                detail: d(),
+                errors: vec![],
+            },
+            ApiError::Validation(vec![]),
+            ApiError::Unauthorized(d()),
+            ApiError::Forbidden(d()),
+            ApiError::NotFound(d()),
+            ApiError::MethodNotAllowed { allow: vec![] },
+            ApiError::Conflict {
+                detail: d(),
+                field: None,
+            },
+            ApiError::PreconditionFailed(d()),
+            ApiError::PreconditionRequired(d()),
+            ApiError::PayloadTooLarge { limit: 1 },
+            ApiError::UnsupportedMediaType(d()),
+            ApiError::FileTooLarge {
+                field: d(),
+                limit: 1,
+                setting: "X",
+            },
+            ApiError::FileTypeRefused {
+                field: d(),
+                detail: d(),
+            },
+            ApiError::TooManyRequests {
+                retry_after_secs: 1,
+                detail: d(),
+            },
+            ApiError::InProgress {
+                retry_after_secs: 1,
+                detail: d(),
+            },
+            ApiError::Unavailable(d()),
+            ApiError::Overloaded {
+                retry_after_secs: 1,
+                detail: d(),
+            },
+            ApiError::Internal(d()),
+        ];
+        for e in all {
+            let p = e.problem();
+            let slug = p.problem_type.trim_start_matches("/problems/");
+            let t = ProblemType::find(slug).unwrap_or_else(|| panic!("{slug} is not in the table"));
+            assert_eq!((t.title, t.status), (p.title.as_str(), p.status), "{slug}");
+        }
     }
 
     #[test]

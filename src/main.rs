@@ -390,7 +390,10 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Openapi => {
             let doc = duban::api::openapi();
-            println!("{}", doc.to_pretty_json().map_err(|e| e.to_string())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
+            );
             Ok(())
         }
     }

@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 
 /// An evidence file.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"id": 7, "report_id": 42, "file_name": "培训签到表.pdf", "size": 182044,
+#[schema(example = json!({"id": 7, "report_id": 42, "unit_id": 3, "file_name": "培训签到表.pdf", "size": 182044,
     "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
     "content_type": "application/pdf", "uploaded_at": "2019-11-20T08:30:00Z", "uploaded_by": 12}))]
 pub struct AttachmentView {

@@ -70,9 +70,11 @@ pub struct TokenResponse {
     pub expires_in: i64,
     /// A single-use token for `POST /auth/refresh` (not issued to client credentials).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub refresh_token: Option<String>,
     /// The scopes granted (client credentials).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub scope: Option<String>,
 }
 

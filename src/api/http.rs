@@ -88,6 +88,30 @@ fn success_media(op: &Operation) -> Vec<String> {
     media
 }
 
+/// [`success_media`] of an operation of the JSON document.
+fn success_media_json(op: &serde_json::Value) -> Vec<String> {
+    let mut media: Vec<String> = Vec::new();
+    for (code, response) in op["responses"].as_object().into_iter().flatten() {
+        if !code.starts_with('2') {
+            continue;
+        }
+        for m in response["content"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| essence(k))
+        {
+            if !media.contains(&m) {
+                media.push(m);
+            }
+        }
+    }
+    if media.iter().any(|m| m == ANY_BYTES) {
+        media.clear();
+    }
+    media
+}
+
 fn each_operation(
     doc: &mut OpenApiDoc,
 ) -> impl Iterator<Item = (&String, &'static str, &mut Operation)> {
@@ -106,15 +130,20 @@ fn each_operation(
 
 impl HttpRules {
     /// The rules for this document and these origins (from `DUBAN_CORS_ORIGINS`).
-    pub fn new(doc: &OpenApiDoc, origins: Vec<String>) -> Self {
-        let mut doc = doc.clone();
-        let produces = each_operation(&mut doc)
-            .map(|(path, method, op)| Produces {
-                segments: pattern_segments(path),
-                method,
-                media: success_media(op),
-            })
-            .collect();
+    pub fn new(doc: &serde_json::Value, origins: Vec<String>) -> Self {
+        let mut produces = Vec::new();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+                let Some(op) = item.get(method.to_ascii_lowercase()) else {
+                    continue;
+                };
+                produces.push(Produces {
+                    segments: pattern_segments(path),
+                    method,
+                    media: success_media_json(op),
+                });
+            }
+        }
         HttpRules { origins, produces }
     }
 

@@ -35,15 +35,19 @@ pub struct ItemView {
     pub title: String,
     /// For measures: the 文号 it cites.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub sources: Option<Vec<String>>,
     /// For measures: 牵头单位 as written.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub lead_units: Option<String>,
     /// For measures: 参加单位 as written.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub participant_units: Option<String>,
     /// For measures: how many assignments it has.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub assignment_count: Option<i64>,
     /// Children (tasks of a section, measures of a task).
     #[serde(skip_serializing_if = "Vec::is_empty")]

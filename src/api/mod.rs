@@ -8,6 +8,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod contract;
 pub mod desk;
 pub mod disputes;
 pub mod documents;
@@ -31,7 +32,6 @@ pub mod views;
 use crate::error::{ApiError, FieldError, Problem, PROBLEM_JSON};
 use actix_web::dev::{ServiceFactory, ServiceRequest};
 use actix_web::{web, HttpRequest};
-use serde_json::json;
 use utoipa::openapi::path::{HttpMethod, Operation, PathItem};
 use utoipa::openapi::security::{
     ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityRequirement,
@@ -51,6 +51,7 @@ and participating units, collect their completion reports, chase overdue work an
 summary tables.\n\nAll times are RFC 3339 UTC, all errors RFC 9457 `application/problem+json`. \
 Lists use keyset pagination: pass `next_cursor` back as `cursor`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
+        contact(name = "duban maintainers"),
     ),
     tags(
         (name = "auth", description = "Sign-in, tokens and the caller's own account"),
@@ -116,6 +117,7 @@ where
         .service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics)
+        .service(ops::get_problem_type)
         .service(
             scope::scope("/api/v1")
                 .service(ops::get_openapi)
@@ -208,84 +210,88 @@ where
         )
 }
 
+/// The default example of a status, built from the error the server answers it with (so
+/// `type` and `title` are the ones it sends), and the response's default description.
+/// [`contract`] then fits the details to each operation.
 fn problem_example(status: u16) -> (&'static str, serde_json::Value) {
-    let (slug, title, detail, description) = match status {
+    let (error, description) = match status {
         400 => (
-            "bad-request",
-            "The request could not be read",
-            "the body is not valid JSON: EOF while parsing an object",
+            ApiError::BadRequest {
+                detail: "the body is not valid JSON: EOF while parsing an object".into(),
+                errors: vec![],
+            },
             "The body or a parameter could not be parsed",
         ),
         401 => (
-            "unauthorized",
-            "Authentication is required",
-            "the access token is invalid or has expired",
+            ApiError::Unauthorized("the access token is invalid or has expired".into()),
             "No valid credentials",
         ),
         403 => (
-            "forbidden",
-            "Not allowed",
-            "your role may not change units",
+            ApiError::Forbidden("your role may not do this".into()),
             "The caller's role or unit may not do this",
         ),
         404 => (
-            "not-found",
-            "Not found",
-            "no unit 42",
+            ApiError::NotFound("no such record".into()),
             "No such record, or not one the caller may see",
         ),
         409 => (
-            "conflict",
-            "Conflict with the current state",
-            "a record with this value already exists",
+            ApiError::Conflict {
+                detail: "a record with this value already exists".into(),
+                field: None,
+            },
             "Conflicts with the current state",
         ),
+        406 => (
+            ApiError::NotAcceptable(
+                "this operation answers with application/json; the Accept header admits none of them"
+                    .into(),
+            ),
+            "The Accept header admits none of the media types this operation answers with",
+        ),
+        412 => (
+            ApiError::PreconditionFailed("the record has changed".into()),
+            "The ETag in If-Match is not the current one",
+        ),
         413 => (
-            "payload-too-large",
-            "The body is too large",
-            "the body exceeds the limit of 1048576 bytes",
+            ApiError::PayloadTooLarge { limit: 1048576 },
             "The body exceeds the configured limit",
         ),
         415 => (
-            "unsupported-media-type",
-            "Unsupported media type",
-            "send the body as application/json, not text/plain",
+            ApiError::UnsupportedMediaType(
+                "send the body as application/json, not text/plain".into(),
+            ),
             "The body is not in a media type this operation accepts",
         ),
         422 => (
-            "validation",
-            "The request is not valid",
-            "username: must be 3 to 64 characters: letters, digits, '.', '_', '-' or '@'",
+            ApiError::invalid(
+                "username",
+                "must be 3 to 64 characters: letters, digits, '.', '_', '-' or '@'",
+            ),
             "A field is not valid; `errors` names each",
         ),
+        428 => (
+            ApiError::PreconditionRequired(
+                "send If-Match with the ETag of the version you edited".into(),
+            ),
+            "If-Match is missing",
+        ),
         429 => (
-            "too-many-requests",
-            "Too many attempts",
-            "too many failed sign-ins for this account or address; retry after 30 s",
+            ApiError::TooManyRequests {
+                retry_after_secs: 30,
+                detail: "too many failed sign-ins for this account or address".into(),
+            },
             "Too many attempts; see Retry-After",
         ),
         500 => (
-            "internal",
-            "Internal error",
-            "an unexpected error occurred; it has been logged",
+            ApiError::internal("logged"),
             "An unexpected error (logged with the request id)",
         ),
         _ => (
-            "unavailable",
-            "The service is unavailable",
-            "the database cannot be reached",
+            ApiError::Unavailable("unreachable".into()),
             "The database is unreachable; retry later",
         ),
     };
-    let mut example = json!({
-        "type": format!("/problems/{slug}"),
-        "title": title,
-        "status": status,
-        "detail": detail,
-    });
-    if status == 422 {
-        example["errors"] = json!([{"field": "username", "message": "must be 3 to 64 characters: letters, digits, '.', '_', '-' or '@'"}]);
-    }
+    let example = serde_json::to_value(error.problem()).unwrap_or_default();
     (description, example)
 }
 
@@ -359,8 +365,9 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
 
 /// Completes the generated document: every operation gets the problem responses it can
 /// produce (auth failures when secured, body errors when it takes a body, 500 and 503 always),
-/// each with the `Problem` schema and an example.
-pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
+/// each with the `Problem` schema and an example; then what [`contract`] states of each
+/// operation (security, description, examples fitted to it, required response fields).
+pub fn finish(mut doc: OpenApiDoc) -> serde_json::Value {
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     for item in doc.paths.paths.values_mut() {
         for op in operations(item) {
@@ -372,12 +379,14 @@ pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
         }
     }
     http::document(&mut doc);
-    doc
+    let mut value = serde_json::to_value(&doc).expect("the document is JSON");
+    contract::complete(&mut value);
+    value
 }
 
 /// The complete OpenAPI document (also what `duban openapi` prints and the committed
 /// `openapi/openapi.json` must equal).
-pub fn openapi() -> OpenApiDoc {
+pub fn openapi() -> serde_json::Value {
     let (_, doc) = register(actix_web::App::new().into_utoipa_app()).split_for_parts();
     finish(doc)
 }
@@ -405,25 +414,24 @@ fn method_name(m: &HttpMethod) -> &'static str {
 
 impl RouteTable {
     /// Builds the table from the document.
-    pub fn from_doc(doc: &OpenApiDoc) -> Self {
-        let routes = doc
-            .paths
-            .paths
-            .iter()
+    pub fn from_doc(doc: &serde_json::Value) -> Self {
+        let routes = doc["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
             .map(|(path, item)| {
                 let segments = pattern_segments(path);
-                let pairs = [
-                    (HttpMethod::Get, item.get.is_some()),
-                    (HttpMethod::Post, item.post.is_some()),
-                    (HttpMethod::Put, item.put.is_some()),
-                    (HttpMethod::Patch, item.patch.is_some()),
-                    (HttpMethod::Delete, item.delete.is_some()),
-                ];
-                let methods = pairs
-                    .iter()
-                    .filter(|(_, present)| *present)
-                    .map(|(m, _)| method_name(m))
-                    .collect();
+                let methods = [
+                    HttpMethod::Get,
+                    HttpMethod::Post,
+                    HttpMethod::Put,
+                    HttpMethod::Patch,
+                    HttpMethod::Delete,
+                ]
+                .iter()
+                .filter(|m| item.get(method_name(m).to_lowercase()).is_some())
+                .map(method_name)
+                .collect();
                 (segments, methods)
             })
             .collect();

@@ -89,3 +89,36 @@ pub async fn get_openapi(state: web::Data<AppState>) -> HttpResponse {
         .content_type("application/json")
         .body(state.openapi_json.clone())
 }
+
+/// A page describing a problem type: what a problem's `type` (`/problems/{slug}`) refers to.
+///
+/// A small HTML page: the type's title and status, when it happens and what to do about it.
+#[utoipa::path(
+    tag = "ops",
+    params(("slug" = String, Path, description = "The last segment of a problem's `type`", example = "precondition-failed")),
+    responses(
+        (status = 200, description = "The page", content_type = "text/html",
+         body = String, example = json!("<!doctype html><title>The version is stale</title>…")),
+        (status = 404, description = "No such problem type"),
+    ),
+    security(())
+)]
+#[get("/problems/{slug}")]
+pub async fn get_problem_type(slug: web::Path<String>) -> ApiResult<HttpResponse> {
+    let slug = slug.into_inner();
+    let t = crate::error::ProblemType::find(&slug)
+        .ok_or_else(|| ApiError::NotFound(format!("no problem type {slug}")))?;
+    let page = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
+         <body>\n<h1>{title}</h1>\n<p><code>type</code>: <code>/problems/{slug}</code>, status {status}</p>\n\
+         <h2>When it happens</h2>\n<p>{when}</p>\n<h2>What to do</h2>\n<p>{todo}</p>\n</body></html>\n",
+        title = t.title,
+        slug = t.slug,
+        status = t.status,
+        when = t.when,
+        todo = t.what_to_do,
+    );
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(page))
+}

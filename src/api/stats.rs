@@ -61,30 +61,38 @@ pub struct StatItem {
     pub average_days_late: f64,
     /// Place by on-time rate, then fewest overdue (units only; 1 is best).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub rank: Option<usize>,
     /// Extension requests (延期申请) the unit made by then (units only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub extension_requests: Option<i64>,
     /// Of them, approved by then (units only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub extensions_approved: Option<i64>,
     /// Disputes (异议) the unit raised by then (units only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub disputes: Option<i64>,
     /// Of them, resolved by then other than by rejection: withdrawn, moved or re-roled (units
     /// only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub disputes_upheld: Option<i64>,
     /// As a lead unit (牵头单位): participant assignments on the measures it leads (units only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub participant_assignments: Option<i64>,
     /// Of them, with a sent report standing by then: the participants' answers it has in hand
     /// to consolidate (units only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub participant_answers: Option<i64>,
     /// Assignments behind their time-proportional share (序时进度: the percent last sent below
     /// the share of reporting periods elapsed), not done and not overdue (units only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub behind: Option<i64>,
 }
 

@@ -48,6 +48,7 @@ pub struct UserCreated {
     pub user: UserView,
     /// The generated secret of a service account.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub client_secret: Option<String>,
 }
 

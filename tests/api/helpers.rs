@@ -245,6 +245,7 @@ impl TestApp {
             || path.starts_with("/readyz")
             || path.starts_with("/metrics")
             || path.starts_with("/docs")
+            || path.starts_with("/problems/")
         {
             format!("{}{}", self.base, path)
         } else {

@@ -136,6 +136,7 @@ pub const TABLE: &[Row] = &[
     r("readyz",                 "",                  PUBLIC,                   all(OK),                   all(OK),                         all(OK)),
     r("metrics",                "",                  PUBLIC,                   all(OK),                   all(OK),                         all(OK)),
     r("get_openapi",            "",                  PUBLIC,                   all(OK),                   all(OK),                         all(OK)),
+    r("get_problem_type",       "",                  PUBLIC,                   all(OK),                   all(OK),                         all(OK)),
     r("login",                  "",                  PUBLIC,                   all(OK),                   all(OK),                         all(OK)),
     r("refresh",                "",                  PUBLIC,                   all(OK),                   all(OK),                         all(OK)),
     r("logout",                 "",                  PUBLIC,                   all(OK),                   all(OK),                         all(OK)),
@@ -428,4 +429,41 @@ async fn every_operation_answers_every_kind_of_caller_as_the_access_table_says()
         failures.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn the_document_states_the_scopes_the_access_table_requires_of_department_systems() {
+    use std::collections::BTreeSet;
+    let mut ids: Vec<&str> = TABLE.iter().map(|r| r.op).collect();
+    ids.dedup();
+    for id in ids {
+        let rows: Vec<&Row> = TABLE.iter().filter(|r| r.op == id).collect();
+        let units = rows.iter().flat_map(|r| [r.own, r.other, r.lead]);
+        let callable = units.clone().any(|u| u.service == OK);
+        let needed: BTreeSet<String> = units
+            .filter(|u| u.service == OK)
+            .flat_map(|u| u.needs.iter())
+            .filter(|(_, out)| *out != OK)
+            .map(|(s, _)| s.to_string())
+            .collect();
+        let row = duban::api::contract::row(id).unwrap_or_else(|| panic!("{id} has no row"));
+        if row.public {
+            continue;
+        }
+        assert_eq!(
+            !row.systems.is_empty(),
+            callable,
+            "{id}: department systems {} call it",
+            if callable { "may" } else { "may not" }
+        );
+        if callable {
+            let every: BTreeSet<String> = row
+                .systems
+                .iter()
+                .map(|set| set.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>())
+                .reduce(|a, b| a.intersection(&b).cloned().collect())
+                .unwrap_or_default();
+            assert_eq!(every, needed, "{id}: the scopes every token needs");
+        }
+    }
 }

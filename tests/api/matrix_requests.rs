@@ -487,6 +487,7 @@ pub async fn prepare(ctx: &mut Ctx, row: &Row, caller: &Caller, template: &str) 
             req(template.replace("{date}", &calendar_day(n as u64).to_string())).consumes("calendar day")
         }
         ("count_working_days", _) => req(format!("{template}?from=2019-09-30&days=5")),
+        ("get_problem_type", _) => req(template.replace("{slug}", "precondition-failed")),
         _ => req(template.to_owned()),
     }
 }

@@ -1,0 +1,271 @@
+//! Schema work on the finished document: which fields a response always carries, and example
+//! values built from the schemas (their own examples first).
+
+use serde_json::{json, Map, Value};
+use std::collections::BTreeSet;
+
+/// Which way a body travels: a request's example holds the fields a caller must send (and those
+/// with an example of their own); a response's every field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Request,
+    Response,
+}
+
+fn referenced<'a>(schema: &Value, schemas: &'a Value) -> Option<&'a Value> {
+    let name = schema["$ref"].as_str()?.rsplit('/').next()?;
+    schemas.get(name)
+}
+
+/// The schema itself, or what it refers to; a nullable `oneOf` resolved to its other branch.
+pub fn resolve<'a>(schema: &'a Value, schemas: &'a Value) -> &'a Value {
+    if let Some(target) = referenced(schema, schemas) {
+        return resolve(target, schemas);
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(branches) = schema[key].as_array() {
+            let real: Vec<&Value> = branches.iter().filter(|b| b["type"] != "null").collect();
+            if real.len() == 1 && real.len() < branches.len() {
+                return resolve(real[0], schemas);
+            }
+        }
+    }
+    schema
+}
+
+/// True when `null` is one of the values the schema allows.
+pub fn nullable(schema: &Value) -> bool {
+    schema["type"] == "null"
+        || schema["type"]
+            .as_array()
+            .is_some_and(|t| t.contains(&json!("null")))
+        || ["oneOf", "anyOf"].iter().any(|k| {
+            schema[*k]
+                .as_array()
+                .is_some_and(|b| b.iter().any(|x| x["type"] == "null"))
+        })
+}
+
+/// An example of a value of `schema`, or `None` when none can be made (binary content).
+pub fn example(schema: &Value, schemas: &Value, side: Side) -> Option<Value> {
+    build(schema, schemas, side, 0)
+}
+
+fn build(schema: &Value, schemas: &Value, side: Side, depth: usize) -> Option<Value> {
+    if depth > 8 {
+        return None;
+    }
+    if let Some(target) = referenced(schema, schemas) {
+        return build(target, schemas, side, depth + 1);
+    }
+    if let Some(ex) = schema.get("example") {
+        return Some(ex.clone());
+    }
+    if let Some(ex) = schema["examples"].as_array().and_then(|e| e.first()) {
+        return Some(ex.clone());
+    }
+    if let Some(v) = schema.get("const") {
+        return Some(v.clone());
+    }
+    if let Some(v) = schema["enum"]
+        .as_array()
+        .and_then(|e| e.iter().find(|v| !v.is_null()))
+    {
+        return Some(v.clone());
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(branches) = schema[key].as_array() {
+            return branches
+                .iter()
+                .filter(|b| b["type"] != "null")
+                .find_map(|b| build(b, schemas, side, depth + 1))
+                .or_else(|| nullable(schema).then_some(Value::Null));
+        }
+    }
+    if let Some(parts) = schema["allOf"].as_array() {
+        let mut merged = Map::new();
+        for part in parts {
+            if let Some(Value::Object(o)) = build(part, schemas, side, depth + 1) {
+                merged.extend(o);
+            }
+        }
+        return Some(Value::Object(merged));
+    }
+    let kind = match &schema["type"] {
+        Value::String(s) => s.as_str(),
+        Value::Array(types) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .unwrap_or("null"),
+        _ if schema.get("properties").is_some() => "object",
+        _ => return Some(json!({})),
+    };
+    Some(match kind {
+        "object" => {
+            let required: BTreeSet<&str> = schema["required"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let mut out = Map::new();
+            for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+                let wanted = side == Side::Response
+                    || required.contains(name.as_str())
+                    || property.get("example").is_some();
+                if !wanted {
+                    continue;
+                }
+                let value = if side == Side::Response
+                    && nullable(property)
+                    && !has_own_example(property, schemas)
+                {
+                    Some(Value::Null)
+                } else {
+                    build(property, schemas, side, depth + 1)
+                };
+                if let Some(v) = value {
+                    out.insert(name.clone(), v);
+                }
+            }
+            Value::Object(out)
+        }
+        "array" => match build(&schema["items"], schemas, side, depth + 1) {
+            Some(item) if depth < 4 => json!([item]),
+            _ => json!([]),
+        },
+        "string" => match schema["format"].as_str() {
+            Some("date-time") => json!("2019-10-12T08:30:00Z"),
+            Some("date") => json!("2019-10-12"),
+            Some("binary") | Some("byte") => return None,
+            _ => json!("示例"),
+        },
+        "integer" | "number" => json!(schema["minimum"].as_i64().unwrap_or(1).max(1)),
+        "boolean" => json!(true),
+        _ => Value::Null,
+    })
+}
+
+fn has_own_example(property: &Value, schemas: &Value) -> bool {
+    property.get("example").is_some()
+        || ["oneOf", "anyOf"].iter().any(|k| {
+            property[*k].as_array().is_some_and(|b| {
+                b.iter().any(|x| {
+                    x.get("example").is_some()
+                        || referenced(x, schemas).is_some_and(|t| t.get("example").is_some())
+                })
+            })
+        })
+}
+
+fn refs(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v.as_str()) {
+                    ("$ref", Some(r)) => {
+                        out.insert(r.rsplit('/').next().unwrap_or_default().to_owned());
+                    }
+                    _ => refs(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+/// The component schemas reachable from `roots`.
+fn closure(roots: BTreeSet<String>, schemas: &Value) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo: Vec<String> = roots.into_iter().collect();
+    while let Some(name) = todo.pop() {
+        if seen.insert(name.clone()) {
+            let mut next = BTreeSet::new();
+            refs(&schemas[&name], &mut next);
+            todo.extend(next);
+        }
+    }
+    seen
+}
+
+/// The component schemas a request can carry (bodies and parameters).
+pub fn request_schemas(doc: &Value) -> BTreeSet<String> {
+    let mut roots = BTreeSet::new();
+    for item in doc["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(_, i)| i)
+    {
+        for op in item.as_object().into_iter().flatten().map(|(_, o)| o) {
+            refs(&op["requestBody"], &mut roots);
+            refs(&op["parameters"], &mut roots);
+        }
+    }
+    closure(roots, &doc["components"]["schemas"])
+}
+
+/// Marks required every nullable field of the schemas only responses use: the server always
+/// sends those fields, `null` when empty. (A field it leaves out when empty is declared with
+/// `skip_serializing_if` and `nullable = false`, so it stays optional.) Request schemas keep
+/// their optional fields optional.
+pub fn mark_required(doc: &mut Value) {
+    let requests = request_schemas(doc);
+    let Some(schemas) = doc["components"]["schemas"].as_object_mut() else {
+        return;
+    };
+    for (name, schema) in schemas.iter_mut() {
+        if requests.contains(name) {
+            continue;
+        }
+        let parts: Vec<&mut Value> = if schema["allOf"].is_array() {
+            schema["allOf"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+                .collect()
+        } else {
+            vec![schema]
+        };
+        for part in parts {
+            let always: Vec<String> = part["properties"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(_, p)| nullable(p))
+                .map(|(k, _)| k.clone())
+                .collect();
+            if always.is_empty() {
+                continue;
+            }
+            let mut required: Vec<Value> = part["required"].as_array().cloned().unwrap_or_default();
+            for field in always {
+                if !required.contains(&json!(field)) {
+                    required.push(json!(field));
+                }
+            }
+            // Keep the order of the properties.
+            let order: Vec<&String> = part["properties"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| k)
+                .collect();
+            required.sort_by_key(|r| order.iter().position(|k| Some(k.as_str()) == r.as_str()));
+            part["required"] = Value::Array(required);
+        }
+    }
+}
+
+/// Drops component schemas nothing refers to (the generic item types of pages are written out
+/// inline by the generator, leaving their named twin unused).
+pub fn drop_unused(doc: &mut Value) {
+    let mut roots = BTreeSet::new();
+    refs(&doc["paths"], &mut roots);
+    let used = closure(roots, &doc["components"]["schemas"]);
+    if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
+        schemas.retain(|name, _| used.contains(name));
+    }
+}
