@@ -430,21 +430,41 @@ impl RouteTable {
         RouteTable { routes }
     }
 
-    /// The methods a path answers to, if it is a documented path.
-    pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
+    /// The documented paths matching `path`, with how many of their segments are literal.
+    fn matching<'a>(
+        &'a self,
+        path: &'a str,
+    ) -> impl Iterator<Item = (usize, &'a [&'static str])> + 'a {
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let mut allowed: Vec<String> = Vec::new();
-        for (segments, methods) in &self.routes {
+        self.routes.iter().filter_map(move |(segments, methods)| {
             let matches = segments.len() == parts.len()
                 && segments
                     .iter()
                     .zip(&parts)
                     .all(|(s, p)| s.as_deref().is_none_or(|lit| lit == *p) && !p.is_empty());
-            if matches {
-                allowed.extend(methods.iter().map(|m| m.to_string()));
-            }
-        }
+            matches.then(|| (segments.iter().flatten().count(), methods.as_slice()))
+        })
+    }
+
+    /// The methods a path answers to, if it is a documented path.
+    pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        let allowed: Vec<String> = self
+            .matching(path)
+            .flat_map(|(_, methods)| methods.iter().map(|m| m.to_string()))
+            .collect();
         (!allowed.is_empty()).then_some(allowed)
+    }
+
+    /// The methods of the most specific documented path matching `path` (the one with the
+    /// most literal segments: `/assignments/reschedule` rather than `/assignments/{id}`).
+    pub fn allowed_most_specific(&self, path: &str) -> Option<Vec<String>> {
+        let most = self.matching(path).map(|(literal, _)| literal).max()?;
+        Some(
+            self.matching(path)
+                .filter(|(literal, _)| *literal == most)
+                .flat_map(|(_, methods)| methods.iter().map(|m| m.to_string()))
+                .collect(),
+        )
     }
 }
 
