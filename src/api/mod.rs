@@ -313,7 +313,14 @@ fn complete_operation(op: &mut Operation, secured: bool) {
         .iter()
         .flatten()
         .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query));
-    if has_query {
+    let mut has_key = false;
+    for p in op.parameters.iter_mut().flatten() {
+        if p.name == idempotency::HEADER {
+            p.schema = Some(idempotency_key_schema());
+            has_key = true;
+        }
+    }
+    if has_query || has_key {
         statuses.push(422);
     }
     for status in statuses {
@@ -337,6 +344,20 @@ fn complete_operation(op: &mut Operation, secured: bool) {
         .collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     op.responses.responses.extend(sorted);
+}
+
+/// What [`idempotency::Idempotency::new`] accepts (else 422 naming the header).
+fn idempotency_key_schema() -> RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    RefOr::T(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(200))
+            .pattern(Some("^[!-~]{1,200}$"))
+            .build()
+            .into(),
+    )
 }
 
 fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
@@ -446,18 +467,10 @@ impl RouteTable {
         })
     }
 
-    /// The methods a path answers to, if it is a documented path.
+    /// The methods a path answers to, if it is a documented path: those of the most specific
+    /// documented path matching it (the one with the most literal segments:
+    /// `/assignments/reschedule` rather than `/assignments/{id}`).
     pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
-        let allowed: Vec<String> = self
-            .matching(path)
-            .flat_map(|(_, methods)| methods.iter().map(|m| m.to_string()))
-            .collect();
-        (!allowed.is_empty()).then_some(allowed)
-    }
-
-    /// The methods of the most specific documented path matching `path` (the one with the
-    /// most literal segments: `/assignments/reschedule` rather than `/assignments/{id}`).
-    pub fn allowed_most_specific(&self, path: &str) -> Option<Vec<String>> {
         let most = self.matching(path).map(|(literal, _)| literal).max()?;
         Some(
             self.matching(path)

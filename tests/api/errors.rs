@@ -127,6 +127,11 @@ async fn a_fixed_path_beside_a_parameter_answers_405_for_a_method_it_lacks() {
         .send("GET", "/assignments/reschedule", Some(&admin), None)
         .await;
     r.assert_problem(405, "method-not-allowed");
+    // Neither is `/calendar/{date}`'s DELETE advertised on `/calendar/working-days`.
+    let r = app
+        .send("OPTIONS", "/calendar/working-days", Some(&admin), None)
+        .await;
+    assert_eq!(r.header("allow").as_deref(), Some("GET"));
     // A parameter that does not parse is still no resource.
     app.send("GET", "/assignments/nine", Some(&admin), None)
         .await

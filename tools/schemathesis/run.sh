@@ -50,16 +50,19 @@ for backend in "${backends[@]}"; do
     token="$(sign_in "$who")"
     echo "== schemathesis on $backend as $who"
     start=$(date +%s)
-    if ! "$VENV/bin/st" --no-color run openapi/openapi.json --url "$DUBAN_URL" \
+    if ! "$VENV/bin/st" --no-color --config-file tools/schemathesis/schemathesis.toml run openapi/openapi.json --url "$DUBAN_URL" \
         -H "Authorization: Bearer $token" \
         --checks all --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-25}" \
         ${SCHEMATHESIS_PHASES:+--phases "$SCHEMATHESIS_PHASES"} \
         --workers 2 --seed 1 --generation-database none --output-truncate false "${EXCLUDE[@]}" \
+        --report json,ndjson --report-json-path "$OUT/$backend-$who.json" --report-ndjson-path "$OUT/$backend-$who.ndjson" \
         >"$OUT/$backend-$who.txt" 2>&1; then
       status=1
     fi
     echo "   $(( $(date +%s) - start )) s"
-    sed -n '/^=* *SUMMARY/,$p' "$OUT/$backend-$who.txt"
+    python3 tools/schemathesis/counts.py "$OUT/$backend-$who.ndjson" | tee "$OUT/$backend-$who.counts"
+    sed -n '/^Failures:/,/^Test cases:/p' "$OUT/$backend-$who.txt"
+    grep -A1 '^Test cases:' "$OUT/$backend-$who.txt" | tail -1
   done
   live_server_stop
 done

@@ -222,7 +222,7 @@ pub fn path_config() -> web::PathConfig {
         }
         let allow = req
             .app_data::<web::Data<crate::app::AppState>>()
-            .and_then(|state| state.routes.allowed_most_specific(req.path()));
+            .and_then(|state| state.routes.allowed(req.path()));
         match allow {
             Some(allow) if !allow.iter().any(|m| m == req.method().as_str()) => {
                 ApiError::MethodNotAllowed { allow }.into()
