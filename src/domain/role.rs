@@ -78,13 +78,14 @@ impl TryFrom<String> for Role {
 }
 
 /// The names of every scope, in canonical order (for documents and defaults).
-pub const SERVICE_SCOPES: [&str; 6] = [
+pub const SERVICE_SCOPES: [&str; 7] = [
     Scope::ALL[0].as_str(),
     Scope::ALL[1].as_str(),
     Scope::ALL[2].as_str(),
     Scope::ALL[3].as_str(),
     Scope::ALL[4].as_str(),
     Scope::ALL[5].as_str(),
+    Scope::ALL[6].as_str(),
 ];
 
 /// The names of the scopes a service account gets when none are named.

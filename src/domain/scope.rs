@@ -21,17 +21,20 @@ pub enum Scope {
     /// Answer for the unit's assignments as the unit: sign for them (签收), ask for more time
     /// (延期申请) and dispute them (异议).
     AssignmentsRespond,
+    /// Subscribe the unit's webhooks and read their deliveries.
+    WebhooksManage,
 }
 
 impl Scope {
     /// Every scope, in canonical order.
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 7] = [
         Scope::AssignmentsRead,
         Scope::ReportsRead,
         Scope::ReportsWrite,
         Scope::ReportsSubmit,
         Scope::UrgesReply,
         Scope::AssignmentsRespond,
+        Scope::WebhooksManage,
     ];
 
     /// The scopes a service account gets when none are named: read and draft, not submit.
@@ -50,6 +53,7 @@ impl Scope {
             Scope::ReportsSubmit => "reports:submit",
             Scope::UrgesReply => "urges:reply",
             Scope::AssignmentsRespond => "assignments:respond",
+            Scope::WebhooksManage => "webhooks:manage",
         }
     }
 
