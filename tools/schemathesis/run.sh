@@ -5,7 +5,7 @@
 #
 #   bash tools/schemathesis/run.sh [sqlite] [postgres]     (both by default)
 #
-# SCHEMATHESIS_MAX_EXAMPLES (default 25) and SCHEMATHESIS_PHASES (default all four) size a run;
+# SCHEMATHESIS_MAX_EXAMPLES (default 100) and SCHEMATHESIS_PHASES (default all four) size a run;
 # the summary of each run (cases per check) is in target/schemathesis/<backend>-<who>.txt.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -52,7 +52,7 @@ for backend in "${backends[@]}"; do
     start=$(date +%s)
     if ! "$VENV/bin/st" --no-color --config-file tools/schemathesis/schemathesis.toml run openapi/openapi.json --url "$DUBAN_URL" \
         -H "Authorization: Bearer $token" \
-        --checks all --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-25}" \
+        --checks all --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-100}" \
         ${SCHEMATHESIS_PHASES:+--phases "$SCHEMATHESIS_PHASES"} \
         --workers 2 --seed 1 --generation-database none --output-truncate false "${EXCLUDE[@]}" \
         --report json,ndjson --report-json-path "$OUT/$backend-$who.json" --report-ndjson-path "$OUT/$backend-$who.ndjson" \
