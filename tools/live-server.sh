@@ -6,6 +6,9 @@
 #   demo_secret USERNAME                  the password or client secret printed at start-up
 #   live_server_stop                      (also run on exit)
 #
+# Webhook delivery is off: subscriptions made by these runs name example addresses, and nothing
+# here may send traffic off this machine. Reminders are off too (no background writes).
+#
 # DUBAN_BIN names the binary (default: target/debug/duban, built by `cargo build --locked`,
 # which reuses what `cargo test` built). DUBAN_CI_POSTGRES_URL is an administrative connection
 # to create the database from (default postgres://postgres@127.0.0.1:5432/test).
@@ -31,6 +34,7 @@ live_server_start() {
   DUBAN_DATABASE_URL="$database_url" DUBAN_DATA_DIR="$LIVE_DIR" DUBAN_BIND=127.0.0.1:0 \
     DUBAN_JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n')" \
     DUBAN_ACCESS_TOKEN_TTL=7200 DUBAN_REMINDER_INTERVAL=0 DUBAN_DEMO=true \
+    DUBAN_WEBHOOK_WORKER=false \
     DUBAN_LOG_FORMAT=json DUBAN_LOG="${DUBAN_LOG:-warn,duban=info}" \
     "${DUBAN_BIN:-target/debug/duban}" serve >"$LIVE_LOG" 2>&1 &
   LIVE_PID=$!
