@@ -243,7 +243,7 @@ fn problem_example(status: u16) -> (&'static str, serde_json::Value) {
         ),
         406 => (
             ApiError::NotAcceptable(
-                "this operation answers with application/json; the Accept header admits none of them"
+                "this operation produces application/json; the Accept header admits none of them"
                     .into(),
             ),
             "The Accept header admits none of the media types this operation answers with",
@@ -322,7 +322,14 @@ fn complete_operation(op: &mut Operation, secured: bool) {
         .iter()
         .flatten()
         .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query));
-    if has_query {
+    let mut has_key = false;
+    for p in op.parameters.iter_mut().flatten() {
+        if p.name == idempotency::HEADER {
+            p.schema = Some(idempotency_key_schema());
+            has_key = true;
+        }
+    }
+    if has_query || has_key {
         statuses.push(422);
     }
     for status in statuses {
@@ -346,6 +353,20 @@ fn complete_operation(op: &mut Operation, secured: bool) {
         .collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     op.responses.responses.extend(sorted);
+}
+
+/// What [`idempotency::Idempotency::new`] accepts (else 422 naming the header).
+fn idempotency_key_schema() -> RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    RefOr::T(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(200))
+            .pattern(Some("^[!-~]{1,200}$"))
+            .build()
+            .into(),
+    )
 }
 
 fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
@@ -438,15 +459,33 @@ impl RouteTable {
         RouteTable { routes }
     }
 
-    /// The methods a path answers to, if it is a documented path.
+    /// The documented paths matching `path`, with how many of their segments are literal.
+    fn matching<'a>(
+        &'a self,
+        path: &'a str,
+    ) -> impl Iterator<Item = (usize, &'a [&'static str])> + 'a {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        self.routes.iter().filter_map(move |(segments, methods)| {
+            let matches = segments.len() == parts.len()
+                && segments
+                    .iter()
+                    .zip(&parts)
+                    .all(|(s, p)| s.as_deref().is_none_or(|lit| lit == *p) && !p.is_empty());
+            matches.then(|| (segments.iter().flatten().count(), methods.as_slice()))
+        })
+    }
+
+    /// The methods a path answers to, if it is a documented path: those of the most specific
+    /// documented path matching it (the one with the most literal segments:
+    /// `/assignments/reschedule` rather than `/assignments/{id}`).
     pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
-        let mut allowed: Vec<String> = Vec::new();
-        for (segments, methods) in &self.routes {
-            if pattern_matches(segments, path) {
-                allowed.extend(methods.iter().map(|m| m.to_string()));
-            }
-        }
-        (!allowed.is_empty()).then_some(allowed)
+        let most = self.matching(path).map(|(literal, _)| literal).max()?;
+        Some(
+            self.matching(path)
+                .filter(|(literal, _)| *literal == most)
+                .flat_map(|(_, methods)| methods.iter().map(|m| m.to_string()))
+                .collect(),
+        )
     }
 }
 

@@ -23,7 +23,7 @@ pub struct PlanRequest {
     #[schema(example = "2020年法治政府建设任务")]
     pub title: String,
     /// The year, 2000 to 2100.
-    #[schema(example = 2020)]
+    #[schema(example = 2020, minimum = 2000, maximum = 2100)]
     pub year: i32,
     /// The issuing unit; by default the caller's unit.
     pub issuing_unit_id: Option<UnitId>,

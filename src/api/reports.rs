@@ -37,7 +37,7 @@ pub struct NewReportRequest {
     #[serde(default)]
     pub next_steps: String,
     /// The share of the work done, in percent (0 to 100; 序时进度), beside the share due by now.
-    #[schema(example = 60)]
+    #[schema(example = 60, minimum = 0, maximum = 100)]
     pub progress: Option<i64>,
 }
 
@@ -54,7 +54,7 @@ pub struct ReportUpdate {
     /// Next steps.
     pub next_steps: Option<String>,
     /// The share of the work done, in percent (0 to 100).
-    #[schema(example = 75)]
+    #[schema(example = 75, minimum = 0, maximum = 100)]
     pub progress: Option<i64>,
 }
 
@@ -63,7 +63,11 @@ pub struct ReportUpdate {
 #[serde(deny_unknown_fields)]
 pub struct ReturnRequest {
     /// The reason, shown to the unit.
-    #[schema(example = "请补充具体数据和完成时间。")]
+    #[schema(
+        example = "请补充具体数据和完成时间。",
+        min_length = 1,
+        max_length = 2000
+    )]
     pub reason: String,
 }
 

@@ -37,7 +37,11 @@ pub struct UrgeRequest {
 #[serde(deny_unknown_fields)]
 pub struct UrgeReply {
     /// The reply (1 to 5000 characters).
-    #[schema(example = "已于1月18日补报完成情况。")]
+    #[schema(
+        example = "已于1月18日补报完成情况。",
+        min_length = 1,
+        max_length = 5000
+    )]
     pub reply: String,
 }
 

@@ -109,6 +109,36 @@ async fn an_unknown_route_is_a_404_problem_and_a_wrong_method_a_405() {
 }
 
 #[actix_rt::test]
+async fn a_fixed_path_beside_a_parameter_answers_405_for_a_method_it_lacks() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    // `/assignments/reschedule` takes POST only, though `/assignments/{id}` takes PATCH.
+    let r = app
+        .send(
+            "PATCH",
+            "/assignments/reschedule",
+            Some(&admin),
+            Some(json!({})),
+        )
+        .await;
+    r.assert_problem(405, "method-not-allowed");
+    assert_eq!(r.header("allow").as_deref(), Some("POST"));
+    let r = app
+        .send("GET", "/assignments/reschedule", Some(&admin), None)
+        .await;
+    r.assert_problem(405, "method-not-allowed");
+    // Neither is `/calendar/{date}`'s DELETE advertised on `/calendar/working-days`.
+    let r = app
+        .send("OPTIONS", "/calendar/working-days", Some(&admin), None)
+        .await;
+    assert_eq!(r.header("allow").as_deref(), Some("GET"));
+    // A parameter that does not parse is still no resource.
+    app.send("GET", "/assignments/nine", Some(&admin), None)
+        .await
+        .assert_problem(404, "not-found");
+}
+
+#[actix_rt::test]
 async fn every_response_carries_a_request_id_and_echoes_a_sane_one() {
     let app = spawn_app().await;
     let r = app.send("GET", "/healthz", None, None).await;

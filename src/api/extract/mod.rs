@@ -207,7 +207,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
 }
 
 /// How path parameters (`{id}`) that do not parse are answered: a segment holding U+0000 is a
-/// 422 naming the parameter, anything else a 404 (no resource has that path).
+/// 422 naming the parameter; a path that is a more specific documented path not taking this
+/// method (`PATCH /assignments/reschedule`, caught by `PATCH /assignments/{id}`) a 405 with
+/// that path's `Allow`; anything else a 404 (no resource has that path).
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|_, req| {
         let unstorable: Vec<FieldError> = req
@@ -216,10 +218,17 @@ pub fn path_config() -> web::PathConfig {
             .filter(|(_, value)| !text::storable(value))
             .map(|(name, _)| FieldError::new(name, NUL_MESSAGE))
             .collect();
-        if unstorable.is_empty() {
-            ApiError::NotFound(format!("no resource at {}", req.path())).into()
-        } else {
-            ApiError::Validation(unstorable).into()
+        if !unstorable.is_empty() {
+            return ApiError::Validation(unstorable).into();
+        }
+        let allow = req
+            .app_data::<web::Data<crate::app::AppState>>()
+            .and_then(|state| state.routes.allowed(req.path()));
+        match allow {
+            Some(allow) if !allow.iter().any(|m| m == req.method().as_str()) => {
+                ApiError::MethodNotAllowed { allow }.into()
+            }
+            _ => ApiError::NotFound(format!("no resource at {}", req.path())).into(),
         }
     })
 }
