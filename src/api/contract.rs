@@ -196,6 +196,13 @@ pub const TABLE: &[Row] = &[
         .conflict("a submitted report cannot be edited"),
     op("submit_report", &[&[ReportsRead, ReportsSubmit]], "a reporter drafts; the unit manager submits")
         .conflict("a submitted report cannot be submitted"),
+    // Each item needs what its single operation needs; a batch that creates, edits and
+    // submits what it reads back needs all three.
+    op(
+        "batch_reports",
+        &[&[ReportsRead, ReportsWrite, ReportsSubmit]],
+        "only a unit's reporters, managers and systems write reports",
+    ),
     people("accept_report", REVIEWS).conflict("a draft report cannot be accepted"),
     people("return_report", REVIEWS).conflict("a draft report cannot be returned"),
     op("list_revisions", RR, LACKS_RR),
