@@ -235,6 +235,7 @@ const SERVERS: &str = r#"[
 /// description and problem examples, required response fields, and examples of bodies.
 pub fn complete(doc: &mut Value) {
     doc["servers"] = serde_json::from_str(SERVERS).unwrap_or_default();
+    schemas::merge_all_of(doc);
     let schemas = doc["components"]["schemas"].clone();
     if let Some(paths) = doc["paths"].as_object_mut() {
         for (path, item) in paths.iter_mut() {

@@ -100,13 +100,15 @@ pub struct BatchItemResult {
     pub status: u16,
     /// The report as it is after the item (success only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub report: Option<ReportView>,
     /// The report's new ETag, for the next `if_match` (success only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "\"9.1\"")]
+    #[schema(example = "\"9.1\"", nullable = false)]
     pub etag: Option<String>,
     /// Why the item failed (failure only): the problem document its single endpoint answers.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub problem: Option<Problem>,
 }
 

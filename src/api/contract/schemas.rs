@@ -269,3 +269,72 @@ pub fn drop_unused(doc: &mut Value) {
         schemas.retain(|name, _| used.contains(name));
     }
 }
+
+/// Merges an `allOf` of objects (what `#[serde(flatten)]` and tagged enums produce) into one
+/// object: its properties and required fields together, closed (`additionalProperties: false`)
+/// when a part was. A closed part inside an `allOf` would refuse the other parts' fields, which
+/// is not what the server does; the merged object says what it does.
+pub fn merge_all_of(doc: &mut Value) {
+    for _ in 0..8 {
+        let schemas = doc["components"]["schemas"].clone();
+        if !merge_in(doc, &schemas) {
+            return;
+        }
+    }
+}
+
+fn merge_in(value: &mut Value, schemas: &Value) -> bool {
+    let mut changed = false;
+    if let Some(parts) = value.get("allOf").and_then(Value::as_array) {
+        let resolved: Vec<&Value> = parts.iter().map(|p| resolve(p, schemas)).collect();
+        let mergeable = resolved.iter().all(|p| {
+            p.get("allOf").is_none()
+                && p.get("oneOf").is_none()
+                && p.get("anyOf").is_none()
+                && (p.get("properties").is_some() || p["type"] == "object")
+        });
+        if mergeable {
+            let mut properties = serde_json::Map::new();
+            let mut required: Vec<Value> = Vec::new();
+            let mut closed = false;
+            for p in &resolved {
+                for (k, v) in p["properties"].as_object().into_iter().flatten() {
+                    properties.insert(k.clone(), v.clone());
+                }
+                for r in p["required"].as_array().into_iter().flatten() {
+                    if !required.contains(r) {
+                        required.push(r.clone());
+                    }
+                }
+                closed |= p["additionalProperties"] == Value::Bool(false);
+            }
+            let obj = value
+                .as_object_mut()
+                .expect("a schema with allOf is an object");
+            obj.remove("allOf");
+            obj.insert("type".into(), Value::String("object".into()));
+            obj.insert("properties".into(), Value::Object(properties));
+            if !required.is_empty() {
+                obj.insert("required".into(), Value::Array(required));
+            }
+            if closed {
+                obj.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            changed = true;
+        }
+    }
+    match value {
+        Value::Object(map) => {
+            for v in map.values_mut() {
+                changed |= merge_in(v, schemas);
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                changed |= merge_in(v, schemas);
+            }
+        }
+        _ => {}
+    }
+    changed
+}
