@@ -129,6 +129,8 @@ pub struct Settings {
     /// `DUBAN_ATTACHMENT_REPORT_MAX_BYTES`: the most bytes of evidence files one report's
     /// working copy holds (default 100 MiB).
     pub attachment_report_max_bytes: u64,
+    /// How webhooks are delivered (`DUBAN_WEBHOOK_*`).
+    pub webhooks: WebhookSettings,
     /// Where evidence files are kept: `DUBAN_STORAGE` (`local`, the default, or `s3`) with
     /// `DUBAN_STORAGE_DIR` (default `<data dir>/attachments`; with S3 it holds the spool files)
     /// and, for S3, `DUBAN_S3_ENDPOINT`, `DUBAN_S3_BUCKET`, `DUBAN_S3_REGION` (default
@@ -182,6 +184,12 @@ struct FileSettings {
     receipt_reminder_days: Option<u64>,
     attachment_max_bytes: Option<u64>,
     attachment_report_max_bytes: Option<u64>,
+    webhook_worker: Option<bool>,
+    webhook_poll_ms: Option<u64>,
+    webhook_timeout: Option<u64>,
+    webhook_retry_base: Option<u64>,
+    webhook_max_attempts: Option<u64>,
+    webhook_retention_days: Option<u64>,
     storage: Option<String>,
     storage_dir: Option<String>,
     s3_endpoint: Option<String>,
@@ -254,6 +262,27 @@ impl FileSettings {
         put(
             "ATTACHMENT_REPORT_MAX_BYTES",
             self.attachment_report_max_bytes.map(|v| v.to_string()),
+        );
+        put("WEBHOOK_WORKER", self.webhook_worker.map(|v| v.to_string()));
+        put(
+            "WEBHOOK_POLL_MS",
+            self.webhook_poll_ms.map(|v| v.to_string()),
+        );
+        put(
+            "WEBHOOK_TIMEOUT",
+            self.webhook_timeout.map(|v| v.to_string()),
+        );
+        put(
+            "WEBHOOK_RETRY_BASE",
+            self.webhook_retry_base.map(|v| v.to_string()),
+        );
+        put(
+            "WEBHOOK_MAX_ATTEMPTS",
+            self.webhook_max_attempts.map(|v| v.to_string()),
+        );
+        put(
+            "WEBHOOK_RETENTION_DAYS",
+            self.webhook_retention_days.map(|v| v.to_string()),
         );
         put("STORAGE", self.storage);
         put("STORAGE_DIR", self.storage_dir);
@@ -442,6 +471,28 @@ impl Settings {
                 "must be at least DUBAN_ATTACHMENT_MAX_BYTES",
             ));
         }
+        let ranged = |var: &str, default: u64, range: std::ops::RangeInclusive<u64>| {
+            let v: u64 = parse_or(get(var), var, Some(default))?;
+            if range.contains(&v) {
+                Ok(v)
+            } else {
+                Err(bad(
+                    var,
+                    &format!("must be {} to {}", range.start(), range.end()),
+                ))
+            }
+        };
+        let webhooks = WebhookSettings {
+            worker: parse_bool(get("DUBAN_WEBHOOK_WORKER"), "DUBAN_WEBHOOK_WORKER", true)?,
+            poll_ms: ranged("DUBAN_WEBHOOK_POLL_MS", 1000, 10..=60_000)?,
+            timeout_secs: ranged("DUBAN_WEBHOOK_TIMEOUT", 10, 1..=120)?,
+            retry: crate::domain::webhook::RetryPolicy {
+                base_secs: ranged("DUBAN_WEBHOOK_RETRY_BASE", 10, 1..=3600)? as i64,
+                max_secs: 3600,
+                max_attempts: ranged("DUBAN_WEBHOOK_MAX_ATTEMPTS", 12, 1..=50)? as i32,
+            },
+            retention_days: ranged("DUBAN_WEBHOOK_RETENTION_DAYS", 30, 1..=3650)?,
+        };
         let storage_dir = get("DUBAN_STORAGE_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("attachments"));
@@ -509,6 +560,7 @@ impl Settings {
             receipt_reminder_days,
             attachment_max_bytes,
             attachment_report_max_bytes,
+            webhooks,
             storage,
             cors_origins,
         })
@@ -537,6 +589,31 @@ fn parse_origin(o: &str) -> Result<String, String> {
         return Err(refuse());
     }
     Ok(format!("{scheme}://{}", rest.to_ascii_lowercase()))
+}
+
+/// How webhooks are delivered.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// `DUBAN_WEBHOOK_WORKER`: whether this instance delivers (default true; any number of
+    /// instances may).
+    pub worker: bool,
+    /// `DUBAN_WEBHOOK_POLL_MS`: how often the worker looks for due deliveries (it is also woken
+    /// at once by writes on this instance).
+    pub poll_ms: u64,
+    /// `DUBAN_WEBHOOK_TIMEOUT`: seconds a receiver has to answer.
+    pub timeout_secs: u64,
+    /// `DUBAN_WEBHOOK_RETRY_BASE` and `DUBAN_WEBHOOK_MAX_ATTEMPTS`: the backoff.
+    pub retry: crate::domain::webhook::RetryPolicy,
+    /// `DUBAN_WEBHOOK_RETENTION_DAYS`: how long finished deliveries are kept.
+    pub retention_days: u64,
+}
+
+impl WebhookSettings {
+    /// How long a claimed delivery is a worker's before another may take it over: twice the
+    /// timeout, at least 5 s.
+    pub fn lease(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::seconds((2 * self.timeout_secs).max(5) as i64)
+    }
 }
 
 fn read_file(path: &Path) -> Result<HashMap<String, String>, ConfigError> {

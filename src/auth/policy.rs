@@ -113,6 +113,33 @@ pub fn review_reports(p: &Principal) -> ApiResult<()> {
     }
 }
 
+/// Who keeps webhook subscriptions, and whose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookKeeper {
+    /// The coordinating office (admins, coordinators): every subscription; theirs may cover
+    /// every unit's events. The unit is the caller's own, if it has one.
+    Office(Option<UnitId>),
+    /// A unit's manager, or its department system with `webhooks:manage`: the unit's own
+    /// subscriptions, covering the unit's own events only.
+    Unit(UnitId),
+}
+
+/// May the caller keep webhooks, and whose? Viewers and reporters may not; a department
+/// system needs `webhooks:manage`.
+pub fn keep_webhooks(p: &Principal) -> ApiResult<WebhookKeeper> {
+    match (p.role, p.unit_id) {
+        (Role::Admin | Role::Coordinator, unit) => Ok(WebhookKeeper::Office(unit)),
+        (Role::UnitManager, Some(unit)) => Ok(WebhookKeeper::Unit(unit)),
+        (Role::Service, Some(unit)) if p.has_scope(Scope::WebhooksManage) => {
+            Ok(WebhookKeeper::Unit(unit))
+        }
+        (Role::Service, _) => Err(ApiError::Forbidden(
+            "this token lacks the webhooks:manage scope".into(),
+        )),
+        _ => Err(deny("keep webhooks")),
+    }
+}
+
 /// The unit a unit-bound caller acts for; the office gets `None` (no unit limit).
 pub fn unit_scope(p: &Principal) -> ApiResult<Option<UnitId>> {
     if is_office(p) {

@@ -447,6 +447,60 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Webhook subscriptions of a unit (`covers` 'unit') or of the office ('all').
+    webhooks (id) {
+        id -> BigInt,
+        unit_id -> Nullable<BigInt>,
+        covers -> Text,
+        url -> Text,
+        events -> Text,
+        description -> Nullable<Text>,
+        secret -> Text,
+        active -> Bool,
+        disabled_reason -> Nullable<Text>,
+        disabled_at -> Nullable<Timestamp>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        last_success_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// The outbox: events written with the change they describe.
+    webhook_events (id) {
+        id -> BigInt,
+        event_type -> Text,
+        unit_id -> Nullable<BigInt>,
+        occurred_at -> Timestamp,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    /// One delivery of an event to a subscription.
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> BigInt,
+        event_id -> BigInt,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        last_duration_ms -> Nullable<Integer>,
+        delivered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        redelivery_of -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     unit_aliases,
@@ -474,6 +528,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     extension_requests,
     disputes,
     attachments,
+    webhooks,
+    webhook_events,
+    webhook_deliveries,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(

@@ -21,3 +21,4 @@ pub mod text;
 pub mod throttle;
 pub mod timeline;
 pub mod unit;
+pub mod webhook;

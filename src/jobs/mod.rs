@@ -3,3 +3,4 @@
 pub mod maintenance;
 pub mod reminders;
 pub mod tallies;
+pub mod webhooks;

@@ -22,6 +22,7 @@ pub mod timeline;
 pub mod units;
 pub mod urges;
 pub mod users;
+pub mod webhooks;
 
 use crate::auth::Principal;
 use crate::store::audit::Actor;

@@ -20,6 +20,7 @@ pub mod throttle;
 pub mod units;
 pub mod urges;
 pub mod users;
+pub mod webhooks;
 
 use chrono::NaiveDateTime;
 use diesel::backend::Backend;

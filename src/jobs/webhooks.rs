@@ -1,0 +1,210 @@
+//! The webhook worker: claims due deliveries from the outbox, POSTs each signed event to its
+//! subscription, and records the answer — delivered on 2xx, else due again after an
+//! exponential backoff with jitter, or given up after the last attempt, which disables a
+//! subscription that has not succeeded since (the unit is told: its inbox lists it, and its
+//! other subscriptions get `webhook.disabled`).
+//!
+//! Any number of instances run one each: claims take rows with `FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL (the writer lock on SQLite) under a lease, so each delivery is attempted by one
+//! worker at a time, and one that dies mid-delivery is retried by another once its lease ends.
+
+use crate::config::WebhookSettings;
+use crate::db::{write_tx, Db};
+use crate::domain::webhook::{self, EventType};
+use crate::error::ApiError;
+use crate::store::{self, webhooks};
+use futures_util::future::{join_all, select, Either};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+
+/// Deliveries claimed at once (and sent concurrently).
+const BATCH: i64 = 32;
+
+/// The body sent for an event: `{id, type, occurred_at, data}`.
+pub fn body(d: &webhooks::Claimed) -> Vec<u8> {
+    let data: serde_json::Value = serde_json::from_str(&d.data).unwrap_or(serde_json::Value::Null);
+    serde_json::json!({
+        "id": d.event_id,
+        "type": d.event_type,
+        "occurred_at": d.occurred_at.and_utc(),
+        "data": data,
+    })
+    .to_string()
+    .into_bytes()
+}
+
+async fn attempt(client: &awc::Client, d: &webhooks::Claimed) -> webhooks::Outcome {
+    let body = body(d);
+    let t = chrono::Utc::now().timestamp();
+    let started = Instant::now();
+    let sent = client
+        .post(&d.url)
+        .insert_header(("Content-Type", "application/json"))
+        .insert_header((
+            "User-Agent",
+            concat!("duban-webhooks/", env!("CARGO_PKG_VERSION")),
+        ))
+        .insert_header(("Duban-Event", d.event_type.as_str()))
+        .insert_header(("Duban-Delivery", d.id.to_string()))
+        .insert_header(("Duban-Signature", webhook::signature(&d.secret, t, &body)))
+        .send_body(body)
+        .await;
+    let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+    match sent {
+        Ok(res) => {
+            let status = res.status();
+            webhooks::Outcome {
+                status: Some(i32::from(status.as_u16())),
+                error: (!status.is_success()).then(|| format!("the receiver answered {status}")),
+                duration_ms,
+            }
+        }
+        Err(e) => webhooks::Outcome {
+            status: None,
+            error: Some(e.to_string().chars().take(500).collect()),
+            duration_ms,
+        },
+    }
+}
+
+/// Records the attempts of one batch, in one transaction; returns how many were delivered.
+fn record(
+    db: &Db,
+    settings: &WebhookSettings,
+    results: Vec<(webhooks::Claimed, webhooks::Outcome)>,
+) -> Result<usize, ApiError> {
+    use rand::Rng;
+    let mut c = db.get()?;
+    write_tx(&mut c, |c| {
+        let now = store::now();
+        let mut delivered = 0;
+        for (d, o) in &results {
+            if o.error.is_none() {
+                if webhooks::mark_delivered(c, d, o, now)? {
+                    delivered += 1;
+                }
+                continue;
+            }
+            let retry = &settings.retry;
+            if retry.gives_up(d.attempts) {
+                if webhooks::mark_failed(c, d, o, None)? {
+                    disable_if_failing(c, d, o, now)?;
+                }
+            } else {
+                let wait = retry.wait_secs(d.attempts, rand::thread_rng().gen::<f64>());
+                let at = now + chrono::TimeDelta::seconds(wait);
+                webhooks::mark_failed(c, d, o, Some(at))?;
+            }
+        }
+        Ok(delivered)
+    })
+}
+
+/// A delivery was given up: its subscription is disabled unless it succeeded since the
+/// delivery was made (then the failure was this event's, not the receiver's).
+fn disable_if_failing(
+    c: &mut crate::db::AnyConnection,
+    d: &webhooks::Claimed,
+    o: &webhooks::Outcome,
+    now: chrono::NaiveDateTime,
+) -> Result<(), ApiError> {
+    let Some(w) = webhooks::find(c, d.webhook_id)? else {
+        return Ok(());
+    };
+    if !w.active || w.last_success_at.is_some_and(|t| t >= d.created_at) {
+        return Ok(());
+    }
+    let reason = format!(
+        "{} attempts to deliver event {} failed since {}; the last: {}",
+        d.attempts,
+        d.event_id,
+        d.created_at.and_utc().to_rfc3339(),
+        o.error.as_deref().unwrap_or("no answer")
+    );
+    let ch = webhooks::WebhookChange {
+        active: Some(false),
+        disabled_reason: Some(Some(reason.clone())),
+        disabled_at: Some(Some(now)),
+        updated_at: Some(now),
+        ..Default::default()
+    };
+    webhooks::update(c, w.id, &ch)?;
+    let after = serde_json::json!({"active": false, "disabled_reason": reason, "url": w.url});
+    let system = store::audit::Actor::default();
+    store::audit::record(
+        c,
+        &system,
+        "webhook.disable",
+        "webhook",
+        Some(w.id),
+        None,
+        Some(&after),
+    )?;
+    if let Some(unit) = w.unit_id {
+        let data = serde_json::json!({
+            "webhook_id": w.id, "url": w.url, "disabled_at": now.and_utc(), "reason": reason,
+        });
+        crate::service::webhooks::emit(c, now, EventType::WebhookDisabled, unit, data)?;
+    }
+    tracing::warn!(webhook = w.id, url = %w.url, "disabled a webhook whose deliveries kept failing");
+    Ok(())
+}
+
+/// One round: claim a batch, send it, record it. Returns how many were claimed.
+pub async fn run_once(
+    db: &Db,
+    settings: &WebhookSettings,
+    client: &awc::Client,
+) -> Result<usize, ApiError> {
+    let claimed = {
+        let db = db.clone();
+        let lease = settings.lease();
+        actix_web::web::block(move || {
+            let mut c = db.get()?;
+            write_tx(&mut c, |c| {
+                webhooks::claim(c, store::now(), lease, BATCH).map_err(ApiError::from)
+            })
+        })
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))??
+    };
+    let n = claimed.len();
+    if n == 0 {
+        return Ok(0);
+    }
+    let outcomes = join_all(claimed.iter().map(|d| attempt(client, d))).await;
+    let results: Vec<_> = claimed.into_iter().zip(outcomes).collect();
+    let (db, settings) = (db.clone(), settings.clone());
+    actix_web::web::block(move || record(&db, &settings, results))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))??;
+    Ok(n)
+}
+
+/// Runs the worker on this thread's runtime until the process ends (or the task is aborted):
+/// it rounds while there is work, else waits for `poll_ms` or a wake-up from this instance's
+/// writes.
+pub fn spawn(
+    db: Db,
+    settings: WebhookSettings,
+    wake: Arc<Notify>,
+) -> actix_web::rt::task::JoinHandle<()> {
+    actix_web::rt::spawn(async move {
+        let client = awc::Client::builder()
+            .timeout(Duration::from_secs(settings.timeout_secs))
+            .disable_redirects()
+            .finish();
+        let poll = Duration::from_millis(settings.poll_ms);
+        loop {
+            match run_once(&db, &settings, &client).await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "webhook round failed"),
+            }
+            let sleep = Box::pin(actix_web::rt::time::sleep(poll));
+            let woken = Box::pin(wake.notified());
+            let (Either::Left(_) | Either::Right(_)) = select(sleep, woken).await;
+        }
+    })
+}

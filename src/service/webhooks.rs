@@ -1,0 +1,320 @@
+//! Webhooks (事件推送): subscriptions kept by a unit (or the office), the events every other use
+//! case emits through [`emit`] in its own transaction, and the delivery log.
+//!
+//! Whom an event reaches is decided once, in [`crate::domain::webhook::reaches`]: a unit's
+//! subscriptions get events about the unit's own work, the office's get every unit's. Events
+//! carry what their receiver may read anyway: ids, states, dates and the sent revision's
+//! figures — never a draft, whose writes emit nothing.
+
+use super::Ctx;
+use crate::auth::policy::{self, WebhookKeeper};
+use crate::db::{write_tx, AnyConnection};
+use crate::domain::ids::UnitId;
+use crate::domain::webhook::{self, Covers, DeliveryState, EventSet, EventType};
+use crate::error::{ApiError, ApiResult};
+use crate::store::{self, audit, webhooks};
+use serde_json::{json, Value};
+
+/// A new subscription, as a caller asks for it.
+#[derive(Debug, Clone)]
+pub struct NewSubscription {
+    /// Where deliveries go (`http://` or `https://`).
+    pub url: String,
+    /// The event type names (`*` for all).
+    pub events: Vec<String>,
+    /// A note for people (up to 500 characters).
+    pub description: Option<String>,
+    /// Whose events: the office may choose; a unit gets its own.
+    pub covers: Option<Covers>,
+}
+
+/// A change to a subscription (`None` keeps a field).
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub description: Option<Option<String>>,
+    /// `true` turns a disabled subscription back on (its failures forgotten), `false` pauses it.
+    pub active: Option<bool>,
+}
+
+fn not_found(id: i64) -> ApiError {
+    ApiError::NotFound(format!("no webhook {id}"))
+}
+
+fn checked_url(url: &str) -> ApiResult<String> {
+    let url = url.trim();
+    webhook::check_url(url).map_err(|m| ApiError::invalid("url", m))?;
+    Ok(url.to_owned())
+}
+
+fn checked_events(names: &[String]) -> ApiResult<EventSet> {
+    EventSet::from_names(names).map_err(|m| ApiError::invalid("events", m))
+}
+
+/// What the audit trail keeps of a subscription: never its secret.
+fn audit_view(w: &webhooks::Webhook) -> Value {
+    json!({
+        "unit_id": w.unit_id, "covers": w.covers, "url": w.url, "events": w.events,
+        "active": w.active,
+    })
+}
+
+/// The subscription, if the caller keeps it; "not found" otherwise.
+fn kept(c: &mut AnyConnection, ctx: &Ctx, id: i64) -> ApiResult<webhooks::Webhook> {
+    let keeper = policy::keep_webhooks(&ctx.principal)?;
+    let w = webhooks::find(c, id)?.ok_or_else(|| not_found(id))?;
+    match keeper {
+        WebhookKeeper::Office(_) => Ok(w),
+        WebhookKeeper::Unit(u) if w.unit_id == Some(u) && w.covers == Covers::Unit => Ok(w),
+        WebhookKeeper::Unit(_) => Err(not_found(id)),
+    }
+}
+
+/// Subscribes: returns the subscription and its signing secret (shown this once).
+pub fn create(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    new: NewSubscription,
+) -> ApiResult<(webhooks::Webhook, String)> {
+    let keeper = policy::keep_webhooks(&ctx.principal)?;
+    let url = checked_url(&new.url)?;
+    let events = checked_events(&new.events)?;
+    let description = super::optional_text("description", new.description, 500)?;
+    let (unit, covers) = match (keeper, new.covers) {
+        (WebhookKeeper::Office(unit), covers) => (unit, covers.unwrap_or(Covers::All)),
+        (WebhookKeeper::Unit(unit), None | Some(Covers::Unit)) => (Some(unit), Covers::Unit),
+        (WebhookKeeper::Unit(_), Some(Covers::All)) => {
+            return Err(ApiError::Forbidden(
+                "only the coordinating office subscribes to every unit's events".into(),
+            ))
+        }
+    };
+    if covers == Covers::Unit && unit.is_none() {
+        return Err(ApiError::invalid(
+            "covers",
+            "an account of no unit subscribes to every unit's events (covers: all)",
+        ));
+    }
+    let secret = webhook::new_secret();
+    write_tx(c, |c| {
+        let id = webhooks::insert(
+            c,
+            &webhooks::NewWebhook {
+                unit_id: unit,
+                covers,
+                url: &url,
+                events: events.to_stored(),
+                description: description.as_deref(),
+                secret: &secret,
+                active: true,
+                created_by: Some(ctx.principal.user_id),
+                created_at: ctx.now,
+                updated_at: ctx.now,
+            },
+        )?;
+        let w = webhooks::find(c, id)?.ok_or_else(|| ApiError::internal("webhook vanished"))?;
+        let after = audit_view(&w);
+        audit::record(
+            c,
+            &ctx.actor,
+            "webhook.create",
+            "webhook",
+            Some(id),
+            None,
+            Some(&after),
+        )?;
+        Ok((w, secret.clone()))
+    })
+}
+
+/// One page of the subscriptions the caller keeps.
+pub fn list(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    after: Option<i64>,
+    limit: i64,
+) -> ApiResult<store::Page<webhooks::Webhook>> {
+    let owner = match policy::keep_webhooks(&ctx.principal)? {
+        WebhookKeeper::Office(_) => webhooks::Owner::Any,
+        WebhookKeeper::Unit(u) => webhooks::Owner::Unit(u),
+    };
+    let rows = webhooks::list(c, owner, after, limit)?;
+    let mut page = store::Page::from_rows(rows, limit, |w| w.id);
+    // A unit's own subscriptions only (never the office's, even with the unit's id).
+    if let webhooks::Owner::Unit(_) = owner {
+        page.items.retain(|w| w.covers == Covers::Unit);
+    }
+    Ok(page)
+}
+
+/// One subscription the caller keeps.
+pub fn get(c: &mut AnyConnection, ctx: &Ctx, id: i64) -> ApiResult<webhooks::Webhook> {
+    kept(c, ctx, id)
+}
+
+/// Changes a subscription: its URL, events, description, or whether it is active.
+pub fn change(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    id: i64,
+    ch: Change,
+) -> ApiResult<webhooks::Webhook> {
+    let url = ch.url.as_deref().map(checked_url).transpose()?;
+    let events = ch.events.as_deref().map(checked_events).transpose()?;
+    let description = match ch.description {
+        Some(d) => Some(super::optional_text("description", d, 500)?),
+        None => None,
+    };
+    write_tx(c, |c| {
+        let before = kept(c, ctx, id)?;
+        let reenabled = ch.active == Some(true) && !before.active;
+        let mut set = webhooks::WebhookChange {
+            url: url.clone(),
+            events: events.as_ref().map(EventSet::to_stored),
+            description: description.clone(),
+            active: ch.active,
+            updated_at: Some(ctx.now),
+            ..Default::default()
+        };
+        if reenabled || ch.active == Some(false) {
+            set.disabled_reason = Some(None);
+            set.disabled_at = Some(None);
+        }
+        webhooks::update(c, id, &set)?;
+        let after = webhooks::find(c, id)?.ok_or_else(|| not_found(id))?;
+        audit::record(
+            c,
+            &ctx.actor,
+            "webhook.update",
+            "webhook",
+            Some(id),
+            Some(&audit_view(&before)),
+            Some(&audit_view(&after)),
+        )?;
+        Ok(after)
+    })
+}
+
+/// Gives a subscription a new signing secret (shown this once); the old one stops at once.
+pub fn rotate_secret(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    id: i64,
+) -> ApiResult<(webhooks::Webhook, String)> {
+    let secret = webhook::new_secret();
+    write_tx(c, |c| {
+        let w = kept(c, ctx, id)?;
+        let set = webhooks::WebhookChange {
+            secret: Some(secret.clone()),
+            updated_at: Some(ctx.now),
+            ..Default::default()
+        };
+        webhooks::update(c, id, &set)?;
+        let view = audit_view(&w);
+        let action = "webhook.rotate_secret";
+        audit::record(
+            c,
+            &ctx.actor,
+            action,
+            "webhook",
+            Some(id),
+            None,
+            Some(&view),
+        )?;
+        let w = webhooks::find(c, id)?.ok_or_else(|| not_found(id))?;
+        Ok((w, secret.clone()))
+    })
+}
+
+/// Removes a subscription and its delivery log.
+pub fn remove(c: &mut AnyConnection, ctx: &Ctx, id: i64) -> ApiResult<()> {
+    write_tx(c, |c| {
+        let w = kept(c, ctx, id)?;
+        webhooks::delete(c, id)?;
+        let before = audit_view(&w);
+        audit::record(
+            c,
+            &ctx.actor,
+            "webhook.delete",
+            "webhook",
+            Some(id),
+            Some(&before),
+            None,
+        )?;
+        Ok(())
+    })
+}
+
+/// Sends a `ping` event to one subscription (active or not: a paused or disabled one is
+/// tested before it is turned back on); returns the delivery queued.
+pub fn ping(c: &mut AnyConnection, ctx: &Ctx, id: i64) -> ApiResult<webhooks::Delivery> {
+    write_tx(c, |c| {
+        let w = kept(c, ctx, id)?;
+        let data = json!({"webhook_id": w.id, "url": w.url});
+        let d = webhooks::publish_to(c, ctx.now, EventType::Ping, w.unit_id, &data, id)?;
+        webhooks::delivery(c, id, d)?.ok_or_else(|| ApiError::internal("ping delivery vanished"))
+    })
+}
+
+/// One page of a subscription's deliveries, newest first.
+pub fn deliveries(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    id: i64,
+    state: Option<DeliveryState>,
+    before: Option<i64>,
+    limit: i64,
+) -> ApiResult<store::Page<webhooks::Delivery>> {
+    kept(c, ctx, id)?;
+    let rows = webhooks::deliveries(c, id, state, before, limit)?;
+    Ok(store::Page::from_rows(rows, limit, |d| d.id))
+}
+
+/// Queues a delivery's event again for its subscription (whatever became of it); returns the
+/// new delivery.
+pub fn redeliver(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    id: i64,
+    delivery: i64,
+) -> ApiResult<webhooks::Delivery> {
+    write_tx(c, |c| {
+        kept(c, ctx, id)?;
+        let d = webhooks::delivery(c, id, delivery)?
+            .ok_or_else(|| ApiError::NotFound(format!("no delivery {delivery} of webhook {id}")))?;
+        let new = webhooks::redeliver(c, &d, ctx.now)?;
+        let after = json!({"delivery_id": new, "event_id": d.event_id, "redelivery_of": d.id});
+        audit::record(
+            c,
+            &ctx.actor,
+            "webhook.redeliver",
+            "webhook",
+            Some(id),
+            None,
+            Some(&after),
+        )?;
+        webhooks::delivery(c, id, new)?.ok_or_else(|| ApiError::internal("delivery vanished"))
+    })
+}
+
+/// Emits an event about `unit`'s work, in the caller's transaction: delivered to the
+/// subscriptions it reaches once that transaction commits, never if it rolls back.
+pub fn emit(
+    c: &mut AnyConnection,
+    now: chrono::NaiveDateTime,
+    event: EventType,
+    unit: UnitId,
+    data: Value,
+) -> ApiResult<()> {
+    store::webhooks::publish(c, now, event, unit, &data)?;
+    Ok(())
+}
+
+/// The data of an event about an assignment.
+pub fn assignment_data(a: &store::assignments::Assignment) -> Value {
+    json!({
+        "assignment_id": a.id, "plan_id": a.plan_id, "measure_id": a.measure_id,
+        "unit_id": a.unit_id, "role": a.role, "due_date": a.due_date, "cycle": a.cycle,
+    })
+}
