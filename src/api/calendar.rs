@@ -47,7 +47,7 @@ pub struct CalendarYear {
     pub next_cursor: Option<String>,
     /// With `count=true` only: the number of items.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = 3)]
+    #[schema(example = 3, nullable = false)]
     pub total: Option<i64>,
 }
 

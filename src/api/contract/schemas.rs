@@ -217,44 +217,52 @@ pub fn mark_required(doc: &mut Value) {
         return;
     };
     for (name, schema) in schemas.iter_mut() {
-        if requests.contains(name) {
-            continue;
+        if !requests.contains(name) {
+            mark_required_in(schema);
         }
-        let parts: Vec<&mut Value> = if schema["allOf"].is_array() {
-            schema["allOf"]
-                .as_array_mut()
-                .into_iter()
-                .flatten()
-                .collect()
-        } else {
-            vec![schema]
-        };
-        for part in parts {
-            let always: Vec<String> = part["properties"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .filter(|(_, p)| nullable(p))
-                .map(|(k, _)| k.clone())
-                .collect();
-            if always.is_empty() {
-                continue;
+    }
+}
+
+/// Marks required the nullable fields of one response schema and of every object written out
+/// inside it (the items of a page, a nested part).
+fn mark_required_in(schema: &mut Value) {
+    let always: Vec<String> = schema["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, p)| nullable(p))
+        .map(|(k, _)| k.clone())
+        .collect();
+    if !always.is_empty() {
+        let mut required: Vec<Value> = schema["required"].as_array().cloned().unwrap_or_default();
+        for field in always {
+            if !required.contains(&json!(field)) {
+                required.push(json!(field));
             }
-            let mut required: Vec<Value> = part["required"].as_array().cloned().unwrap_or_default();
-            for field in always {
-                if !required.contains(&json!(field)) {
-                    required.push(json!(field));
-                }
+        }
+        // Keep the order of the properties.
+        let order: Vec<&String> = schema["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k)
+            .collect();
+        required.sort_by_key(|r| order.iter().position(|k| Some(k.as_str()) == r.as_str()));
+        schema["required"] = Value::Array(required);
+    }
+    if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        for property in properties.values_mut() {
+            mark_required_in(property);
+        }
+    }
+    if let Some(items) = schema.get_mut("items") {
+        mark_required_in(items);
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(parts) = schema.get_mut(key).and_then(Value::as_array_mut) {
+            for part in parts {
+                mark_required_in(part);
             }
-            // Keep the order of the properties.
-            let order: Vec<&String> = part["properties"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(|(k, _)| k)
-                .collect();
-            required.sort_by_key(|r| order.iter().position(|k| Some(k.as_str()) == r.as_str()));
-            part["required"] = Value::Array(required);
         }
     }
 }

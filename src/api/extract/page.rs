@@ -80,7 +80,7 @@ pub struct Page<T: ToSchema> {
     pub next_cursor: Option<String>,
     /// With `count=true` only: the number of items matching the filters, over all pages.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = 124)]
+    #[schema(example = 124, nullable = false)]
     pub total: Option<i64>,
 }
 
