@@ -31,6 +31,9 @@ pub struct AppState {
     pub http: api::http::HttpRules,
     /// The OpenAPI document, serialised once.
     pub openapi_json: String,
+    /// Wakes this instance's webhook worker after a write (other instances find the work
+    /// within `DUBAN_WEBHOOK_POLL_MS`).
+    pub webhook_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 /// Opens the database and applies pending migrations.
@@ -96,6 +99,10 @@ async fn note_writer(
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim().to_owned());
     let res = next.call(req).await?;
+    if let (true, Some(state)) = (may_write, &state) {
+        // A write may have queued webhook deliveries: the worker need not wait for its poll.
+        state.webhook_wake.notify_one();
+    }
     if let (true, Some(state), Some(token)) = (may_write, state, bearer) {
         if state.db.has_replica() {
             if let Some(user) = state
@@ -138,6 +145,7 @@ impl Application {
             routes: RouteTable::from_doc(&doc),
             http: api::http::HttpRules::new(&doc, settings.cors_origins.clone()),
             openapi_json: serde_json::to_string(&doc).map_err(|e| e.to_string())?,
+            webhook_wake: Default::default(),
             settings,
         });
         state
@@ -158,6 +166,13 @@ impl Application {
             );
         }
         crate::jobs::tallies::spawn(state.db.clone());
+        if state.settings.webhooks.worker {
+            crate::jobs::webhooks::spawn(
+                state.db.clone(),
+                state.settings.webhooks.clone(),
+                state.webhook_wake.clone(),
+            );
+        }
         let shared = state.clone();
         let server = HttpServer::new(move || {
             let (app, _) = api::register(App::new().into_utoipa_app()).split_for_parts();

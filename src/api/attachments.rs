@@ -74,8 +74,9 @@ pub struct AttachmentList {
     pub total: Option<i64>,
 }
 
-/// The multipart form of an upload (for the document only).
-#[derive(ToSchema)]
+/// The multipart form of an upload (for the document only): the one part `file`.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct UploadForm {
     /// The file (PDF, DOCX, XLSX, DOC, XLS, WPS, OFD, JPEG, PNG or ZIP by content).

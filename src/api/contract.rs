@@ -71,6 +71,7 @@ const READS: Systems = &[&[AssignmentsRead], &[ReportsRead]];
 const AR: Systems = &[&[AssignmentsRead]];
 const RR: Systems = &[&[ReportsRead]];
 const ANY: Systems = &[&[]];
+const WH: Systems = &[&[WebhooksManage]];
 
 impl Row {
     const fn conflict(mut self, detail: &'static str) -> Row {
@@ -97,6 +98,7 @@ const REVIEWS: &str = "your role may not review reports";
 const DECIDES: &str = "your role may not decide units' requests";
 const CALENDAR: &str = "your role may not change the working-day calendar";
 const LACKS_RR: &str = "this token lacks the reports:read scope";
+const KEEPS_WEBHOOKS: &str = "your role may not keep webhooks";
 const PLAN_CLOSED: &str = "a closed plan cannot change";
 const ASSIGNMENT_CLOSED: &str = "the plan is closed: its assignments are no longer signed for";
 
@@ -218,6 +220,15 @@ pub const TABLE: &[Row] = &[
     op("get_urge", READS, NO_READ_SCOPE),
     op("acknowledge_urge", &[&[AssignmentsRead, UrgesReply], &[ReportsRead, UrgesReply]], "only the urged unit answers an urge"),
     op("reply_urge", &[&[AssignmentsRead, UrgesReply], &[ReportsRead, UrgesReply]], "only the urged unit answers an urge"),
+    op("create_webhook", WH, KEEPS_WEBHOOKS).invalid("url", "must be an http:// or https:// URL"),
+    op("list_webhooks", WH, KEEPS_WEBHOOKS).invalid("limit", "must be 1 to 200"),
+    op("get_webhook", WH, KEEPS_WEBHOOKS),
+    op("update_webhook", WH, KEEPS_WEBHOOKS).invalid("events", "'report.deleted' is not an event type"),
+    op("delete_webhook", WH, KEEPS_WEBHOOKS),
+    op("rotate_webhook_secret", WH, KEEPS_WEBHOOKS),
+    op("ping_webhook", WH, KEEPS_WEBHOOKS),
+    op("list_webhook_deliveries", WH, KEEPS_WEBHOOKS),
+    op("redeliver_webhook_delivery", WH, KEEPS_WEBHOOKS),
 ];
 
 /// The row of an operation.
@@ -248,6 +259,22 @@ pub fn complete(doc: &mut Value) {
     }
     schemas::mark_required(doc);
     schemas::drop_unused(doc);
+    file_media_types(doc);
+}
+
+/// A stored file is served with the media type of its kind: the download's 200 lists each one
+/// instead of the generator's `application/octet-stream`.
+fn file_media_types(doc: &mut Value) {
+    let ok = &mut doc["paths"]["/api/v1/attachments/{id}/content"]["get"]["responses"]["200"];
+    let Some(content) = ok.get_mut("content").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let Some(binary) = content.remove("application/octet-stream") else {
+        return;
+    };
+    for kind in crate::domain::evidence::FileKind::ALL {
+        content.insert(kind.content_type().to_owned(), binary.clone());
+    }
 }
 
 fn complete_operation(path: &str, op: &mut Value, schemas: &Value) {

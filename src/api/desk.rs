@@ -154,6 +154,9 @@ pub struct Inbox {
     pub open_urges: Vec<UrgeView>,
     /// Its assignments in published plans not yet signed for (签收), oldest first (up to 99).
     pub unreceived: Vec<AssignmentId>,
+    /// Its webhook subscriptions disabled after their deliveries kept failing: fix the
+    /// receiver, then resume them (`PATCH /webhooks/{id}` with `active: true`).
+    pub disabled_webhooks: Vec<super::webhooks::WebhookView>,
 }
 
 /// Whose inbox.
@@ -314,13 +317,16 @@ fn parse_within(s: &str) -> ApiResult<u64> {
             "write it as 7d (days) or 2w (weeks), at most 366 days",
         )
     };
-    let (n, unit) = s.trim().split_at(s.trim().len().saturating_sub(1));
-    let n: u64 = n.parse().map_err(|_| bad())?;
-    let days = match unit {
-        "d" => n,
-        "w" => n * 7,
-        _ => return Err(bad()),
+    let s = s.trim();
+    let (n, per) = if let Some(n) = s.strip_suffix('d') {
+        (n, 1)
+    } else if let Some(n) = s.strip_suffix('w') {
+        (n, 7)
+    } else {
+        return Err(bad());
     };
+    let n: u64 = n.parse().map_err(|_| bad())?;
+    let days = n.checked_mul(per).ok_or_else(bad)?;
     if days > 366 {
         Err(bad())
     } else {
@@ -397,6 +403,11 @@ pub async fn get_inbox(
         returned_reports: inbox.returned.into_iter().map(ReportView::from).collect(),
         open_urges: inbox.open_urges.into_iter().map(UrgeView::from).collect(),
         unreceived: inbox.unreceived,
+        disabled_webhooks: inbox
+            .disabled_webhooks
+            .into_iter()
+            .map(super::webhooks::WebhookView::from)
+            .collect(),
     }))
 }
 
@@ -410,6 +421,10 @@ mod tests {
         assert_eq!(parse_within("2w").unwrap(), 14);
         assert!(parse_within("7").is_err());
         assert!(parse_within("400d").is_err());
+        assert!(parse_within("¯7Ú").is_err());
+        assert!(parse_within("Ú").is_err());
+        assert!(parse_within("99999999999999999999w").is_err());
+        assert!(parse_within("3074457345618258603w").is_err());
         let d = NaiveDate::from_ymd_opt(2019, 12, 31).unwrap();
         assert_eq!(decode_key(&encode_key(d, 42)), Some((d, 42)));
         assert_eq!(decode_key("junk"), None);

@@ -28,6 +28,7 @@ pub mod units;
 pub mod urges;
 pub mod users;
 pub mod views;
+pub mod webhooks;
 
 use crate::error::{ApiError, FieldError, Problem, PROBLEM_JSON};
 use actix_web::dev::{ServiceFactory, ServiceRequest};
@@ -64,6 +65,7 @@ Lists use keyset pagination: pass `next_cursor` back as `cursor`.",
         (name = "sources", description = "Source documents (任务来源) and traceability"),
         (name = "desk", description = "The office's desk: overdue and due-soon work, statistics, inboxes"),
         (name = "urges", description = "Reminders, urges and supervision (提醒 / 催办 / 督办)"),
+        (name = "webhooks", description = "Signed event deliveries to department systems (事件推送)"),
         (name = "calendar", description = "The working-day calendar (工作日历): holidays and make-up working days (调休)"),
         (name = "audit", description = "The append-only audit trail"),
         (name = "ops", description = "Health, readiness and metrics"),
@@ -206,7 +208,16 @@ where
                 .service(urges::list_urges)
                 .service(urges::get_urge)
                 .service(urges::acknowledge_urge)
-                .service(urges::reply_urge),
+                .service(urges::reply_urge)
+                .service(webhooks::create_webhook)
+                .service(webhooks::list_webhooks)
+                .service(webhooks::get_webhook)
+                .service(webhooks::update_webhook)
+                .service(webhooks::delete_webhook)
+                .service(webhooks::rotate_webhook_secret)
+                .service(webhooks::ping_webhook)
+                .service(webhooks::list_webhook_deliveries)
+                .service(webhooks::redeliver_webhook_delivery),
         )
 }
 

@@ -323,7 +323,13 @@ pub fn read_request(p: &Principal, unit: UnitId) -> ApiResult<bool> {
 
 /// May the caller see a plan in this state? Units never see drafts.
 pub fn read_plan(p: &Principal, state: PlanState) -> bool {
-    is_office(p) || state != PlanState::Draft
+    is_office(p) || units_see_plan(state)
+}
+
+/// Whether units see a plan in this state, and so its assignments, in any response or event:
+/// once it is published (a draft is the office's alone).
+pub fn units_see_plan(state: PlanState) -> bool {
+    state != PlanState::Draft
 }
 
 /// The plan states the caller may list: the office all, units published and closed plans.

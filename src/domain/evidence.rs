@@ -32,6 +32,20 @@ pub enum FileKind {
 }
 
 impl FileKind {
+    /// Every accepted kind.
+    pub const ALL: [FileKind; 10] = [
+        FileKind::Pdf,
+        FileKind::Docx,
+        FileKind::Xlsx,
+        FileKind::Doc,
+        FileKind::Xls,
+        FileKind::Wps,
+        FileKind::Ofd,
+        FileKind::Jpeg,
+        FileKind::Png,
+        FileKind::Zip,
+    ];
+
     /// The media type served with it.
     pub fn content_type(self) -> &'static str {
         match self {

@@ -165,6 +165,11 @@ impl EventSet {
         self.0.iter().map(|e| e.as_str()).collect()
     }
 
+    /// The types, in canonical order.
+    pub fn types(&self) -> Vec<EventType> {
+        self.0.iter().copied().collect()
+    }
+
     /// Whether the set holds `e`.
     pub fn contains(&self, e: EventType) -> bool {
         self.0.contains(&e)

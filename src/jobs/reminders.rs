@@ -72,6 +72,9 @@ fn batch(
                 ReminderKind::Unreceived => "receipt".to_owned(),
             };
             if urges::log_once(c, a.id, &period, kind, now)? {
+                if kind == ReminderKind::AfterDue {
+                    overdue(c, now, a.id, a.deadline, &period)?;
+                }
                 by_unit
                     .entry(a.unit_id)
                     .or_default()
@@ -115,11 +118,29 @@ fn batch(
             )?;
             let raw: Vec<i64> = list.iter().map(|x| x.0).collect();
             urges::attach_log(c, &raw, kind, urge)?;
+            crate::service::urges::announce_issued(c, now, urge)?;
             issued += 1;
             sent += list.len();
         }
         Ok((claimed.len(), last, sent, issued))
     })
+}
+
+/// Announces that an assignment passed its deadline (`assignment.overdue`), once per period,
+/// as the reminder pass logs it.
+fn overdue(
+    c: &mut crate::db::AnyConnection,
+    now: chrono::NaiveDateTime,
+    id: i64,
+    deadline: NaiveDate,
+    period: &str,
+) -> Result<(), ApiError> {
+    if let Some(a) = store::assignments::find(c, AssignmentId(id))? {
+        let extra = serde_json::json!({"deadline": deadline, "period": period});
+        let event = crate::domain::webhook::EventType::AssignmentOverdue;
+        crate::service::webhooks::emit_assignment(c, now, event, &a, extra)?;
+    }
+    Ok(())
 }
 
 /// Runs one pass as of `today`, a working day (on a day off nothing goes out): reminders for

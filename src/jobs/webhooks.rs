@@ -151,6 +151,18 @@ fn disable_if_failing(
     Ok(())
 }
 
+/// How often a worker prunes the delivery log.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Removes finished deliveries older than `retention_days` (`DUBAN_WEBHOOK_RETENTION_DAYS`)
+/// and the events left without one; returns how many deliveries went.
+pub fn prune(db: &Db, retention_days: u64) -> Result<usize, ApiError> {
+    let mut c = db.get()?;
+    let days = i64::try_from(retention_days).unwrap_or(i64::MAX);
+    let before = store::now() - chrono::Duration::days(days);
+    write_tx(&mut c, |c| Ok(webhooks::prune(c, before)?))
+}
+
 /// One round: claim a batch, send it, record it. Returns how many were claimed.
 pub async fn run_once(
     db: &Db,
@@ -196,7 +208,20 @@ pub fn spawn(
             .disable_redirects()
             .finish();
         let poll = Duration::from_millis(settings.poll_ms);
+        let mut pruned: Option<Instant> = None;
         loop {
+            if pruned.is_none_or(|t| t.elapsed() > PRUNE_EVERY) {
+                pruned = Some(Instant::now());
+                let (db, days) = (db.clone(), settings.retention_days);
+                match actix_web::web::block(move || prune(&db, days)).await {
+                    Ok(Ok(n)) if n > 0 => {
+                        tracing::info!(removed = n, "pruned the webhook delivery log")
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::warn!(error = %e, "pruning webhook deliveries failed"),
+                    Err(e) => tracing::warn!(error = %e, "pruning webhook deliveries failed"),
+                }
+            }
             match run_once(&db, &settings, &client).await {
                 Ok(n) if n > 0 => continue,
                 Ok(_) => {}

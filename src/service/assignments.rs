@@ -9,6 +9,7 @@ use crate::domain::assignment::{AssignmentRole, AssignmentState, Cycle};
 use crate::domain::calendar::{DueAnchor, DueRule, WorkingDaysDue, MAX_DUE_WORKING_DAYS};
 use crate::domain::ids::{AssignmentId, GroupId, ItemId, ReportId, UnitId};
 use crate::domain::plan::{ItemLevel, PlanState};
+use crate::domain::webhook::EventType;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{self, assignments, audit, groups, plans, reports, standing, units};
 use chrono::NaiveDate;
@@ -240,6 +241,7 @@ pub(crate) fn recount_due_dates(
     plan: Option<crate::domain::ids::PlanId>,
     due_from: Option<NaiveDate>,
     reason: &str,
+    announce: bool,
 ) -> ApiResult<usize> {
     let rows = assignments::with_working_days_due(c, plan, due_from)?;
     if rows.is_empty() {
@@ -258,7 +260,15 @@ pub(crate) fn recount_due_dates(
             continue;
         };
         if due != a.due_date {
-            moved(c, ctx, &a, (due, Some(rule)), a.cycle, Some(reason))?;
+            moved(
+                c,
+                ctx,
+                &a,
+                (due, Some(rule)),
+                a.cycle,
+                Some(reason),
+                announce,
+            )?;
             moved_n += 1;
         }
     }
@@ -373,6 +383,9 @@ pub fn assign(
             ..Default::default()
         };
         let rows = assignments::list_all(c, &f)?;
+        if policy::units_see_plan(plan.state) {
+            super::webhooks::emit_created(c, ctx.now, &rows)?;
+        }
         let created = with_state(c, ctx, rows)?;
         let units: Vec<UnitId> = created.iter().map(|a| a.row.unit_id).collect();
         let after = json!({
@@ -402,6 +415,7 @@ pub(crate) fn moved(
     (due, rule): (NaiveDate, Option<WorkingDaysDue>),
     cycle: Cycle,
     reason: Option<&str>,
+    announce: bool,
 ) -> ApiResult<()> {
     assignments::reschedule(c, a.id, due, rule, cycle, ctx.now)?;
     let before = json!({
@@ -425,6 +439,15 @@ pub(crate) fn moved(
         Some(&before),
         Some(&after),
     )?;
+    if announce && (due, cycle) != (a.due_date, a.cycle) {
+        let now = assignments::Assignment {
+            due_date: due,
+            cycle,
+            ..a.clone()
+        };
+        let extra = json!({"before": {"due_date": a.due_date, "cycle": a.cycle}, "reason": reason});
+        super::webhooks::emit_assignment(c, ctx.now, EventType::AssignmentChanged, &now, extra)?;
+    }
     Ok(())
 }
 
@@ -447,7 +470,7 @@ pub fn reschedule(
             Some(rule) => rescheduled_due(c, &a, rule)?,
             None => (a.due_date, a.working_days_due()),
         };
-        moved(c, ctx, &a, due, cycle.unwrap_or(a.cycle), None)?;
+        moved(c, ctx, &a, due, cycle.unwrap_or(a.cycle), None, true)?;
         let a =
             assignments::find(c, id)?.ok_or_else(|| ApiError::internal("assignment vanished"))?;
         one(c, ctx, a)
@@ -479,7 +502,7 @@ pub fn reschedule_many(
                 ApiError::invalid(format!("assignment_ids[{i}]"), "no such assignment")
             })?;
             let due = rescheduled_due(c, &a, due)?;
-            moved(c, ctx, &a, due, cycle.unwrap_or(a.cycle), None)?;
+            moved(c, ctx, &a, due, cycle.unwrap_or(a.cycle), None, true)?;
         }
         Ok(ids.len())
     })
@@ -538,6 +561,8 @@ pub(crate) fn withdrawn(
         Some(&before),
         None,
     )?;
+    let extra = json!({"reason": "withdrawn"});
+    super::webhooks::emit_assignment(c, ctx.now, EventType::AssignmentWithdrawn, a, extra)?;
     Ok(())
 }
 
@@ -555,7 +580,8 @@ pub fn receive(c: &mut AnyConnection, ctx: &Ctx, id: AssignmentId) -> ApiResult<
                 field: None,
             });
         }
-        if assignments::receive(c, id, ctx.principal.user_id, ctx.now)? {
+        let signed = assignments::receive(c, id, ctx.principal.user_id, ctx.now)?;
+        if signed {
             audit::record(
                 c,
                 &ctx.actor,
@@ -568,6 +594,10 @@ pub fn receive(c: &mut AnyConnection, ctx: &Ctx, id: AssignmentId) -> ApiResult<
         }
         let a =
             assignments::find(c, id)?.ok_or_else(|| ApiError::internal("assignment vanished"))?;
+        if signed {
+            let extra = json!({"received_at": ctx.now.and_utc()});
+            super::webhooks::emit_assignment(c, ctx.now, EventType::AssignmentReceived, &a, extra)?;
+        }
         one(c, ctx, a)
     })
 }
@@ -597,7 +627,13 @@ pub fn receive_plan(
         }
         let ids = assignments::unreceived_of(c, plan_id, unit)?;
         for id in &ids {
-            assignments::receive(c, *id, ctx.principal.user_id, ctx.now)?;
+            if assignments::receive(c, *id, ctx.principal.user_id, ctx.now)? {
+                if let Some(a) = assignments::find(c, *id)? {
+                    let extra = json!({"received_at": ctx.now.and_utc()});
+                    let event = EventType::AssignmentReceived;
+                    super::webhooks::emit_assignment(c, ctx.now, event, &a, extra)?;
+                }
+            }
         }
         if !ids.is_empty() {
             audit::record(

@@ -170,7 +170,7 @@ fn changed(
     // figures follow through the tallies).
     crate::store::standing::recount_lateness(c, &cal)?;
     let moved = if day >= ctx.today() {
-        super::assignments::recount_due_dates(c, ctx, None, Some(day), "calendar changed")?
+        super::assignments::recount_due_dates(c, ctx, None, Some(day), "calendar changed", true)?
     } else {
         0
     };

@@ -256,6 +256,8 @@ pub struct Inbox {
     pub open_urges: Vec<super::urges::Urge>,
     /// Its assignments in published plans not yet signed for (签收), oldest first.
     pub unreceived: Vec<crate::domain::ids::AssignmentId>,
+    /// Its webhook subscriptions disabled after their deliveries kept failing.
+    pub disabled_webhooks: Vec<crate::store::webhooks::Webhook>,
 }
 
 /// A unit's inbox: overdue and soon-due assignments, returned reports, open urges (up to 99 of
@@ -308,9 +310,19 @@ pub fn inbox(
         .into_iter()
         .map(|a| a.id)
         .collect();
+    let disabled_webhooks = crate::store::webhooks::list(
+        c,
+        crate::store::webhooks::Owner::Unit(UnitId(unit)),
+        None,
+        200,
+    )?
+    .into_iter()
+    .filter(|w| w.covers == crate::domain::webhook::Covers::Unit && w.disabled_at.is_some())
+    .collect();
     Ok(Inbox {
         cal,
         unreceived,
+        disabled_webhooks,
         unit_id: UnitId(unit),
         as_of,
         overdue,

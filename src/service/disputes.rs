@@ -9,6 +9,7 @@ use crate::db::{write_tx, AnyConnection};
 use crate::domain::dispute::{self, DisputeKind, DisputeState, Effect, Outcome, Refusal};
 use crate::domain::ids::AssignmentId;
 use crate::domain::plan::PlanState;
+use crate::domain::webhook::EventType;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{self, assignments, audit, disputes, units};
 use serde_json::json;
@@ -127,6 +128,7 @@ pub fn raise(
             None,
             Some(&audit_view(&d)),
         )?;
+        announce(c, ctx, EventType::DisputeRaised, &d)?;
         Ok(d)
     })
 }
@@ -209,6 +211,11 @@ pub fn resolve(
                     Some(&json!({"role": a.role})),
                     Some(&json!({"role": role, "dispute_id": id})),
                 )?;
+                let now = assignments::Assignment { role, ..a.clone() };
+                let extra =
+                    json!({"before": {"role": a.role}, "reason": "dispute", "dispute_id": id});
+                let event = EventType::AssignmentChanged;
+                super::webhooks::emit_assignment(c, ctx.now, event, &now, extra)?;
             }
             Effect::Keep => {}
         }
@@ -222,6 +229,7 @@ pub fn resolve(
             Some(&audit_view(&before)),
             Some(&audit_view(&after)),
         )?;
+        announce(c, ctx, EventType::DisputeResolved, &after)?;
         Ok(after)
     })
 }
@@ -272,6 +280,12 @@ fn moved_to(
         ),
         Some(&json!({"unit_id": unit})),
     )?;
+    // The former holder sees it go; the new one sees it come (the office both).
+    let extra = json!({"reason": "moved"});
+    super::webhooks::emit_assignment(c, ctx.now, EventType::AssignmentWithdrawn, a, extra)?;
+    let taken =
+        assignments::find(c, a.id)?.ok_or_else(|| ApiError::internal("assignment vanished"))?;
+    super::webhooks::emit_created(c, ctx.now, std::slice::from_ref(&taken))?;
     Ok(())
 }
 
@@ -302,6 +316,13 @@ pub(crate) fn settle_on_withdrawal(
             Some(&audit_view(&p)),
             Some(&audit_view(&after)),
         )?;
+        announce(c, ctx, EventType::DisputeResolved, &after)?;
     }
     Ok(())
+}
+
+/// Tells the disputing unit's subscriptions (and the office's) of a dispute's step.
+fn announce(c: &mut AnyConnection, ctx: &Ctx, event: EventType, d: &Dispute) -> ApiResult<()> {
+    let data = super::webhooks::named_id("dispute_id", audit_view(d));
+    super::webhooks::emit(c, ctx.now, event, d.unit_id, data)
 }

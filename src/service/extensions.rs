@@ -8,6 +8,7 @@ use crate::db::{write_tx, AnyConnection};
 use crate::domain::extension::{self, ExtensionState, Refusal};
 use crate::domain::ids::AssignmentId;
 use crate::domain::plan::PlanState;
+use crate::domain::webhook::EventType;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{self, extensions, standing};
 use chrono::NaiveDate;
@@ -147,6 +148,7 @@ pub fn request(
             None,
             Some(&audit_view(&r)),
         )?;
+        announce(c, ctx, EventType::ExtensionRequested, &r)?;
         Ok(r)
     })
 }
@@ -227,7 +229,7 @@ pub fn decide(
         }
         if let Some(g) = granted {
             // The one way a due date moves: the assignment's history and standing follow.
-            super::assignments::moved(c, ctx, &a, (g, None), a.cycle, None)?;
+            super::assignments::moved(c, ctx, &a, (g, None), a.cycle, None, true)?;
         }
         let after = reread(c, id)?;
         let action = match state {
@@ -243,6 +245,7 @@ pub fn decide(
             Some(&audit_view(&before)),
             Some(&audit_view(&after)),
         )?;
+        announce(c, ctx, EventType::ExtensionDecided, &after)?;
         Ok(after)
     })
 }
@@ -276,5 +279,16 @@ pub(crate) fn refuse_pending(
         Some(&audit_view(&before)),
         Some(&audit_view(&after)),
     )?;
-    Ok(())
+    announce(c, ctx, EventType::ExtensionDecided, &after)
+}
+
+/// Tells the asking unit's subscriptions (and the office's) of a request's step.
+fn announce(
+    c: &mut AnyConnection,
+    ctx: &Ctx,
+    event: EventType,
+    r: &ExtensionRequest,
+) -> ApiResult<()> {
+    let data = super::webhooks::named_id("extension_request_id", audit_view(r));
+    super::webhooks::emit(c, ctx.now, event, r.unit_id, data)
 }

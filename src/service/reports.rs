@@ -8,6 +8,7 @@ use crate::db::{write_tx, AnyConnection};
 use crate::domain::ids::{AssignmentId, ReportId};
 use crate::domain::plan::PlanState;
 use crate::domain::report::{ReportStatus, Step, Workflow};
+use crate::domain::webhook::EventType;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{self, assignments, audit, reports};
 use serde_json::json;
@@ -386,6 +387,8 @@ pub fn submit(
             Some(&json!({"workflow": before})),
             Some(&json!({"workflow": next, "revision": revision})),
         )?;
+        let data = super::webhooks::with_revision(super::webhooks::report_data(&after), revision);
+        super::webhooks::emit(c, ctx.now, EventType::ReportSubmitted, after.unit_id, data)?;
         Ok(after)
     })
 }
@@ -422,7 +425,14 @@ pub fn review(
             Some(&json!({"workflow": before})),
             Some(&json!({"workflow": next, "reason": reason})),
         )?;
-        reports::find_for(c, id, reader)?.ok_or_else(|| not_found(id))
+        let reviewed = reports::find_for(c, id, reader)?.ok_or_else(|| not_found(id))?;
+        let event = match decision {
+            Decision::Accept => EventType::ReportAccepted,
+            Decision::Return(_) => EventType::ReportReturned,
+        };
+        let data = super::webhooks::report_data(&reviewed);
+        super::webhooks::emit(c, ctx.now, event, reviewed.unit_id, data)?;
+        Ok(reviewed)
     })
 }
 

@@ -6,6 +6,7 @@ use crate::auth::policy;
 use crate::db::{write_tx, AnyConnection};
 use crate::domain::desk::Severity;
 use crate::domain::ids::{AssignmentId, UnitId};
+use crate::domain::webhook::EventType;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{self, assignments, audit, urges};
 use chrono::NaiveDate;
@@ -126,8 +127,31 @@ pub fn issue(c: &mut AnyConnection, ctx: &Ctx, new: NewUrge) -> ApiResult<Urge> 
             None,
             Some(&after),
         )?;
+        announce(c, ctx.now, EventType::UrgeIssued, &urge)?;
         Ok(urge)
     })
+}
+
+/// Tells the urged unit's subscriptions (and the office's) of an urge or its answer.
+pub(crate) fn announce(
+    c: &mut AnyConnection,
+    now: chrono::NaiveDateTime,
+    event: EventType,
+    urge: &Urge,
+) -> ApiResult<()> {
+    let data = super::webhooks::named_id("urge_id", audit_view(urge));
+    super::webhooks::emit(c, now, event, urge.0.unit_id, data)
+}
+
+/// Announces an urge the reminder pass issued (`urge.issued`).
+pub(crate) fn announce_issued(
+    c: &mut AnyConnection,
+    now: chrono::NaiveDateTime,
+    id: i64,
+) -> ApiResult<()> {
+    let row = urges::find(c, id)?.ok_or_else(|| ApiError::internal("urge vanished"))?;
+    let urge = one(c, row)?;
+    announce(c, now, EventType::UrgeIssued, &urge)
 }
 
 /// One page of the urges the caller may see, newest first.
@@ -167,19 +191,20 @@ pub fn answer(c: &mut AnyConnection, ctx: &Ctx, id: i64, reply: Option<String>) 
         let u = visible(c, ctx, id)?;
         policy::answer_urge(&ctx.principal, u.unit_id)?;
         let by = ctx.principal.user_id;
-        let action = match &reply {
+        let (action, changed) = match &reply {
             Some(text) => {
                 urges::reply(c, id, text, by, ctx.now)?;
-                "urge.reply"
+                ("urge.reply", true)
             }
-            None => {
-                urges::acknowledge(c, id, by, ctx.now)?;
-                "urge.acknowledge"
-            }
+            None => ("urge.acknowledge", urges::acknowledge(c, id, by, ctx.now)?),
         };
         let row = urges::find(c, id)?.ok_or_else(|| ApiError::internal("urge vanished"))?;
         let after = json!({ "reply": reply });
         audit::record(c, &ctx.actor, action, "urge", Some(id), None, Some(&after))?;
-        one(c, row)
+        let urge = one(c, row)?;
+        if changed {
+            announce(c, ctx.now, EventType::UrgeAnswered, &urge)?;
+        }
+        Ok(urge)
     })
 }

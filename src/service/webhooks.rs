@@ -311,10 +311,78 @@ pub fn emit(
     Ok(())
 }
 
+/// Emits an event about an assignment, with [`assignment_data`] and `extra`'s fields, if its
+/// unit may see it (its plan is published: [`policy::units_see_plan`]); an assignment of a
+/// draft plan is announced when the plan is published.
+pub fn emit_assignment(
+    c: &mut AnyConnection,
+    now: chrono::NaiveDateTime,
+    event: EventType,
+    a: &store::assignments::Assignment,
+    extra: Value,
+) -> ApiResult<()> {
+    let plan = store::plans::find(c, a.plan_id)?;
+    if !plan.is_some_and(|p| policy::units_see_plan(p.state)) {
+        return Ok(());
+    }
+    emit(c, now, event, a.unit_id, with(assignment_data(a), extra))
+}
+
+/// Announces assignments its units may now see (`assignment.created`): on a published plan at
+/// once, and all of a plan's when it is published.
+pub fn emit_created(
+    c: &mut AnyConnection,
+    now: chrono::NaiveDateTime,
+    assignments: &[store::assignments::Assignment],
+) -> ApiResult<()> {
+    let events: Vec<(UnitId, Value)> = assignments
+        .iter()
+        .map(|a| (a.unit_id, assignment_data(a)))
+        .collect();
+    store::webhooks::publish_many(c, now, EventType::AssignmentCreated, &events)?;
+    Ok(())
+}
+
+/// Report data with the number of the revision just sent.
+pub fn with_revision(data: Value, revision: i32) -> Value {
+    with(data, json!({ "revision": revision }))
+}
+
+/// A record's view as event data: its `id` named for what it is (`dispute_id`, …), so that the
+/// body's own `id` stays the event's.
+pub fn named_id(name: &str, mut view: Value) -> Value {
+    if let Some(o) = view.as_object_mut() {
+        if let Some(id) = o.remove("id") {
+            o.insert(name.to_owned(), id);
+        }
+    }
+    view
+}
+
+/// `base` with `extra`'s fields added (an object; anything else adds nothing).
+fn with(mut base: Value, extra: Value) -> Value {
+    if let (Some(b), Value::Object(e)) = (base.as_object_mut(), extra) {
+        b.extend(e);
+    }
+    base
+}
+
 /// The data of an event about an assignment.
 pub fn assignment_data(a: &store::assignments::Assignment) -> Value {
     json!({
         "assignment_id": a.id, "plan_id": a.plan_id, "measure_id": a.measure_id,
         "unit_id": a.unit_id, "role": a.role, "due_date": a.due_date, "cycle": a.cycle,
+    })
+}
+
+/// The data of an event about a sent report: what was sent (never a draft's text, nor any
+/// text: the receiver reads the report through the API, as its policy allows).
+pub fn report_data(r: &store::reports::Report) -> Value {
+    json!({
+        "report_id": r.id, "assignment_id": r.assignment_id, "unit_id": r.unit_id,
+        "period": r.period, "workflow": r.workflow, "status": r.status, "progress": r.progress,
+        "submitted_at": r.submitted_at.map(|t| t.and_utc()),
+        "reviewed_at": r.reviewed_at.map(|t| t.and_utc()),
+        "return_reason": r.return_reason,
     })
 }

@@ -123,9 +123,49 @@ pub fn delete(c: &mut AnyConnection, id: i64) -> QueryResult<usize> {
     diesel::delete(wh::table.find(id)).execute(c)
 }
 
-/// Writes an event about `unit`'s work and a delivery to every active subscription it
-/// reaches ([`crate::domain::webhook::reaches`]) that asked for its type. Returns the event's
-/// id, or `None` when no subscription wants it (nothing is written).
+/// The active subscriptions that may receive events about some unit's work: the office's
+/// (every unit's) and the units' own, with the event types each wants.
+struct Subscribers(Vec<(i64, Covers, Option<UnitId>, EventSet)>);
+
+impl Subscribers {
+    fn load(c: &mut AnyConnection, units: Option<&[UnitId]>) -> QueryResult<Self> {
+        let mut q = wh::table.filter(wh::active.eq(true)).into_boxed();
+        q = match units {
+            Some(units) => q.filter(
+                wh::covers.eq(Covers::All).or(wh::unit_id
+                    .eq_any(units.to_vec())
+                    .and(wh::covers.eq(Covers::Unit))),
+            ),
+            None => q,
+        };
+        let rows: Vec<(i64, Covers, Option<UnitId>, String)> = q
+            .select((wh::id, wh::covers, wh::unit_id, wh::events))
+            .load(c)?;
+        Ok(Subscribers(
+            rows.into_iter()
+                .map(|(id, covers, owner, events)| {
+                    (id, covers, owner, EventSet::from_stored(&events))
+                })
+                .collect(),
+        ))
+    }
+
+    /// Those an event of this type about `unit`'s work reaches.
+    fn reached(&self, event_type: EventType, unit: UnitId) -> Vec<i64> {
+        self.0
+            .iter()
+            .filter(|(_, covers, owner, events)| {
+                crate::domain::webhook::reaches(*covers, owner.map(|u| u.0), unit.0)
+                    && events.contains(event_type)
+            })
+            .map(|(id, ..)| *id)
+            .collect()
+    }
+}
+
+/// Writes an event about `unit`'s work and queues a delivery to every active subscription it
+/// reaches, in the caller's transaction. Returns the event's id, or `None` when no subscription
+/// wanted it (nothing is written then).
 pub fn publish(
     c: &mut AnyConnection,
     now: NaiveDateTime,
@@ -133,29 +173,33 @@ pub fn publish(
     unit: UnitId,
     data: &serde_json::Value,
 ) -> QueryResult<Option<i64>> {
-    let candidates: Vec<(i64, Covers, Option<UnitId>, String)> = wh::table
-        .filter(wh::active.eq(true))
-        .filter(
-            wh::covers
-                .eq(Covers::All)
-                .or(wh::unit_id.eq(unit).and(wh::covers.eq(Covers::Unit))),
-        )
-        .select((wh::id, wh::covers, wh::unit_id, wh::events))
-        .load(c)?;
-    let targets: Vec<i64> = candidates
-        .into_iter()
-        .filter(|(_, covers, owner, events)| {
-            crate::domain::webhook::reaches(*covers, owner.map(|u| u.0), unit.0)
-                && EventSet::from_stored(events).contains(event_type)
-        })
-        .map(|(id, ..)| id)
-        .collect();
-    if targets.is_empty() {
-        return Ok(None);
+    publish_many(c, now, event_type, &[(unit, data.clone())]).map(|ids| ids.first().copied())
+}
+
+/// [`publish`] for many events of one type (a plan's publication), reading the subscriptions
+/// once. Returns the ids of the events written.
+pub fn publish_many(
+    c: &mut AnyConnection,
+    now: NaiveDateTime,
+    event_type: EventType,
+    events: &[(UnitId, serde_json::Value)],
+) -> QueryResult<Vec<i64>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
     }
-    let event = insert_event(c, now, event_type, Some(unit), data)?;
-    queue(c, event, &targets, now)?;
-    Ok(Some(event))
+    let units: Vec<UnitId> = events.iter().map(|(u, _)| *u).collect();
+    let subscribers = Subscribers::load(c, (units.len() <= 100).then_some(units.as_slice()))?;
+    let mut written = Vec::new();
+    for (unit, data) in events {
+        let targets = subscribers.reached(event_type, *unit);
+        if targets.is_empty() {
+            continue;
+        }
+        let event = insert_event(c, now, event_type, Some(*unit), data)?;
+        queue(c, event, &targets, now)?;
+        written.push(event);
+    }
+    Ok(written)
 }
 
 /// Writes an event for one subscription alone (a ping); returns its delivery's id.

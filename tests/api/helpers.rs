@@ -190,6 +190,8 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         ("DUBAN_POOL_SIZE", "4"),
         ("DUBAN_BODY_LIMIT", "65536"),
         ("DUBAN_REMINDER_INTERVAL", "0"),
+        // Webhook deliveries go out only in the tests that receive them.
+        ("DUBAN_WEBHOOK_WORKER", "false"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
