@@ -44,3 +44,4 @@ mod statements;
 mod timeline;
 mod unit_isolation;
 mod urges;
+mod webhooks;

@@ -108,6 +108,12 @@ const UR: &[(&str, Out)] = &[("urges:reply", E403)];
 /// A system answers for its unit's assignment (asks for time, disputes) with
 /// `assignments:respond`, on an assignment it can read.
 const RESPOND: &[(&str, Out)] = &[("assignments:read", E403), ("assignments:respond", E403)];
+/// A system keeps its unit's webhooks with `webhooks:manage`.
+const WM: &[(&str, Out)] = &[("webhooks:manage", E403)];
+/// A unit's manager and its system keep its webhooks; reporters do not.
+const KEEPS: Unit = u(OK, E403, OK).needs(WM);
+/// Another unit's subscription: hidden from its keepers, refused to the rest.
+const KEEPS_ELSEWHERE: Unit = u(E404, E403, E404).needs(WM);
 /// Another unit's object stays hidden to a system however it is scoped.
 const AR_B: &[(&str, Out)] = &[("assignments:read", Out::Either403Or404)];
 
@@ -239,6 +245,15 @@ pub const TABLE: &[Row] = &[
     r("get_urge",               "to A",              SIGNED_IN,                all(OK),                   HIDDEN,                          HIDDEN),
     r("acknowledge_urge",       "to A",              UNIT_WORK,                all(OK).needs(UR),         HIDDEN,                          HIDDEN),
     r("reply_urge",             "to A",              UNIT_WORK,                all(OK).needs(UR),         HIDDEN,                          HIDDEN),
+    r("create_webhook",         "",                  OFFICE_WRITES,            KEEPS,                     KEEPS,                           KEEPS),
+    r("list_webhooks",          "",                  OFFICE_WRITES,            KEEPS,                     KEEPS,                           KEEPS),
+    r("get_webhook",            "A's",               OFFICE_WRITES,            KEEPS,                     KEEPS_ELSEWHERE,                 KEEPS_ELSEWHERE),
+    r("update_webhook",         "A's",               OFFICE_WRITES,            KEEPS,                     KEEPS_ELSEWHERE,                 KEEPS_ELSEWHERE),
+    r("delete_webhook",         "A's",               OFFICE_WRITES,            KEEPS,                     KEEPS_ELSEWHERE,                 KEEPS_ELSEWHERE),
+    r("rotate_webhook_secret",  "A's",               OFFICE_WRITES,            KEEPS,                     KEEPS_ELSEWHERE,                 KEEPS_ELSEWHERE),
+    r("ping_webhook",           "A's",               OFFICE_WRITES,            KEEPS,                     KEEPS_ELSEWHERE,                 KEEPS_ELSEWHERE),
+    r("list_webhook_deliveries", "A's",              OFFICE_WRITES,            KEEPS,                     KEEPS_ELSEWHERE,                 KEEPS_ELSEWHERE),
+    r("redeliver_webhook_delivery", "A's ping",      OFFICE_WRITES,            KEEPS,                     KEEPS_ELSEWHERE,                 KEEPS_ELSEWHERE),
 ];
 
 /// Which unit a unit-bound caller belongs to.

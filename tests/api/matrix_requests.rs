@@ -39,6 +39,9 @@ pub struct Ctx {
     spare_measure: i64,
     source: i64,
     urge: i64,
+    /// A's webhook subscription, and a delivery of it.
+    webhook: i64,
+    delivery: i64,
     /// Objects used up by a successful write, made again on demand.
     fresh: HashMap<&'static str, i64>,
 }
@@ -91,8 +94,27 @@ impl Ctx {
             .post("/urges", &c, json!({"unit_id": w.a.id, "assignment_ids": [asg], "severity": "reminder", "message": "请按时报送。"}))
             .await;
         assert_eq!(urge.status, 201, "{}", urge.raw);
+        let hook = app
+            .post(
+                "/webhooks",
+                &w.a.manager.token,
+                json!({"url": "http://127.0.0.1:9/duban", "events": ["*"]}),
+            )
+            .await;
+        assert_eq!(hook.status, 201, "{}", hook.raw);
+        let webhook = hook.body["id"].as_i64().unwrap();
+        let ping = app
+            .post(
+                &format!("/webhooks/{webhook}/ping"),
+                &w.a.manager.token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(ping.status, 202, "{}", ping.raw);
         let session = app.login_reply(&w.viewer.username, PASSWORD).await;
         Ctx {
+            webhook,
+            delivery: ping.body["id"].as_i64().unwrap(),
             reports: w.reports.clone().unwrap(),
             refresh_token: session.body["refresh_token"].as_str().unwrap().to_owned(),
             counter: 0,
@@ -273,6 +295,17 @@ impl Ctx {
                     assert_eq!(r.status, 201, "{}", r.raw);
                     r.body["id"].as_i64().unwrap()
                 }
+            }
+            "webhook" => {
+                let r = app
+                    .post(
+                        "/webhooks",
+                        m,
+                        json!({"url": "http://127.0.0.1:9/duban", "events": ["report.returned"]}),
+                    )
+                    .await;
+                assert_eq!(r.status, 201, "{}", r.raw);
+                r.body["id"].as_i64().unwrap()
             }
             "draft file" | "sent file" => {
                 let report = if what == "draft file" {
@@ -488,6 +521,11 @@ pub async fn prepare(ctx: &mut Ctx, row: &Row, caller: &Caller, template: &str) 
         }
         ("count_working_days", _) => req(format!("{template}?from=2019-09-30&days=5")),
         ("get_problem_type", _) => req(template.replace("{slug}", "precondition-failed")),
+        ("create_webhook", _) => req(at(0)).json(json!({"url": format!("http://127.0.0.1:9/hook-{n}"), "events": ["report.submitted"]})),
+        ("update_webhook", _) => req(at(ctx.webhook)).json(json!({"description": "财政局业务系统"})),
+        ("delete_webhook", _) => req(at(ctx.fresh("webhook").await)).consumes("webhook"),
+        ("redeliver_webhook_delivery", _) => req(at(ctx.webhook).replace("{delivery_id}", &ctx.delivery.to_string())),
+        ("get_webhook" | "rotate_webhook_secret" | "ping_webhook" | "list_webhook_deliveries", _) => req(at(ctx.webhook)),
         _ => req(template.to_owned()),
     }
 }
