@@ -185,8 +185,42 @@ pub async fn run_once(
     if n == 0 {
         return Ok(0);
     }
-    let outcomes = join_all(claimed.iter().map(|d| attempt(client, d))).await;
-    let results: Vec<_> = claimed.into_iter().zip(outcomes).collect();
+    // Subscriptions are served side by side; each one's deliveries in order, one at a time,
+    // and none more this round once its receiver gave no answer (a receiver that is down
+    // costs one timeout per round, not one per delivery, and holds up nobody else).
+    let mut by_webhook: Vec<Vec<webhooks::Claimed>> = Vec::new();
+    for d in claimed {
+        match by_webhook
+            .iter_mut()
+            .find(|g| g[0].webhook_id == d.webhook_id)
+        {
+            Some(g) => g.push(d),
+            None => by_webhook.push(vec![d]),
+        }
+    }
+    let rounds = join_all(by_webhook.into_iter().map(|group| async move {
+        let mut results = Vec::with_capacity(group.len());
+        let mut silent: Option<i64> = None;
+        for d in group {
+            let outcome = match silent {
+                Some(first) => webhooks::Outcome {
+                    status: None,
+                    error: Some(format!(
+                        "not sent: delivery {first} to this URL got no answer this round"
+                    )),
+                    duration_ms: 0,
+                },
+                None => attempt(client, &d).await,
+            };
+            if outcome.status.is_none() && silent.is_none() {
+                silent = Some(d.id);
+            }
+            results.push((d, outcome));
+        }
+        results
+    }))
+    .await;
+    let results: Vec<_> = rounds.into_iter().flatten().collect();
     let (db, settings) = (db.clone(), settings.clone());
     actix_web::web::block(move || record(&db, &settings, results))
         .await

@@ -128,19 +128,25 @@ pub fn delete(c: &mut AnyConnection, id: i64) -> QueryResult<usize> {
 struct Subscribers(Vec<(i64, Covers, Option<UnitId>, EventSet)>);
 
 impl Subscribers {
-    fn load(c: &mut AnyConnection, units: Option<&[UnitId]>) -> QueryResult<Self> {
-        let mut q = wh::table.filter(wh::active.eq(true)).into_boxed();
-        q = match units {
-            Some(units) => q.filter(
-                wh::covers.eq(Covers::All).or(wh::unit_id
-                    .eq_any(units.to_vec())
-                    .and(wh::covers.eq(Covers::Unit))),
-            ),
-            None => q,
+    /// Those that may receive events about `unit`'s work (`None`: any unit's). Both queries
+    /// have a fixed text, so they stay prepared.
+    fn load(c: &mut AnyConnection, unit: Option<UnitId>) -> QueryResult<Self> {
+        let columns = (wh::id, wh::covers, wh::unit_id, wh::events);
+        let rows: Vec<(i64, Covers, Option<UnitId>, String)> = match unit {
+            Some(unit) => wh::table
+                .filter(wh::active.eq(true))
+                .filter(
+                    wh::covers
+                        .eq(Covers::All)
+                        .or(wh::unit_id.eq(unit).and(wh::covers.eq(Covers::Unit))),
+                )
+                .select(columns)
+                .load(c)?,
+            None => wh::table
+                .filter(wh::active.eq(true))
+                .select(columns)
+                .load(c)?,
         };
-        let rows: Vec<(i64, Covers, Option<UnitId>, String)> = q
-            .select((wh::id, wh::covers, wh::unit_id, wh::events))
-            .load(c)?;
         Ok(Subscribers(
             rows.into_iter()
                 .map(|(id, covers, owner, events)| {
@@ -187,8 +193,11 @@ pub fn publish_many(
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    let units: Vec<UnitId> = events.iter().map(|(u, _)| *u).collect();
-    let subscribers = Subscribers::load(c, (units.len() <= 100).then_some(units.as_slice()))?;
+    let one_unit = events
+        .iter()
+        .all(|(u, _)| *u == events[0].0)
+        .then_some(events[0].0);
+    let subscribers = Subscribers::load(c, one_unit)?;
     let mut written = Vec::new();
     for (unit, data) in events {
         let targets = subscribers.reached(event_type, *unit);

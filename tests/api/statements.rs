@@ -180,10 +180,10 @@ async fn a_submission_and_a_report_read_send_few_statements_all_prepared() {
         assert_eq!(created.statements.len(), 5, "{:#?}", created);
         // The account; the report as the caller reads it; its plan's state; the update
         // returning the report; its revision; the evidence files sent with it; the standing;
-        // the audit entry.
+        // the audit entry; the webhook subscriptions its event may reach.
         let (standing, report): (Vec<_>, Vec<_>) =
             submitted.statements.iter().partition(|q| is_standing(q));
-        assert_eq!(report.len(), 7 + 3, "{:#?}", submitted);
+        assert_eq!(report.len(), 8 + 3, "{:#?}", submitted);
         assert!(standing.len() <= 3, "{:#?}", submitted);
         // The account, and the report as the caller reads it.
         assert_eq!(read.statements.len(), 2, "{:#?}", read);

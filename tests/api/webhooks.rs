@@ -604,3 +604,57 @@ async fn two_workers_on_one_database_deliver_each_event_once_per_subscription() 
         assert!(seen.values().all(|n| *n == 1), "each once: {seen:?}");
     }
 }
+
+#[actix_rt::test]
+async fn a_receiver_that_does_not_answer_holds_up_no_other_subscription() {
+    let w = World::builder()
+        .setting("DUBAN_WEBHOOK_WORKER", "true")
+        .setting("DUBAN_WEBHOOK_POLL_MS", "50")
+        .setting("DUBAN_WEBHOOK_TIMEOUT", "1")
+        .setting("DUBAN_WEBHOOK_RETRY_BASE", "60")
+        .build()
+        .await;
+    let (stuck, healthy) = (Receiver::start().await, Receiver::start().await);
+    stuck.answer(Answer::Hang);
+    let (stuck_id, _) = subscribe(
+        &w.app,
+        &w.a.manager.token,
+        &stuck.url,
+        json!(["urge.issued"]),
+    )
+    .await;
+    subscribe(&w.app, w.coord(), &healthy.url, json!(["urge.issued"])).await;
+    urge_a(&w, 6).await;
+    healthy.until_acknowledged(6).await;
+    // One attempt per round reached the receiver that does not answer; the rest of its round
+    // waits for the next try (here a minute away).
+    let path = format!("/webhooks/{stuck_id}/deliveries");
+    let start = Instant::now();
+    loop {
+        let log = w.app.get(&path, &w.a.manager.token).await;
+        let skipped = log.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| {
+                d["last_error"]
+                    .as_str()
+                    .is_some_and(|e| e.starts_with("not sent"))
+            })
+            .count();
+        if skipped > 0 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "nothing was held back: {}",
+            log.raw
+        );
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        stuck.arrived() <= 3,
+        "{} attempts reached it",
+        stuck.arrived()
+    );
+}
