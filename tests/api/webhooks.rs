@@ -658,3 +658,59 @@ async fn a_receiver_that_does_not_answer_holds_up_no_other_subscription() {
         stuck.arrived()
     );
 }
+
+#[actix_rt::test]
+async fn the_reminder_pass_announces_a_late_assignment_once_and_its_urge() {
+    let w = delivering_world().await;
+    let (app, c, m) = (&w.app, w.coord(), &w.a.manager.token);
+    let hook = Receiver::start().await;
+    let (_, secret) = subscribe(
+        app,
+        m,
+        &hook.url,
+        json!(["assignment.overdue", "urge.issued"]),
+    )
+    .await;
+    let asg = w.a.assignment();
+    let r = app
+        .patch(
+            &format!("/assignments/{asg}"),
+            c,
+            json!({"due_date": "2026-12-01", "cycle": "once"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    let schedule = duban::jobs::reminders::Schedule {
+        days_before: 7,
+        receipt_after: 0,
+    };
+    let db = app.state.db.clone();
+    let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let pass = duban::jobs::reminders::run_once(&db, day("2026-12-03"), schedule).unwrap();
+    assert!(pass.urged >= 1, "{pass:?}");
+    // Only the pass's own wake-up is the poll here (it runs outside any request).
+    let got = hook.until_acknowledged(2).await;
+    let overdue: Vec<_> = got
+        .iter()
+        .filter(|d| d.event == "assignment.overdue")
+        .collect();
+    assert_eq!(overdue.len(), 1, "{:?}", hook.types());
+    let data = overdue[0].json()["data"].clone();
+    assert_eq!(
+        (data["assignment_id"].as_i64(), data["deadline"].as_str()),
+        (Some(asg), Some("2026-12-01"))
+    );
+    assert!(got.iter().all(|d| d.signed_with(&secret)));
+    let urge = got
+        .iter()
+        .find(|d| d.event == "urge.issued")
+        .unwrap()
+        .json();
+    assert_eq!(urge["data"]["automatic"], true);
+    assert_eq!(urge["data"]["unit_id"], w.a.id);
+    // The next day's pass finds the same lapse: nothing more.
+    duban::jobs::reminders::run_once(&db, day("2026-12-04"), schedule).unwrap();
+    settle().await;
+    settle().await;
+    assert_eq!(hook.acknowledged().len(), 2, "{:?}", hook.types());
+}
