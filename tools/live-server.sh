@@ -8,6 +8,8 @@
 #
 # Webhook delivery is off: subscriptions made by these runs name example addresses, and nothing
 # here may send traffic off this machine. Reminders are off too (no background writes).
+# LIVE_WEBHOOKS=1 leaves the webhook worker on, for a caller whose subscriptions name its own
+# receiver on 127.0.0.1 (tools/example/run.sh).
 #
 # DUBAN_BIN names the binary (default: target/debug/duban, built by `cargo build --locked`,
 # which reuses what `cargo test` built). DUBAN_CI_POSTGRES_URL is an administrative connection
@@ -34,7 +36,7 @@ live_server_start() {
   DUBAN_DATABASE_URL="$database_url" DUBAN_DATA_DIR="$LIVE_DIR" DUBAN_BIND=127.0.0.1:0 \
     DUBAN_JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n')" \
     DUBAN_ACCESS_TOKEN_TTL=7200 DUBAN_REMINDER_INTERVAL=0 DUBAN_DEMO=true \
-    DUBAN_WEBHOOK_WORKER=false \
+    DUBAN_WEBHOOK_WORKER="$([ "${LIVE_WEBHOOKS:-0}" = 1 ] && echo true || echo false)" \
     DUBAN_LOG_FORMAT=json DUBAN_LOG="${DUBAN_LOG:-warn,duban=info}" \
     "${DUBAN_BIN:-target/debug/duban}" serve >"$LIVE_LOG" 2>&1 &
   LIVE_PID=$!
