@@ -714,3 +714,33 @@ async fn the_reminder_pass_announces_a_late_assignment_once_and_its_urge() {
     settle().await;
     assert_eq!(hook.acknowledged().len(), 2, "{:?}", hook.types());
 }
+
+#[actix_rt::test]
+async fn ids_of_subscriptions_events_and_deliveries_are_never_reused() {
+    let w = World::builder().build().await;
+    let (app, m) = (&w.app, &w.a.manager.token);
+    let (first, _) = subscribe(app, m, "http://127.0.0.1:9/a", json!(["*"])).await;
+    let ping = app
+        .post(&format!("/webhooks/{first}/ping"), m, json!({}))
+        .await;
+    let (event, delivery) = (
+        ping.body["event_id"].as_i64().unwrap(),
+        ping.body["id"].as_i64().unwrap(),
+    );
+    let gone = app
+        .send("DELETE", &format!("/webhooks/{first}"), Some(m), None)
+        .await;
+    assert_eq!(gone.status, 204);
+    // The event, left without a delivery, is pruned.
+    duban::jobs::webhooks::prune(&app.state.db, 1).unwrap();
+    let (second, _) = subscribe(app, m, "http://127.0.0.1:9/b", json!(["*"])).await;
+    let ping = app
+        .post(&format!("/webhooks/{second}/ping"), m, json!({}))
+        .await;
+    assert!(second > first);
+    assert!(
+        ping.body["event_id"].as_i64().unwrap() > event,
+        "a receiver that saw event {event} must not see that id again"
+    );
+    assert!(ping.body["id"].as_i64().unwrap() > delivery);
+}

@@ -1,8 +1,9 @@
 -- Webhooks: a unit's subscriptions (or the office's, covering every unit), the outbox of
 -- events written in the transaction of the change they describe, and one delivery per event
--- and subscription, claimed by a worker, retried with backoff, logged.
+-- and subscription, claimed by a worker, retried with backoff, logged. Ids are never reused
+-- (AUTOINCREMENT): receivers drop repeats by event id, and logs name deliveries by id.
 CREATE TABLE webhooks (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     unit_id BIGINT REFERENCES units (id),
     covers TEXT NOT NULL CHECK (covers IN ('unit', 'all')),
     url TEXT NOT NULL,
@@ -20,7 +21,7 @@ CREATE TABLE webhooks (
 CREATE INDEX webhooks_unit ON webhooks (unit_id, id);
 
 CREATE TABLE webhook_events (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     event_type TEXT NOT NULL,
     unit_id BIGINT REFERENCES units (id),
     occurred_at TIMESTAMP NOT NULL,
@@ -28,7 +29,7 @@ CREATE TABLE webhook_events (
 );
 
 CREATE TABLE webhook_deliveries (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     webhook_id BIGINT NOT NULL REFERENCES webhooks (id),
     event_id BIGINT NOT NULL REFERENCES webhook_events (id),
     state TEXT NOT NULL CHECK (state IN ('pending', 'delivering', 'delivered', 'failed')),
