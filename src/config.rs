@@ -190,6 +190,7 @@ struct FileSettings {
     webhook_retry_base: Option<u64>,
     webhook_max_attempts: Option<u64>,
     webhook_retention_days: Option<u64>,
+    webhook_ca_file: Option<String>,
     storage: Option<String>,
     storage_dir: Option<String>,
     s3_endpoint: Option<String>,
@@ -284,6 +285,7 @@ impl FileSettings {
             "WEBHOOK_RETENTION_DAYS",
             self.webhook_retention_days.map(|v| v.to_string()),
         );
+        put("WEBHOOK_CA_FILE", self.webhook_ca_file);
         put("STORAGE", self.storage);
         put("STORAGE_DIR", self.storage_dir);
         put("S3_ENDPOINT", self.s3_endpoint);
@@ -492,6 +494,9 @@ impl Settings {
                 max_attempts: ranged("DUBAN_WEBHOOK_MAX_ATTEMPTS", 12, 1..=50)? as i32,
             },
             retention_days: ranged("DUBAN_WEBHOOK_RETENTION_DAYS", 30, 1..=3650)?,
+            ca_file: get("DUBAN_WEBHOOK_CA_FILE")
+                .map(|p| CaFile::read(Path::new(p)))
+                .transpose()?,
         };
         let storage_dir = get("DUBAN_STORAGE_DIR")
             .map(PathBuf::from)
@@ -606,6 +611,65 @@ pub struct WebhookSettings {
     pub retry: crate::domain::webhook::RetryPolicy,
     /// `DUBAN_WEBHOOK_RETENTION_DAYS`: how long finished deliveries are kept.
     pub retention_days: u64,
+    /// `DUBAN_WEBHOOK_CA_FILE`: roots trusted for `https://` receivers besides the public ones
+    /// (a city's internal CA).
+    pub ca_file: Option<CaFile>,
+}
+
+/// A PEM bundle of trusted root certificates, read and checked at start-up.
+#[derive(Clone)]
+pub struct CaFile {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Its certificates (DER), each usable as a trust anchor.
+    pub certs: Vec<rustls::pki_types::CertificateDer<'static>>,
+}
+
+impl CaFile {
+    /// Reads `DUBAN_WEBHOOK_CA_FILE`: it must be readable and hold at least one certificate,
+    /// each of which can be a trust anchor; anything else in the file (text, keys) is ignored.
+    pub fn read(path: &Path) -> Result<Self, ConfigError> {
+        use rustls::pki_types::{pem::PemObject, CertificateDer};
+        const VAR: &str = "DUBAN_WEBHOOK_CA_FILE";
+        let shown = path.display();
+        let pem =
+            std::fs::read(path).map_err(|e| bad(VAR, &format!("cannot read {shown}: {e}")))?;
+        let certs = CertificateDer::pem_slice_iter(&pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad(VAR, &format!("{shown} is not a PEM bundle: {e}")))?;
+        if certs.is_empty() {
+            return Err(bad(
+                VAR,
+                &format!(
+                    "{shown} holds no certificate (expected -----BEGIN CERTIFICATE----- blocks)"
+                ),
+            ));
+        }
+        let mut roots = rustls::RootCertStore::empty();
+        for (i, cert) in certs.iter().enumerate() {
+            roots.add(cert.clone()).map_err(|e| {
+                bad(
+                    VAR,
+                    &format!("certificate {} of {shown} cannot be used: {e}", i + 1),
+                )
+            })?;
+        }
+        Ok(CaFile {
+            path: path.to_path_buf(),
+            certs,
+        })
+    }
+}
+
+impl fmt::Debug for CaFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({} certificates)",
+            self.path.display(),
+            self.certs.len()
+        )
+    }
 }
 
 impl WebhookSettings {
@@ -715,6 +779,37 @@ mod tests {
             .unwrap()
             .cors_origins
             .is_empty());
+    }
+
+    #[test]
+    fn a_ca_file_must_be_readable_and_hold_a_certificate() {
+        let dir = std::env::temp_dir().join(format!("duban-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let missing = dir.join("missing.pem");
+        let empty = dir.join("empty.pem");
+        std::fs::write(&empty, "no certificate here\n").unwrap();
+        let broken = dir.join("broken.pem");
+        std::fs::write(
+            &broken,
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        for (file, says) in [
+            (&missing, "cannot read"),
+            (&empty, "holds no certificate"),
+            (&broken, "cannot be used"),
+        ] {
+            let v = vars(&[("DUBAN_WEBHOOK_CA_FILE", file.to_str().unwrap())]);
+            let e = Settings::from_vars(&v).unwrap_err();
+            assert!(e.0.starts_with("DUBAN_WEBHOOK_CA_FILE: "), "{e}");
+            assert!(e.0.contains(says), "{e}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(Settings::from_vars(&HashMap::new())
+            .unwrap()
+            .webhooks
+            .ca_file
+            .is_none());
     }
 
     #[test]

@@ -7,6 +7,11 @@
 //! Any number of instances run one each: claims take rows with `FOR UPDATE SKIP LOCKED` on
 //! PostgreSQL (the writer lock on SQLite) under a lease, so each delivery is attempted by one
 //! worker at a time, and one that dies mid-delivery is retried by another once its lease ends.
+//!
+//! `https://` receivers are reached over TLS (rustls with the ring provider); their certificate
+//! must chain to a public root (webpki-roots, compiled in) or to one in `DUBAN_WEBHOOK_CA_FILE`.
+//! Verification is never turned off: a receiver that is not trusted gets nothing, and its
+//! delivery log says why.
 
 use crate::config::WebhookSettings;
 use crate::db::{write_tx, Db};
@@ -228,6 +233,42 @@ pub async fn run_once(
     Ok(n)
 }
 
+/// The TLS settings of deliveries: the public roots and those of `DUBAN_WEBHOOK_CA_FILE`, TLS
+/// 1.2 and 1.3, HTTP/2 or HTTP/1.1 as the receiver prefers.
+pub fn tls_config(settings: &WebhookSettings) -> rustls::ClientConfig {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(ca) = &settings.ca_file {
+        // Each was checked when the settings were read.
+        let (added, _) = roots.add_parsable_certificates(ca.certs.iter().cloned());
+        tracing::debug!(file = %ca.path.display(), added, "trusting the roots of DUBAN_WEBHOOK_CA_FILE");
+    }
+    // rustls deprecates its ring provider for lacking post-quantum key exchange (X25519MLKEM768,
+    // which only its aws-lc-rs provider has); ring is kept for a short build without cmake, and
+    // offers the classical groups (X25519, P-256, P-384) receivers use.
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring offers TLS 1.2 and 1.3")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config
+}
+
+/// The worker's HTTP client: `timeout_secs` per delivery, redirects not followed, TLS as
+/// [`tls_config`].
+pub fn client(settings: &WebhookSettings) -> awc::Client {
+    let connector = awc::Connector::new().rustls_0_23(Arc::new(tls_config(settings)));
+    awc::Client::builder()
+        .connector(connector)
+        .timeout(Duration::from_secs(settings.timeout_secs))
+        .disable_redirects()
+        .finish()
+}
+
 /// Runs the worker on this thread's runtime until the process ends (or the task is aborted):
 /// it rounds while there is work, else waits for `poll_ms` or a wake-up from this instance's
 /// writes.
@@ -237,10 +278,7 @@ pub fn spawn(
     wake: Arc<Notify>,
 ) -> actix_web::rt::task::JoinHandle<()> {
     actix_web::rt::spawn(async move {
-        let client = awc::Client::builder()
-            .timeout(Duration::from_secs(settings.timeout_secs))
-            .disable_redirects()
-            .finish();
+        let client = client(&settings);
         let poll = Duration::from_millis(settings.poll_ms);
         let mut pruned: Option<Instant> = None;
         loop {

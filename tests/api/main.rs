@@ -44,4 +44,5 @@ mod statements;
 mod timeline;
 mod unit_isolation;
 mod urges;
+mod webhook_tls;
 mod webhooks;
