@@ -332,6 +332,15 @@ def main():
     else:
         L.append("| SQLite: ≥ 500 submissions/s, p99 < 50 ms at c=16 | not measured | — |")
     L.append("")
+    # The webhook section: the last figures of bench/webhooks.py (results/webhooks.md) or, without
+    # them, the section as it stood between its markers.
+    begin, end = "<!-- webhooks -->", "<!-- /webhooks -->"
+    hooks = os.path.join(os.path.dirname(os.path.abspath(args.out)), "results", "webhooks.md")
+    old = open(args.out).read() if os.path.exists(args.out) else ""
+    if os.path.exists(hooks):
+        L += [begin, open(hooks).read().rstrip(), end]
+    elif begin in old and end in old:
+        L.append(old[old.index(begin):old.index(end) + len(end)])
     with open(args.out, "w") as f:
         f.write("\n".join(L).rstrip() + "\n")
     print(f"wrote {args.out} and {args.svg}")

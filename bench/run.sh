@@ -22,6 +22,7 @@
 # Knobs: SIZES="10000 100000 1000000" CONC="1 4 16 64" DURATION=8 WARMUP=2 LOGIN_C=8
 #        SCENARIOS="submit assignments report overdue stats" SQLITE=1 SQLITE_REPORTS=100000
 #        BUDGET=3000 (seconds overall) STEP=900 (seconds per step) KEEP=1 (keep databases)
+#        WEBHOOKS=1 (also bench/webhooks.py: webhook delivery latency, into RESULTS.md)
 #        BUILD=0 (use the release binaries already built) ACCOUNTS=64 (service accounts) OUT=bench/results/load (raw JSON, scripts, plans)
 # Talks to 127.0.0.1 only; stops its servers and drops its databases on exit or Ctrl-C.
 
@@ -363,6 +364,12 @@ json.dump({t: q(t) for t in ['units', 'plans', 'assignments', 'reports']} | {'st
     else
         say "SQLite skipped: no data"
     fi
+fi
+
+# --- 6b. webhook delivery latency (WEBHOOKS=1): bench/webhooks.py, its own servers and databases
+if [ "${WEBHOOKS:-0}" = 1 ] && [ "$(left)" -gt 120 ]; then
+    say "webhook delivery latency (bench/webhooks.py)"
+    bounded "$STEP" python3 bench/webhooks.py --binary "$BIN" --results "" || say "bench/webhooks.py failed"
 fi
 
 # --- 7. the report ---------------------------------------------------------------------------
