@@ -29,6 +29,10 @@ sign_in() {
     python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
 }
 
+# One worker: schemathesis' threads parse Python sources with `ast` at once, which CPython 3.11
+# does not allow ("AST constructor recursion depth mismatch", an error of the tool, not an answer
+# of duban's).
+#
 # Operations left out, each because it can end the very session the run is signed in with
 # (everything else runs, including logout, whose refresh token the run never has):
 # - PUT /api/v1/me/password: changing the caller's own password ends its sessions;
@@ -58,7 +62,7 @@ for backend in "${backends[@]}"; do
         -H "Authorization: Bearer $token" \
         --checks all --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-100}" \
         ${SCHEMATHESIS_PHASES:+--phases "$SCHEMATHESIS_PHASES"} \
-        --workers 2 --seed 1 --generation-database none --output-truncate false "${EXCLUDE[@]}" \
+        --workers 1 --seed 1 --generation-database none --output-truncate false "${EXCLUDE[@]}" \
         --report json,ndjson --report-json-path "$OUT/$backend-$who.json" --report-ndjson-path "$OUT/$backend-$who.ndjson" \
         >"$OUT/$backend-$who.txt" 2>&1; then
       status=1
