@@ -317,7 +317,7 @@ pub fn inbox(
         200,
     )?
     .into_iter()
-    .filter(|w| w.covers == crate::domain::webhook::Covers::Unit && w.disabled_at.is_some())
+    .filter(|w| w.disabled_at.is_some())
     .collect();
     Ok(Inbox {
         cal,

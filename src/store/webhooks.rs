@@ -68,7 +68,7 @@ pub struct WebhookChange {
 /// Which subscriptions a caller lists: one unit's, or every one (the office).
 #[derive(Debug, Clone, Copy)]
 pub enum Owner {
-    /// Subscriptions of this unit.
+    /// This unit's own subscriptions (`covers: unit`).
     Unit(UnitId),
     /// Every subscription.
     Any,
@@ -104,7 +104,8 @@ pub fn list(
         .limit(limit + 1)
         .into_boxed();
     if let Owner::Unit(u) = owner {
-        q = q.filter(wh::unit_id.eq(u));
+        // A unit's own subscriptions (never an office subscription made by a member of it).
+        q = q.filter(wh::unit_id.eq(u)).filter(wh::covers.eq(Covers::Unit));
     }
     if let Some(a) = after {
         q = q.filter(wh::id.gt(a));
