@@ -62,6 +62,7 @@ fn batch(
             return Ok((0, after, 0, 0));
         };
         let mut by_unit: BTreeMap<i64, Vec<(i64, NaiveDate)>> = BTreeMap::new();
+        let listening = crate::service::webhooks::listening(c)?;
         for a in &claimed {
             // Once per assignment, kind and period: the period due, or the one whose report
             // is missing (the deadline's).
@@ -72,7 +73,7 @@ fn batch(
                 ReminderKind::Unreceived => "receipt".to_owned(),
             };
             if urges::log_once(c, a.id, &period, kind, now)? {
-                if kind == ReminderKind::AfterDue {
+                if kind == ReminderKind::AfterDue && listening {
                     overdue(c, now, a.id, a.deadline, &period)?;
                 }
                 by_unit

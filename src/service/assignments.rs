@@ -626,8 +626,9 @@ pub fn receive_plan(
             });
         }
         let ids = assignments::unreceived_of(c, plan_id, unit)?;
+        let listening = super::webhooks::listening(c)?;
         for id in &ids {
-            if assignments::receive(c, *id, ctx.principal.user_id, ctx.now)? {
+            if assignments::receive(c, *id, ctx.principal.user_id, ctx.now)? && listening {
                 if let Some(a) = assignments::find(c, *id)? {
                     let extra = json!({"received_at": ctx.now.and_utc()});
                     let event = EventType::AssignmentReceived;

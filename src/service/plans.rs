@@ -7,7 +7,7 @@ use crate::db::{write_tx, AnyConnection};
 use crate::domain::ids::{PlanId, UnitId};
 use crate::domain::plan::PlanState;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::store::{self, audit, plans, units};
+use crate::store::{audit, plans, units};
 use serde_json::json;
 
 /// A plan's title and year as the office writes them, checked.
@@ -187,12 +187,7 @@ pub fn transition(
             // Due dates given as working days after publication count from today.
             super::assignments::recount_due_dates(c, ctx, Some(id), None, "plan published", false)?;
             // Its units see its assignments from now on: each is announced once, as it stands.
-            let filter = store::assignments::AssignmentFilter {
-                plan_id: Some(id),
-                ..Default::default()
-            };
-            let all = store::assignments::list_all(c, &filter)?;
-            super::webhooks::emit_created(c, ctx.now, &all)?;
+            super::webhooks::announce_plan(c, ctx.now, id)?;
         }
         changed(c, ctx, action, &before)
     })

@@ -316,11 +316,37 @@ pub fn emit_assignment(
     a: &store::assignments::Assignment,
     extra: Value,
 ) -> ApiResult<()> {
+    if !listening(c)? {
+        return Ok(());
+    }
     let plan = store::plans::find(c, a.plan_id)?;
     if !plan.is_some_and(|p| policy::units_see_plan(p.state)) {
         return Ok(());
     }
     emit(c, now, event, a.unit_id, with(assignment_data(a), extra))
+}
+
+/// Whether any subscription is active: callers that would load records only to build events
+/// ask first, so that without subscribers a write costs one query more, not a load.
+pub fn listening(c: &mut AnyConnection) -> ApiResult<bool> {
+    Ok(store::webhooks::any_active(c)?)
+}
+
+/// Announces a plan's assignments at its publication (`assignment.created`), as they stand.
+pub fn announce_plan(
+    c: &mut AnyConnection,
+    now: chrono::NaiveDateTime,
+    plan: crate::domain::ids::PlanId,
+) -> ApiResult<()> {
+    if !listening(c)? {
+        return Ok(());
+    }
+    let filter = store::assignments::AssignmentFilter {
+        plan_id: Some(plan),
+        ..Default::default()
+    };
+    let all = store::assignments::list_all(c, &filter)?;
+    emit_created(c, now, &all)
 }
 
 /// Announces assignments its units may now see (`assignment.created`): on a published plan at

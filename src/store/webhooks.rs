@@ -105,7 +105,9 @@ pub fn list(
         .into_boxed();
     if let Owner::Unit(u) = owner {
         // A unit's own subscriptions (never an office subscription made by a member of it).
-        q = q.filter(wh::unit_id.eq(u)).filter(wh::covers.eq(Covers::Unit));
+        q = q
+            .filter(wh::unit_id.eq(u))
+            .filter(wh::covers.eq(Covers::Unit));
     }
     if let Some(a) = after {
         q = q.filter(wh::id.gt(a));
@@ -168,6 +170,11 @@ impl Subscribers {
             .map(|(id, ..)| *id)
             .collect()
     }
+}
+
+/// Whether any subscription is active (events are built only when one may want them).
+pub fn any_active(c: &mut AnyConnection) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(wh::table.filter(wh::active.eq(true)))).get_result(c)
 }
 
 /// Writes an event about `unit`'s work and queues a delivery to every active subscription it
