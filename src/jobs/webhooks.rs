@@ -18,13 +18,17 @@ use crate::db::{write_tx, Db};
 use crate::domain::webhook::{self, EventType};
 use crate::error::ApiError;
 use crate::store::{self, webhooks};
-use futures_util::future::{join_all, select, Either};
+use futures_util::future::select;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
+use tokio::task::JoinSet;
 
-/// Deliveries claimed at once (and sent concurrently).
-const BATCH: i64 = 32;
+/// Subscriptions one worker serves at once, side by side.
+const SUBSCRIPTIONS: usize = 32;
+
+/// Deliveries of one subscription claimed at once (then sent one after the other).
+const QUEUE: usize = 16;
 
 /// The body sent for an event: `{id, type, occurred_at, data}`.
 pub fn body(d: &webhooks::Claimed) -> Vec<u8> {
@@ -73,16 +77,19 @@ async fn attempt(client: &awc::Client, d: &webhooks::Claimed) -> webhooks::Outco
     }
 }
 
-/// Records the attempts of one batch, in one transaction; returns how many were delivered.
+/// Records attempts and extends the lease of the deliveries still `held`, in one
+/// transaction; returns how many were delivered.
 fn record(
     db: &Db,
     settings: &WebhookSettings,
     results: Vec<(webhooks::Claimed, webhooks::Outcome)>,
+    held: &[webhooks::Claimed],
 ) -> Result<usize, ApiError> {
     use rand::Rng;
     let mut c = db.get()?;
     write_tx(&mut c, |c| {
         let now = store::now();
+        webhooks::renew(c, held, now + settings.lease())?;
         let mut delivered = 0;
         for (d, o) in &results {
             if o.error.is_none() {
@@ -168,69 +175,90 @@ pub fn prune(db: &Db, retention_days: u64) -> Result<usize, ApiError> {
     write_tx(&mut c, |c| Ok(webhooks::prune(c, before)?))
 }
 
-/// One round: claim a batch, send it, record it. Returns how many were claimed.
-pub async fn run_once(
+/// Claims due deliveries for up to `subscriptions` subscriptions (at most [`QUEUE`] each).
+async fn claim(
     db: &Db,
     settings: &WebhookSettings,
-    client: &awc::Client,
-) -> Result<usize, ApiError> {
-    let claimed = {
-        let db = db.clone();
-        let lease = settings.lease();
-        actix_web::web::block(move || {
-            let mut c = db.get()?;
-            write_tx(&mut c, |c| {
-                webhooks::claim(c, store::now(), lease, BATCH).map_err(ApiError::from)
-            })
+    subscriptions: usize,
+) -> Result<Vec<Vec<webhooks::Claimed>>, ApiError> {
+    let (db, lease) = (db.clone(), settings.lease());
+    let claimed = actix_web::web::block(move || {
+        let mut c = db.get()?;
+        write_tx(&mut c, |c| {
+            webhooks::claim(c, store::now(), lease, subscriptions, QUEUE).map_err(ApiError::from)
         })
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))??
-    };
-    let n = claimed.len();
-    if n == 0 {
-        return Ok(0);
-    }
-    // Subscriptions are served side by side; each one's deliveries in order, one at a time,
-    // and none more this round once its receiver gave no answer (a receiver that is down
-    // costs one timeout per round, not one per delivery, and holds up nobody else).
-    let mut by_webhook: Vec<Vec<webhooks::Claimed>> = Vec::new();
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))??;
+    let mut queues: Vec<Vec<webhooks::Claimed>> = Vec::new();
     for d in claimed {
-        match by_webhook
-            .iter_mut()
-            .find(|g| g[0].webhook_id == d.webhook_id)
-        {
-            Some(g) => g.push(d),
-            None => by_webhook.push(vec![d]),
+        match queues.last_mut() {
+            Some(q) if q[0].webhook_id == d.webhook_id => q.push(d),
+            _ => queues.push(vec![d]),
         }
     }
-    let rounds = join_all(by_webhook.into_iter().map(|group| async move {
-        let mut results = Vec::with_capacity(group.len());
-        let mut silent: Option<i64> = None;
-        for d in group {
-            let outcome = match silent {
-                Some(first) => webhooks::Outcome {
+    Ok(queues)
+}
+
+/// Records `done` and extends the lease of `held` (the rest of the queue), in one transaction.
+async fn record_and_renew(
+    db: &Db,
+    settings: &WebhookSettings,
+    done: Vec<(webhooks::Claimed, webhooks::Outcome)>,
+    held: Vec<webhooks::Claimed>,
+) {
+    let (db, settings) = (db.clone(), settings.clone());
+    let recorded = actix_web::web::block(move || record(&db, &settings, done, &held)).await;
+    match recorded {
+        Ok(Ok(_)) => {}
+        // Left delivering: the deliveries are tried again once their lease ends.
+        Ok(Err(e)) => tracing::warn!(error = %e, "recording webhook deliveries failed"),
+        Err(e) => tracing::warn!(error = %e, "recording webhook deliveries failed"),
+    }
+}
+
+/// Sends one subscription's queue in order, one at a time: each delivery waits for the
+/// answer to the one before. After a delivery that got no answer the rest are not sent this
+/// time (a receiver that is down costs one timeout, not one per delivery). Answers are
+/// recorded at the end, or on the way whenever the queue has taken a quarter of its lease
+/// (which is then extended for what is left).
+async fn serve(
+    db: Db,
+    settings: WebhookSettings,
+    client: awc::Client,
+    queue: Vec<webhooks::Claimed>,
+) {
+    let every = (settings.lease() / 4)
+        .to_std()
+        .unwrap_or(Duration::from_secs(1));
+    let mut since = Instant::now();
+    let mut done = Vec::with_capacity(queue.len());
+    let mut rest = queue.into_iter();
+    while let Some(d) = rest.next() {
+        let outcome = attempt(&client, &d).await;
+        let silent = outcome.status.is_none();
+        let first = d.id;
+        done.push((d, outcome));
+        if silent {
+            done.extend(rest.by_ref().map(|d| {
+                let outcome = webhooks::Outcome {
                     status: None,
                     error: Some(format!(
-                        "not sent: delivery {first} to this URL got no answer this round"
+                        "not sent: delivery {first} to this URL got no answer just before"
                     )),
                     duration_ms: 0,
-                },
-                None => attempt(client, &d).await,
-            };
-            if outcome.status.is_none() && silent.is_none() {
-                silent = Some(d.id);
-            }
-            results.push((d, outcome));
+                };
+                (d, outcome)
+            }));
+            break;
         }
-        results
-    }))
-    .await;
-    let results: Vec<_> = rounds.into_iter().flatten().collect();
-    let (db, settings) = (db.clone(), settings.clone());
-    actix_web::web::block(move || record(&db, &settings, results))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))??;
-    Ok(n)
+        if since.elapsed() >= every && rest.len() > 0 {
+            let held: Vec<_> = rest.as_slice().to_vec();
+            record_and_renew(&db, &settings, std::mem::take(&mut done), held).await;
+            since = Instant::now();
+        }
+    }
+    record_and_renew(&db, &settings, done, Vec::new()).await;
 }
 
 /// The TLS settings of deliveries: the public roots and those of `DUBAN_WEBHOOK_CA_FILE`, TLS
@@ -269,9 +297,10 @@ pub fn client(settings: &WebhookSettings) -> awc::Client {
         .finish()
 }
 
-/// Runs the worker on this thread's runtime until the process ends (or the task is aborted):
-/// it rounds while there is work, else waits for `poll_ms` or a wake-up from this instance's
-/// writes.
+/// Runs the worker on this thread's runtime until the process ends (or the task is aborted,
+/// which stops the sends in flight with it): up to [`SUBSCRIPTIONS`] subscriptions are served
+/// side by side, each by its own task; whenever one finishes, or this instance writes an
+/// event, or `poll_ms` passes, it claims more.
 pub fn spawn(
     db: Db,
     settings: WebhookSettings,
@@ -281,6 +310,8 @@ pub fn spawn(
         let client = client(&settings);
         let poll = Duration::from_millis(settings.poll_ms);
         let mut pruned: Option<Instant> = None;
+        // Dropped with this task: the subscriptions' tasks are aborted with it.
+        let mut serving: JoinSet<()> = JoinSet::new();
         loop {
             if pruned.is_none_or(|t| t.elapsed() > PRUNE_EVERY) {
                 pruned = Some(Instant::now());
@@ -294,14 +325,32 @@ pub fn spawn(
                     Err(e) => tracing::warn!(error = %e, "pruning webhook deliveries failed"),
                 }
             }
-            match run_once(&db, &settings, &client).await {
-                Ok(n) if n > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "webhook round failed"),
+            let free = SUBSCRIPTIONS - serving.len();
+            if free > 0 {
+                match claim(&db, &settings, free).await {
+                    Ok(queues) => {
+                        let claimed = queues.len();
+                        for queue in queues {
+                            let task = serve(db.clone(), settings.clone(), client.clone(), queue);
+                            serving.spawn_local(task);
+                        }
+                        if claimed == free {
+                            continue;
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "claiming webhook deliveries failed"),
+                }
             }
-            let sleep = Box::pin(actix_web::rt::time::sleep(poll));
-            let woken = Box::pin(wake.notified());
-            let (Either::Left(_) | Either::Right(_)) = select(sleep, woken).await;
+            let finished = async {
+                if serving.is_empty() {
+                    std::future::pending::<()>().await;
+                }
+                let _ = serving.join_next().await;
+            };
+            let sleep = actix_web::rt::time::sleep(poll);
+            let woken = wake.notified();
+            futures_util::pin_mut!(finished, sleep, woken);
+            let _ = select(finished, select(sleep, woken)).await;
         }
     })
 }

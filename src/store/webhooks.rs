@@ -403,29 +403,64 @@ pub struct Claimed {
     pub secret: String,
 }
 
-/// Claims up to `limit` deliveries that are due (pending and due, or delivering with an
-/// expired lease) for `lease`, counting the attempt. Run in a write transaction.
+/// The key of the PostgreSQL advisory lock that serialises claims between instances.
+const CLAIM_LOCK: i64 = 0x6475_6261_6e77_6831;
+
+/// Claims due deliveries (pending and due, or delivering with an expired lease) of up to
+/// `subscriptions` subscriptions, at most `per_subscription` each, for `lease`, counting the
+/// attempt; returned by subscription, then in the order they were queued.
+///
+/// A subscription with a delivery in flight (delivering, its lease running) is skipped, by
+/// every instance: claims are serialised (an advisory lock on PostgreSQL, the writer lock on
+/// SQLite), so no two workers ever send to one subscription at once, and its deliveries go
+/// one after the other. Run in a write transaction.
 pub fn claim(
     c: &mut AnyConnection,
     now: NaiveDateTime,
     lease: chrono::TimeDelta,
-    limit: i64,
+    subscriptions: usize,
+    per_subscription: usize,
 ) -> QueryResult<Vec<Claimed>> {
+    if let AnyConnection::Pg(pg) = c {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(CLAIM_LOCK)
+            .execute(pg)?;
+    }
+    let busy: Vec<i64> = wd::table
+        .filter(wd::state.eq(DeliveryState::Delivering))
+        .filter(wd::locked_until.gt(now))
+        .select(wd::webhook_id)
+        .distinct()
+        .load(c)?;
     let due = wd::state
         .eq(DeliveryState::Pending)
         .and(wd::next_attempt_at.le(now))
         .or(wd::state
             .eq(DeliveryState::Delivering)
             .and(wd::locked_until.le(now)));
+    let limit = i64::try_from(subscriptions * per_subscription).unwrap_or(i64::MAX);
     let q = wd::table
         .filter(due)
-        .order(wd::next_attempt_at)
-        .select(wd::id)
+        .filter(wd::webhook_id.ne_all(busy))
+        .order((wd::next_attempt_at, wd::id))
+        .select((wd::id, wd::webhook_id))
         .limit(limit);
-    let ids: Vec<i64> = match c {
+    let rows: Vec<(i64, i64)> = match c {
         AnyConnection::Pg(c) => q.for_update().skip_locked().load(c)?,
         AnyConnection::Sqlite(c) => q.load(c)?,
     };
+    // The subscriptions due first, each with its deliveries due first.
+    let mut taken: Vec<(i64, usize)> = Vec::new();
+    let mut ids = Vec::new();
+    for (id, webhook) in rows {
+        let full = taken.len() >= subscriptions;
+        match taken.iter_mut().find(|(w, _)| *w == webhook) {
+            Some((_, n)) if *n < per_subscription => *n += 1,
+            None if !full => taken.push((webhook, 1)),
+            _ => continue,
+        }
+        ids.push(id);
+    }
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -453,8 +488,23 @@ pub fn claim(
             wh::url,
             wh::secret,
         ))
-        .order(wd::id)
+        .order((wd::webhook_id, wd::id))
         .load(c)
+}
+
+/// Extends the lease of deliveries a worker still holds (those not claimed again since).
+pub fn renew(c: &mut AnyConnection, held: &[Claimed], until: NaiveDateTime) -> QueryResult<()> {
+    for d in held {
+        diesel::update(
+            wd::table
+                .filter(wd::id.eq(d.id))
+                .filter(wd::attempts.eq(d.attempts))
+                .filter(wd::state.eq(DeliveryState::Delivering)),
+        )
+        .set(wd::locked_until.eq(until))
+        .execute(c)?;
+    }
+    Ok(())
 }
 
 /// What an attempt came to.

@@ -44,6 +44,8 @@ pub enum Answer {
     Status(u16),
     /// Takes the request and never answers (a receiver stuck, or a worker killed meanwhile).
     Hang,
+    /// Answers 204 after this long (a slow receiver).
+    After(Duration),
 }
 
 #[derive(Default)]
@@ -52,6 +54,9 @@ struct Log {
     arrived: Vec<Received>,
     /// Those answered 2xx.
     acknowledged: Vec<Received>,
+    /// Requests being answered now, and the most there ever were at once.
+    in_flight: usize,
+    most_in_flight: usize,
 }
 
 /// An HTTP receiver on 127.0.0.1.
@@ -92,7 +97,20 @@ impl Receiver {
                         body: body.to_vec(),
                     };
                     let answer = *shared.answer.lock().unwrap();
-                    shared.log.lock().unwrap().arrived.push(got.clone());
+                    {
+                        let mut log = shared.log.lock().unwrap();
+                        log.arrived.push(got.clone());
+                        log.in_flight += 1;
+                        log.most_in_flight = log.most_in_flight.max(log.in_flight);
+                    }
+                    let answer = match answer {
+                        Answer::After(wait) => {
+                            actix_rt::time::sleep(wait).await;
+                            Answer::Status(204)
+                        }
+                        other => other,
+                    };
+                    shared.log.lock().unwrap().in_flight -= 1;
                     match answer {
                         Answer::Hang => {
                             actix_rt::time::sleep(Duration::from_secs(3600)).await;
@@ -105,6 +123,7 @@ impl Receiver {
                             let status = actix_web::http::StatusCode::from_u16(s).unwrap();
                             HttpResponse::build(status).finish()
                         }
+                        Answer::After(_) => unreachable!("answered above"),
                     }
                 }
             }))
@@ -127,6 +146,11 @@ impl Receiver {
 
     pub fn arrived(&self) -> usize {
         self.log.lock().unwrap().arrived.len()
+    }
+
+    /// The most requests it was answering at once.
+    pub fn most_in_flight(&self) -> usize {
+        self.log.lock().unwrap().most_in_flight
     }
 
     /// The types acknowledged, in order.
@@ -614,6 +638,7 @@ async fn two_workers_on_one_database_deliver_each_event_once_per_subscription() 
         let seen = counts(hook);
         assert_eq!(seen.len(), N, "every event");
         assert!(seen.values().all(|n| *n == 1), "each once: {seen:?}");
+        assert_eq!(hook.most_in_flight(), 1, "one delivery at a time, by either");
     }
 }
 
@@ -638,8 +663,8 @@ async fn a_receiver_that_does_not_answer_holds_up_no_other_subscription() {
     subscribe(&w.app, w.coord(), &healthy.url, json!(["urge.issued"])).await;
     urge_a(&w, 6).await;
     healthy.until_acknowledged(6).await;
-    // One attempt per round reached the receiver that does not answer; the rest of its round
-    // waits for the next try (here a minute away).
+    // One attempt reached the receiver that does not answer; the rest of what the worker held
+    // for it were not sent, and wait for the next try (here a minute away).
     let path = format!("/webhooks/{stuck_id}/deliveries");
     let start = Instant::now();
     loop {
@@ -669,6 +694,60 @@ async fn a_receiver_that_does_not_answer_holds_up_no_other_subscription() {
         "{} attempts reached it",
         stuck.arrived()
     );
+}
+
+#[actix_rt::test]
+async fn a_slow_receiver_delays_only_its_own_subscription_which_gets_its_events_in_order_one_at_a_time(
+) {
+    let w = delivering_world().await;
+    let (slow, fast) = (Receiver::start().await, Receiver::start().await);
+    slow.answer(Answer::After(Duration::from_secs(3)));
+    let (slow_id, _) = subscribe(
+        &w.app,
+        &w.a.manager.token,
+        &slow.url,
+        json!(["urge.issued"]),
+    )
+    .await;
+    subscribe(&w.app, w.coord(), &fast.url, json!(["urge.issued"])).await;
+    urge_a(&w, 1).await;
+    fast.until_acknowledged(1).await;
+    until(|| slow.arrived() == 1, "the slow receiver's first delivery").await;
+    // While the slow receiver still holds the first event, the fast one gets the next ones.
+    urge_a(&w, 2).await;
+    fast.until_acknowledged(3).await;
+    assert!(
+        slow.acknowledged().is_empty(),
+        "the fast receiver waited for the slow one"
+    );
+    assert_eq!(
+        slow.arrived(),
+        1,
+        "a second delivery while the first is unanswered"
+    );
+    let got = slow.until_acknowledged(3).await;
+    settle().await;
+    let order: Vec<i64> = got
+        .iter()
+        .map(|r| r.json()["id"].as_i64().unwrap())
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort_unstable();
+    assert_eq!(order, sorted, "in the order of the events");
+    assert_eq!(slow.most_in_flight(), 1, "one delivery at a time");
+    for hook in [&slow, &fast] {
+        let seen = counts(hook);
+        assert_eq!(seen.len(), 3, "every event: {seen:?}");
+        assert!(seen.values().all(|n| *n == 1), "each once: {seen:?}");
+    }
+    let log = w
+        .app
+        .get(
+            &format!("/webhooks/{slow_id}/deliveries?state=delivered"),
+            &w.a.manager.token,
+        )
+        .await;
+    assert_eq!(ids(&log).len(), 3, "{}", log.raw);
 }
 
 #[actix_rt::test]
