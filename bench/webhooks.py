@@ -543,13 +543,12 @@ def markdown(meta, results, cmd):
         st, sl, cr = r.get("steady"), r.get("beside_slow"), r.get("cross")
         if st and sl:
             L.append(f"{r['backend']}: beside a second subscription whose receiver takes {sl['slow_ms']} ms to answer, "
-                     f"the first one's deliveries take p50 {sl['latency']['p50_ms']:.0f} ms / p99 "
-                     f"{sl['latency']['p99_ms']:.0f} ms instead of {st['latency']['p50_ms']:.2f} / "
-                     f"{st['latency']['p99_ms']:.2f} ms alone: the worker sends a claimed batch concurrently but "
-                     "claims the next one only once every delivery of the batch has been answered "
-                     "(`run_once` in src/jobs/webhooks.rs: `join_all`, then `record`), so the slowest receiver "
-                     "paces every subscription (up to `DUBAN_WEBHOOK_TIMEOUT`, 10 s, per round for one that "
-                     "does not answer).")
+                     f"the first one's deliveries take p50 {sl['latency']['p50_ms']:.2f} ms / p99 "
+                     f"{sl['latency']['p99_ms']:.2f} ms instead of {st['latency']['p50_ms']:.2f} / "
+                     f"{st['latency']['p99_ms']:.2f} ms alone ({sl['latency']['p50_ms'] / st['latency']['p50_ms']:.1f}× "
+                     "at p50): each subscription is served by its own task, one delivery at a time, and the "
+                     "worker claims for the others while the slow one waits for its answer (`spawn` and "
+                     "`serve` in src/jobs/webhooks.rs).")
             L.append("")
         if st and cr:
             L.append(f"{r['backend']}: written on one instance and delivered by another, p50 "

@@ -638,7 +638,11 @@ async fn two_workers_on_one_database_deliver_each_event_once_per_subscription() 
         let seen = counts(hook);
         assert_eq!(seen.len(), N, "every event");
         assert!(seen.values().all(|n| *n == 1), "each once: {seen:?}");
-        assert_eq!(hook.most_in_flight(), 1, "one delivery at a time, by either");
+        assert_eq!(
+            hook.most_in_flight(),
+            1,
+            "one delivery at a time, by either"
+        );
     }
 }
 
