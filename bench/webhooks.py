@@ -548,7 +548,9 @@ def markdown(meta, results, cmd):
                      f"{st['latency']['p99_ms']:.2f} ms alone ({sl['latency']['p50_ms'] / st['latency']['p50_ms']:.1f}× "
                      "at p50): each subscription is served by its own task, one delivery at a time, and the "
                      "worker claims for the others while the slow one waits for its answer (`spawn` and "
-                     "`serve` in src/jobs/webhooks.rs).")
+                     "`serve` in src/jobs/webhooks.rs). The slow subscription itself takes one delivery "
+                     f"per answer, {1000 / sl['slow_ms']:.0f}/s, against {sl['calls_per_s']:.0f} events/s: its queue grows "
+                     "for as long as the run lasts, the price of its deliveries going in order, one at a time.")
             L.append("")
         if st and cr:
             L.append(f"{r['backend']}: written on one instance and delivered by another, p50 "
