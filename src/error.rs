@@ -433,9 +433,12 @@ impl From<diesel::result::Error> for ApiError {
                 detail: "the record refers to, or is referred to by, another record".into(),
                 field: None,
             },
-            E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, info) => {
-                ApiError::Unavailable(info.message().to_owned())
-            }
+            // The database went away, or this transaction gave way to another it was waiting
+            // for (a retry succeeds).
+            E::DatabaseError(
+                K::ClosedConnection | K::UnableToSendCommand | K::SerializationFailure,
+                info,
+            ) => ApiError::Unavailable(info.message().to_owned()),
             E::DatabaseError(_, ref info) if is_busy(info.message()) => {
                 ApiError::Unavailable(info.message().to_owned())
             }
@@ -456,7 +459,9 @@ impl From<diesel::result::Error> for ApiError {
 }
 
 fn is_busy(message: &str) -> bool {
-    message.contains("database is locked") || message.contains("database is busy")
+    message.contains("database is locked")
+        || message.contains("database is busy")
+        || message.contains("deadlock detected")
 }
 
 impl From<diesel::r2d2::PoolError> for ApiError {

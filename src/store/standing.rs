@@ -177,28 +177,35 @@ pub fn as_of(
 type HolderColumns = (PlanId, ItemId, UnitId, AssignmentRole);
 
 /// What the standing of an assignment is computed from.
+///
+/// On PostgreSQL the assignment's row stays locked until the transaction ends, so changes that
+/// refresh one assignment's standing at once take turns: the later one reads the facts and the
+/// standing the earlier one committed, instead of both starting a current version.
 fn terms_of(c: &mut AnyConnection, id: AssignmentId) -> QueryResult<(Holder, Terms)> {
-    let ((plan_id, measure_id, unit_id, role), due_date, cycle, created, received_at): (
+    type TermsRow = (
         HolderColumns,
         NaiveDate,
         Cycle,
         NaiveDateTime,
         Option<NaiveDateTime>,
-    ) = assignments::table
-        .find(id)
-        .select((
-            (
-                assignments::plan_id,
-                assignments::measure_id,
-                assignments::unit_id,
-                assignments::role,
-            ),
-            assignments::due_date,
-            assignments::cycle,
-            assignments::created_at,
-            assignments::received_at,
-        ))
-        .first(c)?;
+    );
+    let q = assignments::table.find(id).select((
+        (
+            assignments::plan_id,
+            assignments::measure_id,
+            assignments::unit_id,
+            assignments::role,
+        ),
+        assignments::due_date,
+        assignments::cycle,
+        assignments::created_at,
+        assignments::received_at,
+    ));
+    let ((plan_id, measure_id, unit_id, role), due_date, cycle, created, received_at): TermsRow =
+        match c {
+            AnyConnection::Pg(c) => q.for_no_key_update().first(c)?,
+            AnyConnection::Sqlite(c) => q.first(c)?,
+        };
     let terms = Terms {
         cycle,
         due_date,
@@ -333,8 +340,12 @@ pub fn refresh_all(
     ids: &[AssignmentId],
     at: NaiveDateTime,
 ) -> QueryResult<()> {
+    // In one order, so two changes locking the same assignments cannot wait for each other.
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
     for id in ids {
-        refresh(c, *id, at)?;
+        refresh(c, id, at)?;
     }
     Ok(())
 }

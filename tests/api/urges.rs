@@ -443,3 +443,28 @@ async fn a_closed_plan_gets_no_automatic_reminder_urge_or_reminder_to_sign() {
     let urges = w.app.get("/urges", w.coord()).await;
     assert_eq!(urges.body["items"], json!([]));
 }
+
+#[actix_rt::test]
+async fn urges_sent_at_once_about_one_assignment_are_all_issued_and_counted() {
+    let w = World::builder().build().await;
+    let assignment = w.a.assignment();
+    const N: usize = 8;
+    let sent = futures_util::future::join_all((0..N).map(|i| {
+        w.app.post(
+            "/urges",
+            w.coord(),
+            json!({"unit_id": w.a.id, "assignment_ids": [assignment], "severity": "urge",
+                   "message": format!("第{i}次催办。")}),
+        )
+    }))
+    .await;
+    for r in &sent {
+        assert_eq!(r.status, 201, "{}", r.raw);
+    }
+    // One current standing, counting every urge.
+    let mut c = w.app.state.db.get().unwrap();
+    let id = duban::domain::ids::AssignmentId(assignment);
+    let today = duban::store::now().date();
+    let standing = duban::store::standing::as_of(&mut c, &[id], today).unwrap();
+    assert_eq!(standing[&id].urges, N as i32);
+}
