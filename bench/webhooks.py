@@ -203,7 +203,8 @@ def start_server(binary, url, tmp, password, jwt, name, **extra):
     port = free_port()
     env = dict(os.environ, DUBAN_DATABASE_URL=url, DUBAN_BIND=f"127.0.0.1:{port}", DUBAN_DEMO="false",
                DUBAN_ADMIN_USER="admin", DUBAN_ADMIN_PASSWORD=password, DUBAN_REMINDER_INTERVAL="0",
-               DUBAN_LOG="warn", DUBAN_JWT_SECRET=jwt, DUBAN_DATA_DIR=os.path.join(tmp, "data"))
+               DUBAN_LOG="warn", DUBAN_JWT_SECRET=jwt, DUBAN_DATA_DIR=os.path.join(tmp, "data"),
+               DUBAN_WEBHOOK_ALLOWED_HOSTS="*,127.0.0.1")  # the receiver runs on this machine
     env.update({k: str(v) for k, v in extra.items()})
     log = open(os.path.join(tmp, f"{name}.log"), "ab")
     proc = subprocess.Popen([binary, "serve"], env=env, stdout=log, stderr=log)

@@ -3,6 +3,7 @@
 //! Precedence: built-in default < file named by `DUBAN_CONFIG` < environment variable.
 //! A bad value stops start-up with one line naming the variable ([`ConfigError`]).
 
+use crate::domain::destination::Destinations;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
@@ -191,6 +192,7 @@ struct FileSettings {
     webhook_max_attempts: Option<u64>,
     webhook_retention_days: Option<u64>,
     webhook_ca_file: Option<String>,
+    webhook_allowed_hosts: Option<String>,
     storage: Option<String>,
     storage_dir: Option<String>,
     s3_endpoint: Option<String>,
@@ -286,6 +288,7 @@ impl FileSettings {
             self.webhook_retention_days.map(|v| v.to_string()),
         );
         put("WEBHOOK_CA_FILE", self.webhook_ca_file);
+        put("WEBHOOK_ALLOWED_HOSTS", self.webhook_allowed_hosts);
         put("STORAGE", self.storage);
         put("STORAGE_DIR", self.storage_dir);
         put("S3_ENDPOINT", self.s3_endpoint);
@@ -484,6 +487,7 @@ impl Settings {
                 ))
             }
         };
+        let demo = parse_bool(get("DUBAN_DEMO"), "DUBAN_DEMO", true)?;
         let webhooks = WebhookSettings {
             worker: parse_bool(get("DUBAN_WEBHOOK_WORKER"), "DUBAN_WEBHOOK_WORKER", true)?,
             poll_ms: ranged("DUBAN_WEBHOOK_POLL_MS", 1000, 10..=60_000)?,
@@ -497,6 +501,13 @@ impl Settings {
             ca_file: get("DUBAN_WEBHOOK_CA_FILE")
                 .map(|p| CaFile::read(Path::new(p)))
                 .transpose()?,
+            destinations: match get("DUBAN_WEBHOOK_ALLOWED_HOSTS") {
+                Some(list) => Destinations::parse(list)
+                    .map_err(|m| bad("DUBAN_WEBHOOK_ALLOWED_HOSTS", &m))?,
+                // A demo's receivers run on the machine itself.
+                None if demo => Destinations::default().with_loopback(),
+                None => Destinations::default(),
+            },
         };
         let storage_dir = get("DUBAN_STORAGE_DIR")
             .map(PathBuf::from)
@@ -554,7 +565,7 @@ impl Settings {
             admin_password,
             log: get("DUBAN_LOG").unwrap_or("info").to_owned(),
             log_format,
-            demo: parse_bool(get("DUBAN_DEMO"), "DUBAN_DEMO", true)?,
+            demo,
             pool_size,
             body_limit,
             workers,
@@ -614,6 +625,9 @@ pub struct WebhookSettings {
     /// `DUBAN_WEBHOOK_CA_FILE`: roots trusted for `https://` receivers besides the public ones
     /// (a city's internal CA).
     pub ca_file: Option<CaFile>,
+    /// `DUBAN_WEBHOOK_ALLOWED_HOSTS`: where deliveries may go (default `*`: any host but the
+    /// server's own and link-local addresses; in a demo, loopback receivers too).
+    pub destinations: Destinations,
 }
 
 /// A PEM bundle of trusted root certificates, read and checked at start-up.

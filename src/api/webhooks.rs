@@ -20,7 +20,8 @@ use utoipa::{IntoParams, ToSchema};
 #[serde(deny_unknown_fields)]
 pub struct NewWebhookRequest {
     /// Where deliveries go: an `http://` or `https://` URL without credentials (up to 2000
-    /// characters).
+    /// characters), naming a host the server delivers to (`DUBAN_WEBHOOK_ALLOWED_HOSTS`; never
+    /// its own loopback or link-local addresses unless listed).
     #[schema(example = "https://ipo.example.gov.cn/duban/events")]
     pub url: String,
     /// The event types wanted (at least one; `*` for every type).
@@ -38,7 +39,7 @@ pub struct NewWebhookRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookUpdate {
-    /// A new URL.
+    /// A new URL (checked as when subscribing).
     #[schema(example = "https://ipo.example.gov.cn/duban/events")]
     pub url: Option<String>,
     /// New event types (`*` for every type).
@@ -224,9 +225,10 @@ pub async fn create_webhook(
         description: b.description,
         covers: b.covers,
     };
+    let destinations = state.settings.webhooks.destinations.clone();
     let (w, secret) = state
         .db
-        .run(move |c| service::webhooks::create(c, &ctx, new))
+        .run(move |c| service::webhooks::create(c, &ctx, new, &destinations))
         .await?;
     Ok(secret_response(
         actix_web::http::StatusCode::CREATED,
@@ -314,9 +316,10 @@ pub async fn update_webhook(
         description: b.description.map(Some),
         active: b.active,
     };
+    let destinations = state.settings.webhooks.destinations.clone();
     let w = state
         .db
-        .run(move |c| service::webhooks::change(c, &ctx, id, change))
+        .run(move |c| service::webhooks::change(c, &ctx, id, change, &destinations))
         .await?;
     Ok(web::Json(w.into()))
 }

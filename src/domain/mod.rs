@@ -5,6 +5,7 @@ pub mod account;
 pub mod assignment;
 pub mod calendar;
 pub mod desk;
+pub mod destination;
 pub mod dispute;
 pub mod evidence;
 pub mod extension;

@@ -354,8 +354,9 @@ impl RetryPolicy {
 }
 
 /// Checks a subscriber URL: `http` or `https`, a host, no credentials, no fragment, at most
-/// 2000 characters. Returns the message for the `url` field.
-pub fn check_url(url: &str) -> Result<(), String> {
+/// 2000 characters. Returns its host (an IPv6 address without its brackets), or the message
+/// for the `url` field.
+pub fn check_url(url: &str) -> Result<&str, String> {
     if url.len() > 2000 {
         return Err("must be at most 2000 characters".into());
     }
@@ -402,7 +403,7 @@ pub fn check_url(url: &str) -> Result<(), String> {
             return Err("has a port that is not a number from 1 to 65535".into());
         }
     }
-    Ok(())
+    Ok(host)
 }
 
 /// A new signing secret: `whsec_` and 32 random bytes in hex.
@@ -444,7 +445,8 @@ mod tests {
     fn urls_are_checked() {
         assert!(check_url("https://dept.example.gov.cn/hooks/duban").is_ok());
         assert!(check_url("http://127.0.0.1:9000/x?y=1").is_ok());
-        assert!(check_url("http://[::1]:9000/x").is_ok());
+        assert_eq!(check_url("http://[::1]:9000/x"), Ok("::1"));
+        assert_eq!(check_url("https://Dept.example:8443/h"), Ok("Dept.example"));
         assert!(check_url("ftp://x").is_err());
         assert!(check_url("http://").is_err());
         assert!(check_url("http://u:p@host/").is_err());

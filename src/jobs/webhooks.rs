@@ -18,6 +18,7 @@
 
 use crate::config::WebhookSettings;
 use crate::db::{write_tx, Db};
+use crate::domain::destination::Destinations;
 use crate::domain::webhook::{self, EventType};
 use crate::error::ApiError;
 use crate::store::{self, webhooks};
@@ -46,7 +47,20 @@ pub fn body(d: &webhooks::Claimed) -> Vec<u8> {
     .into_bytes()
 }
 
-async fn attempt(client: &awc::Client, d: &webhooks::Claimed) -> webhooks::Outcome {
+async fn attempt(
+    client: &awc::Client,
+    destinations: &Destinations,
+    d: &webhooks::Claimed,
+) -> webhooks::Outcome {
+    // Checked when subscribed; again here, as the list may have changed since.
+    let allowed = webhook::check_url(&d.url).and_then(|host| destinations.check_host(host));
+    if let Err(why) = allowed {
+        return webhooks::Outcome {
+            status: None,
+            error: Some(format!("not sent: {why}")),
+            duration_ms: 0,
+        };
+    }
     let body = body(d);
     let t = chrono::Utc::now().timestamp();
     let started = Instant::now();
@@ -238,7 +252,7 @@ async fn serve(
     let mut done = Vec::with_capacity(queue.len());
     let mut rest = queue.into_iter();
     while let Some(d) = rest.next() {
-        let outcome = attempt(&client, &d).await;
+        let outcome = attempt(&client, &settings.destinations, &d).await;
         let silent = outcome.status.is_none();
         let first = d.id;
         done.push((d, outcome));
@@ -289,10 +303,49 @@ pub fn tls_config(settings: &WebhookSettings) -> rustls::ClientConfig {
     config
 }
 
+/// Resolves receivers' host names, keeping only the addresses deliveries may go to
+/// ([`Destinations::check_addr`]): a name that points at the server itself, or at a cloud's
+/// metadata service, gets nothing.
+struct Guarded(Arc<Destinations>);
+
+impl actix_tls::connect::Resolve for Guarded {
+    fn lookup<'a>(
+        &'a self,
+        host: &'a str,
+        port: u16,
+    ) -> futures_util::future::LocalBoxFuture<
+        'a,
+        Result<Vec<std::net::SocketAddr>, Box<dyn std::error::Error>>,
+    > {
+        Box::pin(async move {
+            let mut refused = None;
+            let allowed: Vec<_> = tokio::net::lookup_host((host, port))
+                .await?
+                .filter(|a| match self.0.check_addr(host, a.ip()) {
+                    Ok(()) => true,
+                    Err(why) => {
+                        refused.get_or_insert(why);
+                        false
+                    }
+                })
+                .collect();
+            match refused {
+                Some(why) if allowed.is_empty() => Err(why.into()),
+                _ => Ok(allowed),
+            }
+        })
+    }
+}
+
 /// The worker's HTTP client: `timeout_secs` per delivery, redirects not followed, TLS as
-/// [`tls_config`].
+/// [`tls_config`], host names resolved by [`Guarded`].
 pub fn client(settings: &WebhookSettings) -> awc::Client {
-    let connector = awc::Connector::new().rustls_0_23(Arc::new(tls_config(settings)));
+    let resolver = actix_tls::connect::Resolver::custom(Guarded(Arc::new(
+        settings.destinations.clone(),
+    )));
+    let connector = awc::Connector::new()
+        .connector(actix_tls::connect::Connector::new(resolver).service())
+        .rustls_0_23(Arc::new(tls_config(settings)));
     awc::Client::builder()
         .connector(connector)
         .timeout(Duration::from_secs(settings.timeout_secs))

@@ -9,6 +9,7 @@
 use super::Ctx;
 use crate::auth::policy::{self, WebhookKeeper};
 use crate::db::{write_tx, AnyConnection};
+use crate::domain::destination::Destinations;
 use crate::domain::ids::UnitId;
 use crate::domain::webhook::{self, Covers, DeliveryState, EventSet, EventType};
 use crate::error::{ApiError, ApiResult};
@@ -42,9 +43,13 @@ fn not_found(id: i64) -> ApiError {
     ApiError::NotFound(format!("no webhook {id}"))
 }
 
-fn checked_url(url: &str) -> ApiResult<String> {
+/// A subscriber URL, well formed and naming a host this server delivers to.
+fn checked_url(url: &str, destinations: &Destinations) -> ApiResult<String> {
     let url = url.trim();
-    webhook::check_url(url).map_err(|m| ApiError::invalid("url", m))?;
+    let host = webhook::check_url(url).map_err(|m| ApiError::invalid("url", m))?;
+    destinations
+        .check_host(host)
+        .map_err(|m| ApiError::invalid("url", m))?;
     Ok(url.to_owned())
 }
 
@@ -76,9 +81,10 @@ pub fn create(
     c: &mut AnyConnection,
     ctx: &Ctx,
     new: NewSubscription,
+    destinations: &Destinations,
 ) -> ApiResult<(webhooks::Webhook, String)> {
     let keeper = policy::keep_webhooks(&ctx.principal)?;
-    let url = checked_url(&new.url)?;
+    let url = checked_url(&new.url, destinations)?;
     let events = checked_events(&new.events)?;
     let description = super::optional_text("description", new.description, 500)?;
     let (unit, covers) = match (keeper, new.covers) {
@@ -154,8 +160,13 @@ pub fn change(
     ctx: &Ctx,
     id: i64,
     ch: Change,
+    destinations: &Destinations,
 ) -> ApiResult<webhooks::Webhook> {
-    let url = ch.url.as_deref().map(checked_url).transpose()?;
+    let url = ch
+        .url
+        .as_deref()
+        .map(|u| checked_url(u, destinations))
+        .transpose()?;
     let events = ch.events.as_deref().map(checked_events).transpose()?;
     let description = match ch.description {
         Some(d) => Some(super::optional_text("description", d, 500)?),

@@ -192,6 +192,8 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         ("DUBAN_REMINDER_INTERVAL", "0"),
         // Webhook deliveries go out only in the tests that receive them.
         ("DUBAN_WEBHOOK_WORKER", "false"),
+        // Their receivers run on this machine (loopback is refused by default).
+        ("DUBAN_WEBHOOK_ALLOWED_HOSTS", "*,127.0.0.1"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -755,6 +755,84 @@ async fn a_slow_receiver_delays_only_its_own_subscription_which_gets_its_events_
 }
 
 #[actix_rt::test]
+async fn nothing_is_sent_to_the_servers_own_or_link_local_addresses_unless_listed() {
+    // The production default: any host but the server's own and its link's.
+    let w = World::builder()
+        .setting("DUBAN_WEBHOOK_ALLOWED_HOSTS", "*")
+        .build()
+        .await;
+    let m = &w.a.manager.token;
+    for (url, why) in [
+        ("http://127.0.0.1:5432/", "loopback"),
+        ("http://127.1.2.3/", "loopback"),
+        ("http://[::1]:8080/", "loopback"),
+        ("http://[::ffff:127.0.0.1]/", "loopback"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://0.0.0.0:8080/", "this host"),
+        ("http://localhost:8080/", "own name"),
+    ] {
+        let r = w
+            .app
+            .post("/webhooks", m, json!({"url": url, "events": ["*"]}))
+            .await;
+        assert_eq!(r.status, 422, "{url}: {}", r.raw);
+        assert_eq!(r.fields(), ["url"], "{}", r.raw);
+        assert!(r.raw.contains(why), "{url}: {}", r.raw);
+    }
+    let (id, _) = subscribe(&w.app, m, "http://10.20.0.7/hooks", json!(["*"])).await;
+    let r = w
+        .app
+        .patch(
+            &format!("/webhooks/{id}"),
+            m,
+            json!({"url": "http://169.254.169.254/"}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.raw);
+    assert_eq!(r.fields(), ["url"], "{}", r.raw);
+    let kept = w.app.get(&format!("/webhooks/{id}"), m).await;
+    assert_eq!(kept.body["url"], "http://10.20.0.7/hooks", "{}", kept.raw);
+}
+
+#[actix_rt::test]
+async fn a_listed_name_that_resolves_to_the_server_itself_gets_nothing() {
+    let w = World::builder()
+        .setting("DUBAN_WEBHOOK_ALLOWED_HOSTS", "localhost")
+        .setting("DUBAN_WEBHOOK_WORKER", "true")
+        .setting("DUBAN_WEBHOOK_POLL_MS", "50")
+        .setting("DUBAN_WEBHOOK_RETRY_BASE", "60")
+        .build()
+        .await;
+    let m = &w.a.manager.token;
+    let hook = Receiver::start().await;
+    let r = w
+        .app
+        .post(
+            "/webhooks",
+            m,
+            json!({"url": hook.url.replace("127.0.0.1", "other.example"), "events": ["*"]}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "a name not listed: {}", r.raw);
+    let by_name = hook.url.replace("127.0.0.1", "localhost");
+    let (id, _) = subscribe(&w.app, m, &by_name, json!(["urge.issued"])).await;
+    urge_a(&w, 1).await;
+    let path = format!("/webhooks/{id}/deliveries");
+    let start = Instant::now();
+    let error = loop {
+        let log = w.app.get(&path, m).await;
+        if let Some(e) = log.body["items"][0]["last_error"].as_str() {
+            break e.to_owned();
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "{}", log.raw);
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(error.contains("loopback address"), "{error}");
+    settle().await;
+    assert_eq!(hook.arrived(), 0, "the receiver on loopback was called");
+}
+
+#[actix_rt::test]
 async fn the_reminder_pass_announces_a_late_assignment_once_and_its_urge() {
     let w = delivering_world().await;
     let (app, c, m) = (&w.app, w.coord(), &w.a.manager.token);

@@ -1,0 +1,313 @@
+//! Where webhook deliveries may go (`DUBAN_WEBHOOK_ALLOWED_HOSTS`).
+//!
+//! A subscriber names the URL duban will POST to, so without a rule a unit could make the
+//! server call its own admin ports, the database, or a cloud's metadata service. The rule:
+//! addresses of the machine itself and of its link (loopback, link-local — the metadata
+//! services among them —, unspecified, multicast, broadcast) are never called unless listed
+//! by address; everything else is called when the list allows it. The list holds host names
+//! (`hooks.city.gov.cn`, or `*.city.gov.cn` for any name under it), addresses and networks
+//! (`10.20.0.0/16`, `fd00::/8`), and `*` for any host (the default). Intranet receivers on
+//! private addresses are the common case and allowed by `*`.
+//!
+//! A name is checked when subscribed and again before each delivery; the addresses it resolves
+//! to are checked when the worker connects, so a name that later points at the server itself
+//! gets nothing.
+
+use std::net::IpAddr;
+
+/// The destinations a server delivers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destinations {
+    /// `*`: any host not refused by address.
+    any: bool,
+    /// Host names allowed, lower case: exact, or a suffix starting with `.` (from `*.name`).
+    names: Vec<String>,
+    /// Networks allowed, these also when special.
+    nets: Vec<Net>,
+}
+
+/// An address block: the address and its prefix length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Net {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Net {
+    fn parse(s: &str) -> Option<Net> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = addr
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max)?,
+            None => max,
+        };
+        Some(Net {
+            addr: canonical(addr),
+            prefix,
+        })
+    }
+
+    fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, canonical(ip)) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// An IPv4 address written as IPv6 (`::ffff:127.0.0.1`) is the IPv4 address.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// Why an address is never called unless listed: it is the server's own or its link's.
+pub fn special(ip: IpAddr) -> Option<&'static str> {
+    match canonical(ip) {
+        IpAddr::V4(v4) => {
+            if v4.is_loopback() {
+                Some("a loopback address")
+            } else if v4.is_link_local() {
+                Some("a link-local address (where cloud metadata services answer)")
+            } else if v4.is_unspecified() || v4.octets()[0] == 0 {
+                Some("an address of this host (0.0.0.0/8)")
+            } else if v4.is_multicast() {
+                Some("a multicast address")
+            } else if v4.is_broadcast() {
+                Some("the broadcast address")
+            } else {
+                None
+            }
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            if v6.is_loopback() {
+                Some("a loopback address")
+            } else if v6.is_unspecified() {
+                Some("the unspecified address")
+            } else if first & 0xffc0 == 0xfe80 {
+                Some("a link-local address")
+            } else if v6.is_multicast() {
+                Some("a multicast address")
+            } else {
+                None
+            }
+        }
+    }
+}
+
+impl Default for Destinations {
+    /// `*`: any host but the special addresses.
+    fn default() -> Self {
+        Destinations {
+            any: true,
+            names: Vec::new(),
+            nets: Vec::new(),
+        }
+    }
+}
+
+impl Destinations {
+    /// Parses the comma-separated list; the message names the entry that is not valid.
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let mut d = Destinations {
+            any: false,
+            names: Vec::new(),
+            nets: Vec::new(),
+        };
+        for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            if entry == "*" {
+                d.any = true;
+            } else if let Some(net) = Net::parse(entry) {
+                d.nets.push(net);
+            } else if let Some(name) = host_name(entry.strip_prefix('*').unwrap_or(entry)) {
+                let suffix = entry.starts_with("*.");
+                if entry.starts_with('*') && !suffix {
+                    return Err(format!("`{entry}` is not a host, `*.` name, address or network"));
+                }
+                d.names.push(name);
+            } else {
+                return Err(format!("`{entry}` is not a host, `*.` name, address or network"));
+            }
+        }
+        if !d.any && d.names.is_empty() && d.nets.is_empty() {
+            return Err("lists no destination (`*` allows any host)".into());
+        }
+        Ok(d)
+    }
+
+    /// `*` and these addresses too: the default of a demo, whose receivers run on the machine
+    /// itself.
+    pub fn with_loopback(mut self) -> Self {
+        for net in ["127.0.0.0/8", "::1"] {
+            self.nets.extend(Net::parse(net));
+        }
+        self
+    }
+
+    /// Whether a URL may name `host` (a name, or an address as written in the URL). A name
+    /// allowed here is checked again by the addresses it resolves to ([`Self::check_addr`]).
+    pub fn check_host(&self, host: &str) -> Result<(), String> {
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        if let Ok(ip) = bare.parse::<IpAddr>() {
+            return self.check_addr(host, ip);
+        }
+        let name = host.to_ascii_lowercase();
+        let name = name.trim_end_matches('.');
+        let listed = self.name_listed(name);
+        if (name == "localhost" || name.ends_with(".localhost")) && !listed {
+            return Err(format!("{host} is this server's own name"));
+        }
+        // A name not listed may still resolve into a listed network.
+        if self.any || listed || !self.nets.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{host} is not among the hosts this server delivers to"))
+        }
+    }
+
+    /// Whether the worker may connect to `ip`, one of the addresses `host` resolves to (or
+    /// `host` itself, written as an address).
+    pub fn check_addr(&self, host: &str, ip: IpAddr) -> Result<(), String> {
+        let listed = self.nets.iter().any(|n| n.contains(ip));
+        if let Some(why) = special(ip).filter(|_| !listed) {
+            let shown = if host.trim_matches(['[', ']']) == ip.to_string() {
+                ip.to_string()
+            } else {
+                format!("{host} ({ip})")
+            };
+            return Err(format!("{shown} is {why}, which this server does not call"));
+        }
+        let name = host.to_ascii_lowercase();
+        if self.any || listed || self.name_listed(name.trim_end_matches('.')) {
+            Ok(())
+        } else {
+            Err(format!("{host} ({ip}) is not among the hosts this server delivers to"))
+        }
+    }
+
+    fn name_listed(&self, name: &str) -> bool {
+        self.names.iter().any(|n| {
+            if n.starts_with('.') {
+                name.len() > n.len() && name.ends_with(n.as_str())
+            } else {
+                name == n
+            }
+        })
+    }
+}
+
+/// A host name in lower case, if `s` is one (letters, digits, `-`, `_` and dots); a leading
+/// `.` (of `*.name`) is kept.
+fn host_name(s: &str) -> Option<String> {
+    let body = s.strip_prefix('.').unwrap_or(s);
+    let ok = !body.is_empty()
+        && body.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        });
+    ok.then(|| s.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn by_default_any_host_but_the_servers_own_and_its_links() {
+        let d = Destinations::default();
+        for ok in ["hooks.city.gov.cn", "10.1.2.3", "192.168.0.9", "8.8.8.8", "fd00::1"] {
+            assert_eq!(d.check_host(ok), Ok(()), "{ok}");
+        }
+        for refused in [
+            "127.0.0.1",
+            "127.9.9.9",
+            "[::1]",
+            "::ffff:127.0.0.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "0.1.2.3",
+            "[::]",
+            "fe80::1",
+            "224.0.0.1",
+            "255.255.255.255",
+            "localhost",
+            "LocalHost.",
+            "x.localhost",
+        ] {
+            assert!(d.check_host(refused).is_err(), "{refused}");
+        }
+        // A public name that resolves to the server itself.
+        let e = d.check_addr("evil.example", ip("127.0.0.1")).unwrap_err();
+        assert!(e.contains("evil.example (127.0.0.1) is a loopback address"), "{e}");
+        assert_eq!(d.check_addr("hooks.example", ip("10.0.0.7")), Ok(()));
+    }
+
+    #[test]
+    fn a_list_allows_its_names_suffixes_and_networks_only() {
+        let d = Destinations::parse(" hooks.city.gov.cn, *.dept.example ,10.20.0.0/16,fd00::/8")
+            .unwrap();
+        assert_eq!(d.check_host("HOOKS.city.gov.cn"), Ok(()));
+        assert_eq!(d.check_host("a.b.dept.example"), Ok(()));
+        assert!(d.check_host("dept.example.evil").is_err());
+        assert_eq!(d.check_host("10.20.3.4"), Ok(()));
+        assert!(d.check_host("10.21.3.4").is_err());
+        assert_eq!(d.check_host("[fd00::5]"), Ok(()));
+        // A name not listed may resolve into a listed network: checked by address.
+        assert_eq!(d.check_host("intra.example"), Ok(()));
+        assert_eq!(d.check_addr("intra.example", ip("10.20.9.9")), Ok(()));
+        assert!(d.check_addr("intra.example", ip("10.30.9.9")).is_err());
+        // A listed name still may not resolve to a special address.
+        assert!(d.check_addr("hooks.city.gov.cn", ip("169.254.169.254")).is_err());
+        let names_only = Destinations::parse("hooks.city.gov.cn").unwrap();
+        assert!(names_only.check_host("other.example").is_err());
+    }
+
+    #[test]
+    fn special_addresses_are_called_only_when_listed_by_address() {
+        let d = Destinations::parse("*,127.0.0.1").unwrap();
+        assert_eq!(d.check_host("127.0.0.1"), Ok(()));
+        assert_eq!(d.check_addr("dev.example", ip("127.0.0.1")), Ok(()));
+        assert!(d.check_host("127.0.0.2").is_err());
+        assert!(d.check_host("[::1]").is_err());
+        let demo = Destinations::default().with_loopback();
+        assert_eq!(demo.check_host("127.0.0.2"), Ok(()));
+        assert_eq!(demo.check_host("[::1]"), Ok(()));
+        assert!(demo.check_host("169.254.169.254").is_err());
+        let named = Destinations::parse("localhost").unwrap();
+        assert_eq!(named.check_host("localhost"), Ok(()));
+        assert!(named.check_addr("localhost", ip("127.0.0.1")).is_err());
+    }
+
+    #[test]
+    fn a_list_that_is_not_valid_is_refused_naming_the_entry() {
+        for bad in ["", " , ", "*x", "*.", "10.0.0.0/33", "a b", "http://x", "::1/129"] {
+            assert!(Destinations::parse(bad).is_err(), "{bad:?}");
+        }
+        let e = Destinations::parse("ok.example,bad host").unwrap_err();
+        assert!(e.contains("`bad host`"), "{e}");
+    }
+}
