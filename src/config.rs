@@ -502,8 +502,9 @@ impl Settings {
                 .map(|p| CaFile::read(Path::new(p)))
                 .transpose()?,
             destinations: match get("DUBAN_WEBHOOK_ALLOWED_HOSTS") {
-                Some(list) => Destinations::parse(list)
-                    .map_err(|m| bad("DUBAN_WEBHOOK_ALLOWED_HOSTS", &m))?,
+                Some(list) => {
+                    Destinations::parse(list).map_err(|m| bad("DUBAN_WEBHOOK_ALLOWED_HOSTS", &m))?
+                }
                 // A demo's receivers run on the machine itself.
                 None if demo => Destinations::default().with_loopback(),
                 None => Destinations::default(),
@@ -754,6 +755,31 @@ mod tests {
     }
 
     #[test]
+    fn webhook_destinations_default_to_any_host_with_loopback_only_in_a_demo() {
+        let lo = "127.0.0.1";
+        let demo = Settings::from_vars(&vars(&[])).unwrap();
+        assert_eq!(demo.webhooks.destinations.check_host(lo), Ok(()));
+        let served = Settings::from_vars(&vars(&[("DUBAN_DEMO", "false")])).unwrap();
+        assert!(served.webhooks.destinations.check_host(lo).is_err());
+        assert_eq!(
+            served.webhooks.destinations.check_host("hooks.example"),
+            Ok(())
+        );
+        let listed =
+            Settings::from_vars(&vars(&[("DUBAN_WEBHOOK_ALLOWED_HOSTS", "hooks.example")]))
+                .unwrap();
+        assert!(
+            listed.webhooks.destinations.check_host(lo).is_err(),
+            "a list replaces the demo's"
+        );
+        assert!(listed
+            .webhooks
+            .destinations
+            .check_host("other.example")
+            .is_err());
+    }
+
+    #[test]
     fn a_bad_value_names_its_variable() {
         for (k, v) in [
             ("DUBAN_BIND", "nowhere"),
@@ -772,6 +798,8 @@ mod tests {
                 "https://a.example.org,ftp://b.example.org",
             ),
             ("DUBAN_CORS_ORIGINS", "https://a.example.org:99999"),
+            ("DUBAN_WEBHOOK_ALLOWED_HOSTS", "hooks.example,bad host"),
+            ("DUBAN_WEBHOOK_ALLOWED_HOSTS", " , "),
         ] {
             let e = Settings::from_vars(&vars(&[(k, v)])).unwrap_err();
             assert!(e.0.starts_with(k), "{e} should name {k}");

@@ -58,11 +58,15 @@ impl Net {
     fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, canonical(ip)) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
@@ -140,11 +144,15 @@ impl Destinations {
             } else if let Some(name) = host_name(entry.strip_prefix('*').unwrap_or(entry)) {
                 let suffix = entry.starts_with("*.");
                 if entry.starts_with('*') && !suffix {
-                    return Err(format!("`{entry}` is not a host, `*.` name, address or network"));
+                    return Err(format!(
+                        "`{entry}` is not a host, `*.` name, address or network"
+                    ));
                 }
                 d.names.push(name);
             } else {
-                return Err(format!("`{entry}` is not a host, `*.` name, address or network"));
+                return Err(format!(
+                    "`{entry}` is not a host, `*.` name, address or network"
+                ));
             }
         }
         if !d.any && d.names.is_empty() && d.nets.is_empty() {
@@ -179,7 +187,9 @@ impl Destinations {
         if self.any || listed || !self.nets.is_empty() {
             Ok(())
         } else {
-            Err(format!("{host} is not among the hosts this server delivers to"))
+            Err(format!(
+                "{host} is not among the hosts this server delivers to"
+            ))
         }
     }
 
@@ -199,7 +209,9 @@ impl Destinations {
         if self.any || listed || self.name_listed(name.trim_end_matches('.')) {
             Ok(())
         } else {
-            Err(format!("{host} ({ip}) is not among the hosts this server delivers to"))
+            Err(format!(
+                "{host} ({ip}) is not among the hosts this server delivers to"
+            ))
         }
     }
 
@@ -239,7 +251,13 @@ mod tests {
     #[test]
     fn by_default_any_host_but_the_servers_own_and_its_links() {
         let d = Destinations::default();
-        for ok in ["hooks.city.gov.cn", "10.1.2.3", "192.168.0.9", "8.8.8.8", "fd00::1"] {
+        for ok in [
+            "hooks.city.gov.cn",
+            "10.1.2.3",
+            "192.168.0.9",
+            "8.8.8.8",
+            "fd00::1",
+        ] {
             assert_eq!(d.check_host(ok), Ok(()), "{ok}");
         }
         for refused in [
@@ -262,7 +280,10 @@ mod tests {
         }
         // A public name that resolves to the server itself.
         let e = d.check_addr("evil.example", ip("127.0.0.1")).unwrap_err();
-        assert!(e.contains("evil.example (127.0.0.1) is a loopback address"), "{e}");
+        assert!(
+            e.contains("evil.example (127.0.0.1) is a loopback address"),
+            "{e}"
+        );
         assert_eq!(d.check_addr("hooks.example", ip("10.0.0.7")), Ok(()));
     }
 
@@ -272,7 +293,11 @@ mod tests {
             .unwrap();
         assert_eq!(d.check_host("HOOKS.city.gov.cn"), Ok(()));
         assert_eq!(d.check_host("a.b.dept.example"), Ok(()));
-        assert!(d.check_host("dept.example.evil").is_err());
+        // Not listed: refused at the addresses it resolves to, outside the listed networks.
+        assert!(d
+            .check_addr("dept.example.evil", ip("203.0.113.5"))
+            .is_err());
+        assert_eq!(d.check_addr("x.dept.example", ip("203.0.113.5")), Ok(()));
         assert_eq!(d.check_host("10.20.3.4"), Ok(()));
         assert!(d.check_host("10.21.3.4").is_err());
         assert_eq!(d.check_host("[fd00::5]"), Ok(()));
@@ -281,9 +306,14 @@ mod tests {
         assert_eq!(d.check_addr("intra.example", ip("10.20.9.9")), Ok(()));
         assert!(d.check_addr("intra.example", ip("10.30.9.9")).is_err());
         // A listed name still may not resolve to a special address.
-        assert!(d.check_addr("hooks.city.gov.cn", ip("169.254.169.254")).is_err());
-        let names_only = Destinations::parse("hooks.city.gov.cn").unwrap();
+        assert!(d
+            .check_addr("hooks.city.gov.cn", ip("169.254.169.254"))
+            .is_err());
+        let names_only = Destinations::parse("hooks.city.gov.cn,*.dept.example").unwrap();
         assert!(names_only.check_host("other.example").is_err());
+        assert!(names_only.check_host("dept.example.evil").is_err());
+        assert!(names_only.check_host("dept.example").is_err());
+        assert!(names_only.check_host("10.20.3.4").is_err());
     }
 
     #[test]
@@ -304,7 +334,16 @@ mod tests {
 
     #[test]
     fn a_list_that_is_not_valid_is_refused_naming_the_entry() {
-        for bad in ["", " , ", "*x", "*.", "10.0.0.0/33", "a b", "http://x", "::1/129"] {
+        for bad in [
+            "",
+            " , ",
+            "*x",
+            "*.",
+            "10.0.0.0/33",
+            "a b",
+            "http://x",
+            "::1/129",
+        ] {
             assert!(Destinations::parse(bad).is_err(), "{bad:?}");
         }
         let e = Destinations::parse("ok.example,bad host").unwrap_err();

@@ -340,9 +340,8 @@ impl actix_tls::connect::Resolve for Guarded {
 /// The worker's HTTP client: `timeout_secs` per delivery, redirects not followed, TLS as
 /// [`tls_config`], host names resolved by [`Guarded`].
 pub fn client(settings: &WebhookSettings) -> awc::Client {
-    let resolver = actix_tls::connect::Resolver::custom(Guarded(Arc::new(
-        settings.destinations.clone(),
-    )));
+    let resolver =
+        actix_tls::connect::Resolver::custom(Guarded(Arc::new(settings.destinations.clone())));
     let connector = awc::Connector::new()
         .connector(actix_tls::connect::Connector::new(resolver).service())
         .rustls_0_23(Arc::new(tls_config(settings)));
