@@ -220,7 +220,9 @@ pub const TABLE: &[Row] = &[
     op("get_urge", READS, NO_READ_SCOPE),
     op("acknowledge_urge", &[&[AssignmentsRead, UrgesReply], &[ReportsRead, UrgesReply]], "only the urged unit answers an urge"),
     op("reply_urge", &[&[AssignmentsRead, UrgesReply], &[ReportsRead, UrgesReply]], "only the urged unit answers an urge"),
-    op("create_webhook", WH, KEEPS_WEBHOOKS).invalid("url", "must be an http:// or https:// URL"),
+    op("create_webhook", WH, KEEPS_WEBHOOKS)
+        .invalid("url", "must be an http:// or https:// URL")
+        .conflict("the unit keeps 20 webhooks already, the most it may; delete one first"),
     op("list_webhooks", WH, KEEPS_WEBHOOKS).invalid("limit", "must be 1 to 200"),
     op("get_webhook", WH, KEEPS_WEBHOOKS),
     op("update_webhook", WH, KEEPS_WEBHOOKS).invalid("events", "'report.deleted' is not an event type"),

@@ -406,6 +406,11 @@ pub fn check_url(url: &str) -> Result<&str, String> {
     Ok(host)
 }
 
+/// The most subscriptions one keeper holds: a unit its own, the office those covering every
+/// unit. Each is a stream of deliveries the workers serve; the cap keeps one keeper from
+/// multiplying them.
+pub const MAX_SUBSCRIPTIONS: i64 = 20;
+
 /// A new signing secret: `whsec_` and 32 random bytes in hex.
 pub fn new_secret() -> String {
     use rand::RngCore;

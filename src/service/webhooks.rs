@@ -104,6 +104,19 @@ pub fn create(
     }
     let secret = webhook::new_secret();
     write_tx(c, |c| {
+        if webhooks::count_kept(c, unit, covers)? >= webhook::MAX_SUBSCRIPTIONS {
+            let keeper = match covers {
+                Covers::Unit => "the unit",
+                Covers::All => "the office",
+            };
+            return Err(ApiError::Conflict {
+                detail: format!(
+                    "{keeper} keeps {} webhooks already, the most it may; delete one first",
+                    webhook::MAX_SUBSCRIPTIONS
+                ),
+                field: None,
+            });
+        }
         let id = webhooks::insert(
             c,
             &webhooks::NewWebhook {

@@ -115,6 +115,16 @@ pub fn list(
     q.load(c)
 }
 
+/// How many subscriptions a keeper holds: `unit`'s own (`covers: unit`), or those covering
+/// every unit (`covers: all`).
+pub fn count_kept(c: &mut AnyConnection, unit: Option<UnitId>, covers: Covers) -> QueryResult<i64> {
+    let mut q = wh::table.filter(wh::covers.eq(covers)).count().into_boxed();
+    if covers == Covers::Unit {
+        q = q.filter(wh::unit_id.eq(unit));
+    }
+    q.get_result(c)
+}
+
 /// Changes a subscription.
 pub fn update(c: &mut AnyConnection, id: i64, ch: &WebhookChange) -> QueryResult<usize> {
     diesel::update(wh::table.find(id)).set(ch).execute(c)

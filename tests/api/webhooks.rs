@@ -833,6 +833,34 @@ async fn a_listed_name_that_resolves_to_the_server_itself_gets_nothing() {
 }
 
 #[actix_rt::test]
+async fn a_unit_keeps_at_most_twenty_subscriptions() {
+    let w = World::builder().build().await;
+    let m = &w.a.manager.token;
+    let url = |i: usize| format!("https://ipo.example.gov.cn/duban/{i}");
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        ids.push(subscribe(&w.app, m, &url(i), json!(["*"])).await.0);
+    }
+    let over = w
+        .app
+        .post("/webhooks", m, json!({"url": url(20), "events": ["*"]}))
+        .await;
+    assert_eq!(over.status, 409, "{}", over.raw);
+    over.assert_problem(409, "conflict");
+    // Another unit's count and the office's are their own.
+    subscribe(&w.app, &w.l.manager.token, &url(0), json!(["*"])).await;
+    subscribe(&w.app, w.coord(), &url(0), json!(["*"])).await;
+    let r = w
+        .app
+        .send("DELETE", &format!("/webhooks/{}", ids[0]), Some(m), None)
+        .await;
+    assert_eq!(r.status, 204, "{}", r.raw);
+    subscribe(&w.app, m, &url(20), json!(["*"])).await;
+    let listed = w.app.get("/webhooks?count=true", m).await;
+    assert_eq!(listed.body["total"], 20, "{}", listed.raw);
+}
+
+#[actix_rt::test]
 async fn the_reminder_pass_announces_a_late_assignment_once_and_its_urge() {
     let w = delivering_world().await;
     let (app, c, m) = (&w.app, w.coord(), &w.a.manager.token);
