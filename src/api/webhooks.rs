@@ -209,8 +209,11 @@ fn secret_response(
 #[utoipa::path(
     tag = "webhooks",
     request_body = NewWebhookRequest,
-    responses((status = 201, description = "The subscription and its secret", body = WebhookWithSecret,
-        headers(("Location" = String, description = "The subscription's URL"))))
+    responses(
+        (status = 201, description = "The subscription and its secret", body = WebhookWithSecret,
+            headers(("Location" = String, description = "The subscription's URL"))),
+        (status = 409, description = "The caller's unit (or the office) keeps 20 subscriptions already, the most it may"),
+    )
 )]
 #[post("/webhooks")]
 pub async fn create_webhook(
