@@ -39,82 +39,117 @@ impl Net {
             Some((a, p)) => (a, Some(p)),
             None => (s, None),
         };
-        let addr: IpAddr = addr
+        let written: IpAddr = addr
             .trim_start_matches('[')
             .trim_end_matches(']')
             .parse()
             .ok()?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let max = if written.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max)?,
             None => max,
         };
-        Some(Net {
-            addr: canonical(addr),
-            prefix,
-        })
+        let addr = canonical(written);
+        // An IPv4 network written as IPv6 (`::ffff:10.0.0.0/104`): its prefix counts the 96
+        // bits before the IPv4 address.
+        let prefix = if written.is_ipv6() && addr.is_ipv4() {
+            prefix.checked_sub(96)?
+        } else {
+            prefix
+        };
+        Some(Net { addr, prefix })
+    }
+
+    /// Parses one of the fixed blocks below.
+    fn fixed(s: &str) -> Net {
+        Net::parse(s).expect("a valid fixed block")
     }
 
     fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, canonical(ip)) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
+                let bits = 32 - u32::from(self.prefix.min(32));
+                let mask = u32::MAX.checked_shl(bits).unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
+                let bits = 128 - u32::from(self.prefix.min(128));
+                let mask = u128::MAX.checked_shl(bits).unwrap_or(0);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
         }
     }
+
+    /// Whether `other` lies wholly inside this block.
+    fn covers(&self, other: &Net) -> bool {
+        other.prefix >= self.prefix && self.contains(other.addr)
+    }
 }
 
-/// An IPv4 address written as IPv6 (`::ffff:127.0.0.1`) is the IPv4 address.
+/// The IPv4 address an IPv6 address stands for, where it embeds one: mapped
+/// (`::ffff:a.b.c.d`), compatible (`::a.b.c.d`), NAT64 (`64:ff9b::a.b.c.d`) or 6to4
+/// (`2002:aabb:ccdd::`); a connection to it reaches (or is relayed to) that IPv4 address.
 fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
+    let IpAddr::V6(v6) = ip else { return ip };
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return IpAddr::V4(v4);
     }
+    let s = v6.segments();
+    let embedded = |hi: u16, lo: u16| {
+        IpAddr::V4(std::net::Ipv4Addr::new(
+            (hi >> 8) as u8,
+            hi as u8,
+            (lo >> 8) as u8,
+            lo as u8,
+        ))
+    };
+    match s {
+        // `::` and `::1` are IPv6's own unspecified and loopback addresses.
+        [0, 0, 0, 0, 0, 0, 0, 0 | 1] => ip,
+        [0, 0, 0, 0, 0, 0, hi, lo] => embedded(hi, lo),
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => embedded(hi, lo),
+        [0x2002, hi, lo, ..] => embedded(hi, lo),
+        _ => ip,
+    }
+}
+
+/// The blocks never called unless listed, and why: the server's own and its link's
+/// addresses, and the cloud metadata and host services that answer on fixed addresses.
+const SPECIAL: &[(&str, &str)] = &[
+    ("127.0.0.0/8", "a loopback address"),
+    (
+        "169.254.0.0/16",
+        "a link-local address (where cloud metadata services answer)",
+    ),
+    ("0.0.0.0/8", "an address of this host (0.0.0.0/8)"),
+    ("224.0.0.0/4", "a multicast address"),
+    ("255.255.255.255", "the broadcast address"),
+    ("100.100.100.200", "a cloud metadata service's address"),
+    ("168.63.129.16", "a cloud host service's address"),
+    ("::1", "a loopback address"),
+    ("::", "the unspecified address"),
+    ("fe80::/10", "a link-local address"),
+    ("ff00::/8", "a multicast address"),
+    ("fd00:ec2::254", "a cloud metadata service's address"),
+];
+
+static SPECIAL_NETS: std::sync::LazyLock<Vec<(Net, &'static str)>> =
+    std::sync::LazyLock::new(|| {
+        SPECIAL
+            .iter()
+            .map(|(n, why)| (Net::fixed(n), *why))
+            .collect()
+    });
+
+/// The special block `ip` falls in, if any.
+fn special_block(ip: IpAddr) -> Option<&'static (Net, &'static str)> {
+    SPECIAL_NETS.iter().find(|(net, _)| net.contains(ip))
 }
 
 /// Why an address is never called unless listed: it is the server's own or its link's.
 pub fn special(ip: IpAddr) -> Option<&'static str> {
-    match canonical(ip) {
-        IpAddr::V4(v4) => {
-            if v4.is_loopback() {
-                Some("a loopback address")
-            } else if v4.is_link_local() {
-                Some("a link-local address (where cloud metadata services answer)")
-            } else if v4.is_unspecified() || v4.octets()[0] == 0 {
-                Some("an address of this host (0.0.0.0/8)")
-            } else if v4.is_multicast() {
-                Some("a multicast address")
-            } else if v4.is_broadcast() {
-                Some("the broadcast address")
-            } else {
-                None
-            }
-        }
-        IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
-            if v6.is_loopback() {
-                Some("a loopback address")
-            } else if v6.is_unspecified() {
-                Some("the unspecified address")
-            } else if first & 0xffc0 == 0xfe80 {
-                Some("a link-local address")
-            } else if v6.is_multicast() {
-                Some("a multicast address")
-            } else {
-                None
-            }
-        }
-    }
+    special_block(ip).map(|(_, why)| *why)
 }
 
 impl Default for Destinations {
@@ -197,7 +232,11 @@ impl Destinations {
     /// `host` itself, written as an address).
     pub fn check_addr(&self, host: &str, ip: IpAddr) -> Result<(), String> {
         let listed = self.nets.iter().any(|n| n.contains(ip));
-        if let Some(why) = special(ip).filter(|_| !listed) {
+        // A special address is called only when listed within its own block (`127.0.0.1`),
+        // never by a wide network that happens to hold it (`0.0.0.0/0`).
+        let special = special_block(ip)
+            .filter(|(block, _)| !self.nets.iter().any(|n| n.contains(ip) && block.covers(n)));
+        if let Some((_, why)) = special {
             let shown = if host.trim_matches(['[', ']']) == ip.to_string() {
                 ip.to_string()
             } else {
@@ -330,6 +369,52 @@ mod tests {
         let named = Destinations::parse("localhost").unwrap();
         assert_eq!(named.check_host("localhost"), Ok(()));
         assert!(named.check_addr("localhost", ip("127.0.0.1")).is_err());
+    }
+
+    #[test]
+    fn ipv6_forms_of_special_ipv4_addresses_and_cloud_services_are_refused() {
+        let d = Destinations::default();
+        for refused in [
+            "::ffff:169.254.169.254",
+            "::a9fe:a9fe",
+            "::127.0.0.1",
+            "64:ff9b::7f00:1",
+            "2002:7f00:1::1",
+            "2002:a9fe:a9fe::",
+            "100.100.100.200",
+            "168.63.129.16",
+            "fd00:ec2::254",
+        ] {
+            assert!(d.check_host(refused).is_err(), "{refused}");
+        }
+        for ok in [
+            "2001:db8::1",
+            "64:ff9b::a14:7",
+            "::ffff:10.20.0.7",
+            "2002:a14:7::1",
+        ] {
+            assert_eq!(d.check_host(ok), Ok(()), "{ok}");
+        }
+    }
+
+    #[test]
+    fn a_wide_network_listed_does_not_open_the_special_addresses_in_it() {
+        for list in ["0.0.0.0/0", "::/0", "::ffff:0.0.0.0/96", "127.0.0.0/4"] {
+            let d = Destinations::parse(list).unwrap();
+            for special in ["127.0.0.1", "169.254.169.254", "::1"] {
+                assert!(d.check_host(special).is_err(), "{list} opened {special}");
+            }
+        }
+        // An IPv4 network written as IPv6 is that network, no wider.
+        let mapped = Destinations::parse("hooks.example,::ffff:10.1.2.3").unwrap();
+        assert_eq!(mapped.check_host("10.1.2.3"), Ok(()));
+        for refused in ["10.1.2.4", "127.0.0.1", "169.254.169.254"] {
+            assert!(mapped.check_host(refused).is_err(), "{refused}");
+        }
+        let block = Destinations::parse("::ffff:10.1.0.0/112").unwrap();
+        assert_eq!(block.check_host("10.1.200.3"), Ok(()));
+        assert!(block.check_host("10.2.0.1").is_err());
+        assert!(Destinations::parse("::ffff:10.0.0.0/95").is_err());
     }
 
     #[test]
