@@ -95,24 +95,21 @@ async fn attempt(
 }
 
 /// Records attempts and extends the lease of the deliveries still `held`, in one
-/// transaction; returns how many were delivered.
+/// transaction; returns whether every one of them is still this worker's.
 fn record(
     db: &Db,
     settings: &WebhookSettings,
     results: Vec<(webhooks::Claimed, webhooks::Outcome)>,
     held: &[webhooks::Claimed],
-) -> Result<usize, ApiError> {
+) -> Result<bool, ApiError> {
     use rand::Rng;
     let mut c = db.get()?;
     write_tx(&mut c, |c| {
         let now = store::now();
-        webhooks::renew(c, held, now + settings.lease())?;
-        let mut delivered = 0;
+        let renewed = webhooks::renew(c, held, now, now + settings.lease())?;
         for (d, o) in &results {
             if o.error.is_none() {
-                if webhooks::mark_delivered(c, d, o, now)? {
-                    delivered += 1;
-                }
+                webhooks::mark_delivered(c, d, o, now)?;
                 continue;
             }
             let retry = &settings.retry;
@@ -126,7 +123,7 @@ fn record(
                 webhooks::mark_failed(c, d, o, Some(at))?;
             }
         }
-        Ok(delivered)
+        Ok(renewed == held.len())
     })
 }
 
@@ -217,41 +214,58 @@ async fn claim(
     Ok(queues)
 }
 
-/// Records `done` and extends the lease of `held` (the rest of the queue), in one transaction.
+/// Records `done` and extends the lease of `held` (the rest of the queue), in one transaction;
+/// returns whether the rest is still this worker's to send.
 async fn record_and_renew(
     db: &Db,
     settings: &WebhookSettings,
     done: Vec<(webhooks::Claimed, webhooks::Outcome)>,
     held: Vec<webhooks::Claimed>,
-) {
+) -> bool {
     let (db, settings) = (db.clone(), settings.clone());
-    let recorded = actix_web::web::block(move || record(&db, &settings, done, &held)).await;
-    match recorded {
-        Ok(Ok(_)) => {}
+    match actix_web::web::block(move || record(&db, &settings, done, &held)).await {
+        Ok(Ok(kept)) => kept,
         // Left delivering: the deliveries are tried again once their lease ends.
-        Ok(Err(e)) => tracing::warn!(error = %e, "recording webhook deliveries failed"),
-        Err(e) => tracing::warn!(error = %e, "recording webhook deliveries failed"),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "recording webhook deliveries failed");
+            false
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "recording webhook deliveries failed");
+            false
+        }
     }
 }
 
 /// Sends one subscription's queue in order, one at a time: each delivery waits for the
 /// answer to the one before. After a delivery that got no answer the rest are not sent this
 /// time (a receiver that is down costs one timeout, not one per delivery). Answers are
-/// recorded at the end, or on the way whenever the queue has taken a quarter of its lease
-/// (which is then extended for what is left).
+/// recorded at the end, or on the way whenever the next send could outlast the lease, which
+/// is then extended for what is left; if it cannot be (the recording failed, or the lease
+/// ended and another worker took the rest), the queue stops and its rest is left to the
+/// claim that follows.
 async fn serve(
     db: Db,
     settings: WebhookSettings,
     client: awc::Client,
     queue: Vec<webhooks::Claimed>,
+    leased: Instant,
 ) {
-    let every = (settings.lease() / 4)
-        .to_std()
-        .unwrap_or(Duration::from_secs(1));
-    let mut since = Instant::now();
+    let lease = settings.lease().to_std().unwrap_or(Duration::from_secs(5));
+    let need = Duration::from_secs(settings.timeout_secs) + lease / 4;
+    let mut leased_until = leased + lease;
     let mut done = Vec::with_capacity(queue.len());
-    let mut rest = queue.into_iter();
-    while let Some(d) = rest.next() {
+    let mut rest = queue.into_iter().peekable();
+    while rest.peek().is_some() {
+        if Instant::now() + need >= leased_until {
+            let renewing = Instant::now();
+            let held: Vec<_> = rest.clone().collect();
+            if !record_and_renew(&db, &settings, std::mem::take(&mut done), held).await {
+                return;
+            }
+            leased_until = renewing + lease;
+        }
+        let Some(d) = rest.next() else { break };
         let outcome = attempt(&client, &settings.destinations, &d).await;
         let silent = outcome.status.is_none();
         let first = d.id;
@@ -268,11 +282,6 @@ async fn serve(
                 (d, outcome)
             }));
             break;
-        }
-        if since.elapsed() >= every && rest.len() > 0 {
-            let held: Vec<_> = rest.as_slice().to_vec();
-            record_and_renew(&db, &settings, std::mem::take(&mut done), held).await;
-            since = Instant::now();
         }
     }
     record_and_renew(&db, &settings, done, Vec::new()).await;
@@ -318,6 +327,12 @@ impl actix_tls::connect::Resolve for Guarded {
         Result<Vec<std::net::SocketAddr>, Box<dyn std::error::Error>>,
     > {
         Box::pin(async move {
+            // An IPv6 literal comes with its brackets (`[fd00::5]`).
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+                self.0.check_addr(host, ip)?;
+                return Ok(vec![std::net::SocketAddr::new(ip, port)]);
+            }
             let mut refused = None;
             let allowed: Vec<_> = tokio::net::lookup_host((host, port))
                 .await?
@@ -382,11 +397,13 @@ pub fn spawn(
             }
             let free = SUBSCRIPTIONS - serving.len();
             if free > 0 {
+                let leased = Instant::now();
                 match claim(&db, &settings, free).await {
                     Ok(queues) => {
                         let claimed = queues.len();
                         for queue in queues {
-                            let task = serve(db.clone(), settings.clone(), client.clone(), queue);
+                            let (db, settings) = (db.clone(), settings.clone());
+                            let task = serve(db, settings, client.clone(), queue, leased);
                             serving.spawn_local(task);
                         }
                         if claimed == free {

@@ -502,19 +502,27 @@ pub fn claim(
         .load(c)
 }
 
-/// Extends the lease of deliveries a worker still holds (those not claimed again since).
-pub fn renew(c: &mut AnyConnection, held: &[Claimed], until: NaiveDateTime) -> QueryResult<()> {
+/// Extends to `until` the lease of deliveries a worker still holds: those whose lease has not
+/// ended at `now` and that were not claimed again since. Returns how many it extended.
+pub fn renew(
+    c: &mut AnyConnection,
+    held: &[Claimed],
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+) -> QueryResult<usize> {
+    let mut renewed = 0;
     for d in held {
-        diesel::update(
+        renewed += diesel::update(
             wd::table
                 .filter(wd::id.eq(d.id))
                 .filter(wd::attempts.eq(d.attempts))
-                .filter(wd::state.eq(DeliveryState::Delivering)),
+                .filter(wd::state.eq(DeliveryState::Delivering))
+                .filter(wd::locked_until.gt(now)),
         )
         .set(wd::locked_until.eq(until))
         .execute(c)?;
     }
-    Ok(())
+    Ok(renewed)
 }
 
 /// What an attempt came to.

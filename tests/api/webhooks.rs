@@ -69,11 +69,17 @@ pub struct Receiver {
 
 impl Receiver {
     pub async fn start() -> Receiver {
+        Receiver::start_on("127.0.0.1").await
+    }
+
+    /// A receiver listening on `ip` (`::1` for IPv6).
+    pub async fn start_on(ip: &str) -> Receiver {
         use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let ip: std::net::IpAddr = ip.parse().unwrap();
+        let listener = TcpListener::bind((ip, 0)).unwrap();
+        let addr = listener.local_addr().unwrap();
         let r = Receiver {
-            url: format!("http://127.0.0.1:{port}/duban-events"),
+            url: format!("http://{addr}/duban-events"),
             log: Arc::default(),
             answer: Arc::new(Mutex::new(Answer::Status(204))),
         };
@@ -792,6 +798,28 @@ async fn nothing_is_sent_to_the_servers_own_or_link_local_addresses_unless_liste
     assert_eq!(r.fields(), ["url"], "{}", r.raw);
     let kept = w.app.get(&format!("/webhooks/{id}"), m).await;
     assert_eq!(kept.body["url"], "http://10.20.0.7/hooks", "{}", kept.raw);
+}
+
+#[actix_rt::test]
+async fn a_receiver_at_a_listed_ipv6_address_gets_its_events() {
+    let w = World::builder()
+        .setting("DUBAN_WEBHOOK_ALLOWED_HOSTS", "*,::1")
+        .setting("DUBAN_WEBHOOK_WORKER", "true")
+        .setting("DUBAN_WEBHOOK_POLL_MS", "50")
+        .build()
+        .await;
+    let hook = Receiver::start_on("::1").await;
+    assert!(hook.url.starts_with("http://[::1]:"), "{}", hook.url);
+    let (_, secret) = subscribe(
+        &w.app,
+        &w.a.manager.token,
+        &hook.url,
+        json!(["urge.issued"]),
+    )
+    .await;
+    urge_a(&w, 1).await;
+    let got = hook.until_acknowledged(1).await;
+    assert!(got[0].signed_with(&secret));
 }
 
 #[actix_rt::test]
