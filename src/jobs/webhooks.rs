@@ -8,8 +8,8 @@
 //! PostgreSQL (the writer lock on SQLite) under a lease, so each delivery is attempted by one
 //! worker at a time, and one that dies mid-delivery is retried by another once its lease ends.
 //! A subscription is served by one worker at a time, its deliveries one after the other in
-//! the order they were queued; subscriptions side by side, so a slow receiver delays only its
-//! own.
+//! the order they were queued (a failed one is tried again after its backoff, so later ones
+//! may overtake it); subscriptions side by side, so a slow receiver delays only its own.
 //!
 //! `https://` receivers are reached over TLS (rustls with the ring provider); their certificate
 //! must chain to a public root (webpki-roots, compiled in) or to one in `DUBAN_WEBHOOK_CA_FILE`.

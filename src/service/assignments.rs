@@ -496,9 +496,13 @@ pub fn reschedule_many(
             "name 1 to 1000 assignments",
         ));
     }
+    // In id order: a change that locks several assignments locks them in one order, so two
+    // cannot wait for each other.
+    let mut order: Vec<(usize, AssignmentId)> = ids.iter().copied().enumerate().collect();
+    order.sort_by_key(|(_, id)| *id);
     write_tx(c, |c| {
-        for (i, id) in ids.iter().enumerate() {
-            let a = assignments::find(c, *id)?.ok_or_else(|| {
+        for (i, id) in order {
+            let a = assignments::find(c, id)?.ok_or_else(|| {
                 ApiError::invalid(format!("assignment_ids[{i}]"), "no such assignment")
             })?;
             let due = rescheduled_due(c, &a, due)?;

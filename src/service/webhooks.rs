@@ -104,6 +104,7 @@ pub fn create(
     }
     let secret = webhook::new_secret();
     write_tx(c, |c| {
+        webhooks::lock_keeper(c, unit, covers)?;
         if webhooks::count_kept(c, unit, covers)? >= webhook::MAX_SUBSCRIPTIONS {
             let keeper = match covers {
                 Covers::Unit => "the unit",

@@ -115,6 +115,22 @@ pub fn list(
     q.load(c)
 }
 
+/// Makes concurrent subscriptions by one keeper take turns until the transaction ends (an
+/// advisory lock on PostgreSQL; SQLite's writer lock does it there), so its count stays true.
+pub fn lock_keeper(c: &mut AnyConnection, unit: Option<UnitId>, covers: Covers) -> QueryResult<()> {
+    const KEEPER_LOCK: i64 = 0x6475_6261_6e00_0000;
+    if let AnyConnection::Pg(pg) = c {
+        let key = match (covers, unit) {
+            (Covers::Unit, Some(u)) => KEEPER_LOCK.wrapping_add(1).wrapping_add(u.0),
+            _ => KEEPER_LOCK,
+        };
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(key)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 /// How many subscriptions a keeper holds: `unit`'s own (`covers: unit`), or those covering
 /// every unit (`covers: all`).
 pub fn count_kept(c: &mut AnyConnection, unit: Option<UnitId>, covers: Covers) -> QueryResult<i64> {

@@ -889,6 +889,31 @@ async fn a_unit_keeps_at_most_twenty_subscriptions() {
 }
 
 #[actix_rt::test]
+async fn subscriptions_made_at_once_stop_at_the_limit() {
+    let w = World::builder().build().await;
+    let m = &w.a.manager.token;
+    let url = |i: usize| format!("https://ipo.example.gov.cn/duban/{i}");
+    for i in 0..15 {
+        subscribe(&w.app, m, &url(i), json!(["*"])).await;
+    }
+    let answers = futures_util::future::join_all((15..25).map(|i| {
+        w.app
+            .post("/webhooks", m, json!({"url": url(i), "events": ["*"]}))
+    }))
+    .await;
+    let created = answers.iter().filter(|r| r.status == 201).count();
+    let refused = answers.iter().filter(|r| r.status == 409).count();
+    assert_eq!(
+        (created, refused),
+        (5, 5),
+        "{:?}",
+        answers.iter().map(|r| &r.raw).collect::<Vec<_>>()
+    );
+    let listed = w.app.get("/webhooks?count=true", m).await;
+    assert_eq!(listed.body["total"], 20, "{}", listed.raw);
+}
+
+#[actix_rt::test]
 async fn the_reminder_pass_announces_a_late_assignment_once_and_its_urge() {
     let w = delivering_world().await;
     let (app, c, m) = (&w.app, w.coord(), &w.a.manager.token);
