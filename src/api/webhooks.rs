@@ -374,8 +374,8 @@ pub async fn rotate_webhook_secret(
     Ok(secret_response(actix_web::http::StatusCode::OK, w, secret))
 }
 
-/// Send a `ping` event to a subscription (also a paused or disabled one, to test it before
-/// turning it back on).
+/// Send a `ping` event to a subscription, to test its receiver (a paused or disabled one gets
+/// it once resumed).
 #[utoipa::path(
     tag = "webhooks",
     params(("id" = i64, Path, description = "The subscription's id")),

@@ -266,8 +266,8 @@ pub fn remove(c: &mut AnyConnection, ctx: &Ctx, id: i64) -> ApiResult<()> {
     })
 }
 
-/// Sends a `ping` event to one subscription (active or not: a paused or disabled one is
-/// tested before it is turned back on); returns the delivery queued.
+/// Sends a `ping` event to one subscription; returns the delivery queued (a paused or
+/// disabled subscription gets it once resumed).
 pub fn ping(c: &mut AnyConnection, ctx: &Ctx, id: i64) -> ApiResult<webhooks::Delivery> {
     write_tx(c, |c| {
         let w = kept(c, ctx, id)?;

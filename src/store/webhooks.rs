@@ -436,7 +436,8 @@ const CLAIM_LOCK: i64 = 0x6475_6261_6e77_6831;
 /// `subscriptions` subscriptions, at most `per_subscription` each, for `lease`, counting the
 /// attempt; returned by subscription, then in the order they were queued.
 ///
-/// A subscription with a delivery in flight (delivering, its lease running) is skipped, by
+/// A paused or disabled subscription is skipped (its deliveries wait until it is resumed), and
+/// so is one with a delivery in flight (delivering, its lease running), by
 /// every instance: claims are serialised (an advisory lock on PostgreSQL, the writer lock on
 /// SQLite), so no two workers ever send to one subscription at once, and its deliveries go
 /// one after the other. Run in a write transaction.
@@ -452,12 +453,18 @@ pub fn claim(
             .bind::<diesel::sql_types::BigInt, _>(CLAIM_LOCK)
             .execute(pg)?;
     }
-    let busy: Vec<i64> = wd::table
+    let mut skipped: Vec<i64> = wd::table
         .filter(wd::state.eq(DeliveryState::Delivering))
         .filter(wd::locked_until.gt(now))
         .select(wd::webhook_id)
         .distinct()
         .load(c)?;
+    // A paused or disabled subscription gets nothing until it is resumed.
+    let inactive: Vec<i64> = wh::table
+        .filter(wh::active.eq(false))
+        .select(wh::id)
+        .load(c)?;
+    skipped.extend(inactive);
     let due = wd::state
         .eq(DeliveryState::Pending)
         .and(wd::next_attempt_at.le(now))
@@ -467,7 +474,7 @@ pub fn claim(
     let limit = i64::try_from(subscriptions * per_subscription).unwrap_or(i64::MAX);
     let q = wd::table
         .filter(due)
-        .filter(wd::webhook_id.ne_all(busy))
+        .filter(wd::webhook_id.ne_all(skipped))
         .order((wd::next_attempt_at, wd::id))
         .select((wd::id, wd::webhook_id))
         .limit(limit);

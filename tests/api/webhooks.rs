@@ -914,6 +914,44 @@ async fn subscriptions_made_at_once_stop_at_the_limit() {
 }
 
 #[actix_rt::test]
+async fn a_paused_subscription_gets_nothing_until_it_is_resumed() {
+    // The server's own worker is off until the subscription is paused.
+    let w = World::builder()
+        .setting("DUBAN_WEBHOOK_POLL_MS", "50")
+        .build()
+        .await;
+    let (app, m) = (&w.app, &w.a.manager.token);
+    let hook = Receiver::start().await;
+    let (id, _) = subscribe(app, m, &hook.url, json!(["urge.issued"])).await;
+    urge_a(&w, 1).await;
+    let paused = app
+        .patch(&format!("/webhooks/{id}"), m, json!({"active": false}))
+        .await;
+    assert_eq!(paused.body["active"], false, "{}", paused.raw);
+    let ping = app
+        .post(&format!("/webhooks/{id}/ping"), m, json!({}))
+        .await;
+    assert_eq!(ping.status, 202, "{}", ping.raw);
+    let worker = duban::jobs::webhooks::spawn(
+        app.state.db.clone(),
+        app.state.settings.webhooks.clone(),
+        Default::default(),
+    );
+    settle().await;
+    settle().await;
+    assert_eq!(hook.arrived(), 0, "a paused subscription was sent to");
+    let pending = app
+        .get(&format!("/webhooks/{id}/deliveries?state=pending"), m)
+        .await;
+    assert_eq!(ids(&pending).len(), 2, "{}", pending.raw);
+    app.patch(&format!("/webhooks/{id}"), m, json!({"active": true}))
+        .await;
+    hook.until_acknowledged(2).await;
+    assert_eq!(hook.types(), ["urge.issued", "ping"], "in the order queued");
+    worker.abort();
+}
+
+#[actix_rt::test]
 async fn the_reminder_pass_announces_a_late_assignment_once_and_its_urge() {
     let w = delivering_world().await;
     let (app, c, m) = (&w.app, w.coord(), &w.a.manager.token);
