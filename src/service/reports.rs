@@ -508,7 +508,34 @@ pub fn batch(
 ) -> ApiResult<Vec<ApiResult<BatchDone>>> {
     policy::write_reports_in_batch(&ctx.principal)?;
     check_batch_len(ops.len())?;
+    lock_batch(c, ctx, &ops)?;
     Ok(ops.into_iter().map(|op| batch_item(c, ctx, op)).collect())
+}
+
+/// A batch under an `Idempotency-Key` runs in one transaction, its items changing their
+/// assignments in item order; it takes all of them first, in id order.
+fn lock_batch(c: &mut AnyConnection, ctx: &Ctx, ops: &[BatchOp]) -> ApiResult<()> {
+    use diesel::connection::TransactionManager;
+    let in_transaction = AnyConnection::transaction_manager_status_mut(c)
+        .transaction_depth()?
+        .is_some();
+    let Some(unit) = ctx.principal.unit_id.filter(|_| in_transaction) else {
+        return Ok(());
+    };
+    let mut ids = Vec::with_capacity(ops.len());
+    let mut reports_named = Vec::new();
+    for op in ops {
+        match op {
+            BatchOp::Create { assignment_id, .. } => ids.push(*assignment_id),
+            BatchOp::Update { report_id, .. } | BatchOp::Submit { report_id, .. } => {
+                reports_named.push(*report_id)
+            }
+        }
+    }
+    ids.extend(reports::assignments_of(c, &reports_named)?);
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(store::standing::lock_assignments(c, unit, &ids)?)
 }
 
 fn batch_item(c: &mut AnyConnection, ctx: &Ctx, op: BatchOp) -> ApiResult<BatchDone> {

@@ -192,6 +192,14 @@ pub fn insert_many(c: &mut AnyConnection, rows: &[NewReport]) -> QueryResult<usi
     Ok(n)
 }
 
+/// The assignments these reports answer (those that exist).
+pub fn assignments_of(c: &mut AnyConnection, ids: &[ReportId]) -> QueryResult<Vec<AssignmentId>> {
+    reports::table
+        .filter(reports::id.eq_any(ids))
+        .select(reports::assignment_id)
+        .load(c)
+}
+
 /// The report with this id as stored (the working copy: for its own unit's writes).
 pub fn find(c: &mut AnyConnection, id: ReportId) -> QueryResult<Option<Report>> {
     reports::table

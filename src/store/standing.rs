@@ -334,6 +334,29 @@ pub fn refresh(
     Ok(next)
 }
 
+/// Locks `unit`'s assignments among `ids` in id order until the transaction ends (PostgreSQL;
+/// SQLite has one writer at a time), as [`refresh`] would one by one: a transaction that will
+/// change several takes them all first, in the order every other one takes them, so two
+/// cannot wait for each other. Only the unit's own, so a request naming others' holds none.
+pub fn lock_assignments(
+    c: &mut AnyConnection,
+    unit: UnitId,
+    ids: &[AssignmentId],
+) -> QueryResult<()> {
+    if let AnyConnection::Pg(pg) = c {
+        for chunk in ids.chunks(1000) {
+            assignments::table
+                .filter(assignments::id.eq_any(chunk))
+                .filter(assignments::unit_id.eq(unit))
+                .order(assignments::id)
+                .select(assignments::id)
+                .for_no_key_update()
+                .load::<AssignmentId>(pg)?;
+        }
+    }
+    Ok(())
+}
+
 /// [`refresh`] for several assignments changed together.
 pub fn refresh_all(
     c: &mut AnyConnection,

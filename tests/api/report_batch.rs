@@ -337,3 +337,60 @@ async fn who_may_send_a_batch_and_each_item_as_its_single_operation() {
         .await;
     anon.assert_problem(401, "unauthorized");
 }
+
+#[actix_rt::test]
+async fn keyed_batches_over_the_same_assignments_in_opposite_orders_all_complete() {
+    let w = World::builder().build().await;
+    let (c, m) = (w.coord(), &w.a.manager.token);
+    let measure = w
+        .app
+        .create_item(
+            c,
+            w.plan,
+            json!({"level": "measure", "parent_id": w.task, "number": "2", "title": "优化营商环境。",
+                   "lead_units": LEAD_NAME, "participant_units": A_NAME}),
+        )
+        .await;
+    let created = w
+        .app
+        .assign(
+            c,
+            measure,
+            json!({"lead": {"unit_ids": [w.l.id]}, "participants": {"unit_ids": [w.a.id]},
+                   "due_date": "2099-12-31", "cycle": "yearly"}),
+        )
+        .await;
+    let (x, y) = (
+        w.a.assignment(),
+        created.iter().find(|a| a["unit_id"] == w.a.id).unwrap()["id"]
+            .as_i64()
+            .unwrap(),
+    );
+    // Each round: two batches at once, each creating and submitting a report on both
+    // assignments, in opposite orders (each takes both assignments before changing either).
+    for round in 0..6 {
+        let (p, q) = (
+            (2030 + 2 * round).to_string(),
+            (2031 + 2 * round).to_string(),
+        );
+        let (one, other) = futures_util::future::join(
+            batch_with_key(
+                &w,
+                m,
+                &format!("xy-{round}"),
+                json!([create(x, &p, true), create(y, &p, true)]),
+            ),
+            batch_with_key(
+                &w,
+                m,
+                &format!("yx-{round}"),
+                json!([create(y, &q, true), create(x, &q, true)]),
+            ),
+        )
+        .await;
+        for r in [&one, &other] {
+            assert_eq!(r.status, 200, "{}", r.raw);
+            assert_eq!(r.body["succeeded"], 2, "round {round}: {}", r.raw);
+        }
+    }
+}
