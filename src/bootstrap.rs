@@ -154,8 +154,7 @@ pub fn run(db: &Db, settings: &Settings) -> Result<(), String> {
     }
     if settings.demo {
         crate::demo::load(&mut c, settings.admin_user.as_deref())?;
-        let demo_destinations = crate::domain::destination::Destinations::default().with_loopback();
-        if settings.webhooks.destinations == demo_destinations {
+        if settings.webhooks.destinations == crate::domain::destination::Destinations::demo() {
             println!(
                 "webhook receivers on this machine (127.0.0.0/8, ::1) may be subscribed in demo \
                  mode; DUBAN_WEBHOOK_ALLOWED_HOSTS sets where deliveries may go"

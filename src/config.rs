@@ -506,7 +506,7 @@ impl Settings {
                     Destinations::parse(list).map_err(|m| bad("DUBAN_WEBHOOK_ALLOWED_HOSTS", &m))?
                 }
                 // A demo's receivers run on the machine itself.
-                None if demo => Destinations::default().with_loopback(),
+                None if demo => Destinations::demo(),
                 None => Destinations::default(),
             },
         };

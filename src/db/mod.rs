@@ -327,6 +327,14 @@ where
     out
 }
 
+/// Whether `conn` is inside a transaction (a use case called by another, or a request
+/// recorded under an idempotency key).
+pub fn in_transaction(conn: &mut AnyConnection) -> QueryResult<bool> {
+    Ok(AnyConnection::transaction_manager_status_mut(conn)
+        .transaction_depth()?
+        .is_some())
+}
+
 /// Runs `f` in a transaction. On SQLite the writer first waits for its turn in this process
 /// ([`writer`]), then the transaction is `BEGIN IMMEDIATE`, so it takes the database's write
 /// lock up front (waiting on the busy timeout only for other processes) instead of failing on
@@ -338,9 +346,7 @@ where
     E: From<diesel::result::Error>,
 {
     let _turn = writer::turn(conn)?;
-    let nested = AnyConnection::transaction_manager_status_mut(conn)
-        .transaction_depth()?
-        .is_some();
+    let nested = in_transaction(conn)?;
     match conn {
         // Inside a transaction already (a use case called by another): a savepoint.
         _ if nested => AnyConnection::begin_transaction(conn)?,

@@ -39,11 +39,7 @@ impl Net {
             Some((a, p)) => (a, Some(p)),
             None => (s, None),
         };
-        let written: IpAddr = addr
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse()
-            .ok()?;
+        let written: IpAddr = bare(addr).parse().ok()?;
         let max = if written.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max)?,
@@ -196,20 +192,17 @@ impl Destinations {
         Ok(d)
     }
 
-    /// `*` and these addresses too: the default of a demo, whose receivers run on the machine
-    /// itself.
-    pub fn with_loopback(mut self) -> Self {
-        for net in ["127.0.0.0/8", "::1"] {
-            self.nets.extend(Net::parse(net));
-        }
-        self
+    /// The default of a demo, whose receivers run on the machine itself: `*` and loopback.
+    pub fn demo() -> Self {
+        let mut d = Destinations::default();
+        d.nets.extend(["127.0.0.0/8", "::1"].map(Net::fixed));
+        d
     }
 
     /// Whether a URL may name `host` (a name, or an address as written in the URL). A name
     /// allowed here is checked again by the addresses it resolves to ([`Self::check_addr`]).
     pub fn check_host(&self, host: &str) -> Result<(), String> {
-        let bare = host.trim_start_matches('[').trim_end_matches(']');
-        if let Ok(ip) = bare.parse::<IpAddr>() {
+        if let Ok(ip) = bare(host).parse::<IpAddr>() {
             return self.check_addr(host, ip);
         }
         let name = host.to_ascii_lowercase();
@@ -237,7 +230,7 @@ impl Destinations {
         let special = special_block(ip)
             .filter(|(block, _)| !self.nets.iter().any(|n| n.contains(ip) && block.covers(n)));
         if let Some((_, why)) = special {
-            let shown = if host.trim_matches(['[', ']']) == ip.to_string() {
+            let shown = if bare(host) == ip.to_string() {
                 ip.to_string()
             } else {
                 format!("{host} ({ip})")
@@ -263,6 +256,11 @@ impl Destinations {
             }
         })
     }
+}
+
+/// A host as written in a URL, without the brackets of an IPv6 address (`[::1]` → `::1`).
+pub fn bare(host: &str) -> &str {
+    host.trim_start_matches('[').trim_end_matches(']')
 }
 
 /// A host name in lower case, if `s` is one (letters, digits, `-`, `_` and dots); a leading
@@ -362,7 +360,7 @@ mod tests {
         assert_eq!(d.check_addr("dev.example", ip("127.0.0.1")), Ok(()));
         assert!(d.check_host("127.0.0.2").is_err());
         assert!(d.check_host("[::1]").is_err());
-        let demo = Destinations::default().with_loopback();
+        let demo = Destinations::demo();
         assert_eq!(demo.check_host("127.0.0.2"), Ok(()));
         assert_eq!(demo.check_host("[::1]"), Ok(()));
         assert!(demo.check_host("169.254.169.254").is_err());

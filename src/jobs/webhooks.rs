@@ -223,13 +223,10 @@ async fn record_and_renew(
     held: Vec<webhooks::Claimed>,
 ) -> bool {
     let (db, settings) = (db.clone(), settings.clone());
-    match actix_web::web::block(move || record(&db, &settings, done, &held)).await {
-        Ok(Ok(kept)) => kept,
+    let recorded = actix_web::web::block(move || record(&db, &settings, done, &held)).await;
+    match recorded.map_err(ApiError::from).and_then(|r| r) {
+        Ok(kept) => kept,
         // Left delivering: the deliveries are tried again once their lease ends.
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "recording webhook deliveries failed");
-            false
-        }
         Err(e) => {
             tracing::warn!(error = %e, "recording webhook deliveries failed");
             false
@@ -328,7 +325,7 @@ impl actix_tls::connect::Resolve for Guarded {
     > {
         Box::pin(async move {
             // An IPv6 literal comes with its brackets (`[fd00::5]`).
-            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let host = crate::domain::destination::bare(host);
             if let Ok(ip) = host.parse::<std::net::IpAddr>() {
                 self.0.check_addr(host, ip)?;
                 return Ok(vec![std::net::SocketAddr::new(ip, port)]);

@@ -515,10 +515,7 @@ pub fn batch(
 /// A batch under an `Idempotency-Key` runs in one transaction, its items changing their
 /// assignments in item order; it takes all of them first, in id order.
 fn lock_batch(c: &mut AnyConnection, ctx: &Ctx, ops: &[BatchOp]) -> ApiResult<()> {
-    use diesel::connection::TransactionManager;
-    let in_transaction = AnyConnection::transaction_manager_status_mut(c)
-        .transaction_depth()?
-        .is_some();
+    let in_transaction = crate::db::in_transaction(c)?;
     let Some(unit) = ctx.principal.unit_id.filter(|_| in_transaction) else {
         return Ok(());
     };

@@ -119,11 +119,17 @@ pub fn list(
 /// advisory lock on PostgreSQL; SQLite's writer lock does it there), so its count stays true.
 pub fn lock_keeper(c: &mut AnyConnection, unit: Option<UnitId>, covers: Covers) -> QueryResult<()> {
     const KEEPER_LOCK: i64 = 0x6475_6261_6e00_0000;
+    let key = match (covers, unit) {
+        (Covers::Unit, Some(u)) => KEEPER_LOCK.wrapping_add(1).wrapping_add(u.0),
+        _ => KEEPER_LOCK,
+    };
+    advisory_xact_lock(c, key)
+}
+
+/// Waits for PostgreSQL's transaction-level advisory lock `key` (held until the transaction
+/// ends); nothing on SQLite, whose writers take turns anyway.
+fn advisory_xact_lock(c: &mut AnyConnection, key: i64) -> QueryResult<()> {
     if let AnyConnection::Pg(pg) = c {
-        let key = match (covers, unit) {
-            (Covers::Unit, Some(u)) => KEEPER_LOCK.wrapping_add(1).wrapping_add(u.0),
-            _ => KEEPER_LOCK,
-        };
         diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
             .bind::<diesel::sql_types::BigInt, _>(key)
             .execute(pg)?;
@@ -448,11 +454,7 @@ pub fn claim(
     subscriptions: usize,
     per_subscription: usize,
 ) -> QueryResult<Vec<Claimed>> {
-    if let AnyConnection::Pg(pg) = c {
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-            .bind::<diesel::sql_types::BigInt, _>(CLAIM_LOCK)
-            .execute(pg)?;
-    }
+    advisory_xact_lock(c, CLAIM_LOCK)?;
     let mut skipped: Vec<i64> = wd::table
         .filter(wd::state.eq(DeliveryState::Delivering))
         .filter(wd::locked_until.gt(now))
