@@ -186,6 +186,24 @@ async fn until(mut cond: impl FnMut() -> bool, what: &str) {
     }
 }
 
+/// Reads a delivery log (`path`) as `token` every 20 ms until `done` holds of it; returns that
+/// reading (fails after 20 s, showing the last).
+async fn log_until(app: &TestApp, path: &str, token: &str, done: impl Fn(&Reply) -> bool) -> Reply {
+    let start = Instant::now();
+    loop {
+        let log = app.get(path, token).await;
+        if done(&log) {
+            return log;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out reading {path}: {}",
+            log.raw
+        );
+        actix_rt::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Subscribes `url` as `token`'s unit (or the office); returns the id and the secret.
 async fn subscribe(app: &TestApp, token: &str, url: &str, events: Value) -> (i64, String) {
     let r = app
@@ -590,20 +608,8 @@ async fn a_worker_killed_mid_delivery_leaves_it_to_the_next_once_its_lease_ends(
     assert!(got[0].signed_with(&secret));
     // The second worker records the answer (stopped before that, it would deliver again).
     let path = format!("/webhooks/{id}/deliveries?state=delivered");
-    let start = Instant::now();
-    loop {
-        let log = w.app.get(&path, &w.a.manager.token).await;
-        if ids(&log).len() == 1 {
-            assert_eq!(log.body["items"][0]["attempts"], 2, "{}", log.raw);
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "not recorded: {}",
-            log.raw
-        );
-        actix_rt::time::sleep(Duration::from_millis(20)).await;
-    }
+    let log = log_until(&w.app, &path, &w.a.manager.token, |l| ids(l).len() == 1).await;
+    assert_eq!(log.body["items"][0]["attempts"], 2, "{}", log.raw);
     second.abort();
     settle().await;
     assert_eq!(counts(&hook).into_values().collect::<Vec<_>>(), [1]);
@@ -676,29 +682,14 @@ async fn a_receiver_that_does_not_answer_holds_up_no_other_subscription() {
     // One attempt reached the receiver that does not answer; the rest of what the worker held
     // for it were not sent, and wait for the next try (here a minute away).
     let path = format!("/webhooks/{stuck_id}/deliveries");
-    let start = Instant::now();
-    loop {
-        let log = w.app.get(&path, &w.a.manager.token).await;
-        let skipped = log.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|d| {
-                d["last_error"]
-                    .as_str()
-                    .is_some_and(|e| e.starts_with("not sent"))
-            })
-            .count();
-        if skipped > 0 {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "nothing was held back: {}",
-            log.raw
-        );
-        actix_rt::time::sleep(Duration::from_millis(50)).await;
-    }
+    log_until(&w.app, &path, &w.a.manager.token, |log| {
+        log.body["items"].as_array().unwrap().iter().any(|d| {
+            d["last_error"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("not sent"))
+        })
+    })
+    .await;
     assert!(
         stuck.arrived() <= 3,
         "{} attempts reached it",
@@ -846,16 +837,15 @@ async fn a_listed_name_that_resolves_to_the_server_itself_gets_nothing() {
     let (id, _) = subscribe(&w.app, m, &by_name, json!(["urge.issued"])).await;
     urge_a(&w, 1).await;
     let path = format!("/webhooks/{id}/deliveries");
-    let start = Instant::now();
-    let error = loop {
-        let log = w.app.get(&path, m).await;
-        if let Some(e) = log.body["items"][0]["last_error"].as_str() {
-            break e.to_owned();
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "{}", log.raw);
-        actix_rt::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert!(error.contains("loopback address"), "{error}");
+    let log = log_until(&w.app, &path, m, |l| {
+        l.body["items"][0]["last_error"].is_string()
+    })
+    .await;
+    let error = &log.body["items"][0]["last_error"];
+    assert!(
+        error.as_str().unwrap().contains("loopback address"),
+        "{error}"
+    );
     settle().await;
     assert_eq!(hook.arrived(), 0, "the receiver on loopback was called");
 }
