@@ -562,6 +562,17 @@ async fn urge_a(w: &World, n: usize) {
     }
 }
 
+/// A's manager subscribes a receiver answering as `answer`, and the office a healthy one, both
+/// to `urge.issued`; returns A's receiver, its subscription's id, and the office's receiver.
+async fn beside_a_healthy_one(w: &World, answer: Answer) -> (Receiver, i64, Receiver) {
+    let (troubled, healthy) = (Receiver::start().await, Receiver::start().await);
+    troubled.answer(answer);
+    let events = json!(["urge.issued"]);
+    let (id, _) = subscribe(&w.app, &w.a.manager.token, &troubled.url, events.clone()).await;
+    subscribe(&w.app, w.coord(), &healthy.url, events).await;
+    (troubled, id, healthy)
+}
+
 /// The event ids acknowledged, with how often each.
 fn counts(r: &Receiver) -> BTreeMap<i64, usize> {
     let mut seen = BTreeMap::new();
@@ -667,16 +678,7 @@ async fn a_receiver_that_does_not_answer_holds_up_no_other_subscription() {
         .setting("DUBAN_WEBHOOK_RETRY_BASE", "60")
         .build()
         .await;
-    let (stuck, healthy) = (Receiver::start().await, Receiver::start().await);
-    stuck.answer(Answer::Hang);
-    let (stuck_id, _) = subscribe(
-        &w.app,
-        &w.a.manager.token,
-        &stuck.url,
-        json!(["urge.issued"]),
-    )
-    .await;
-    subscribe(&w.app, w.coord(), &healthy.url, json!(["urge.issued"])).await;
+    let (stuck, stuck_id, healthy) = beside_a_healthy_one(&w, Answer::Hang).await;
     urge_a(&w, 6).await;
     healthy.until_acknowledged(6).await;
     // One attempt reached the receiver that does not answer; the rest of what the worker held
@@ -701,16 +703,8 @@ async fn a_receiver_that_does_not_answer_holds_up_no_other_subscription() {
 async fn a_slow_receiver_delays_only_its_own_subscription_which_gets_its_events_in_order_one_at_a_time(
 ) {
     let w = delivering_world().await;
-    let (slow, fast) = (Receiver::start().await, Receiver::start().await);
-    slow.answer(Answer::After(Duration::from_secs(3)));
-    let (slow_id, _) = subscribe(
-        &w.app,
-        &w.a.manager.token,
-        &slow.url,
-        json!(["urge.issued"]),
-    )
-    .await;
-    subscribe(&w.app, w.coord(), &fast.url, json!(["urge.issued"])).await;
+    let (slow, slow_id, fast) =
+        beside_a_healthy_one(&w, Answer::After(Duration::from_secs(3))).await;
     urge_a(&w, 1).await;
     fast.until_acknowledged(1).await;
     until(|| slow.arrived() == 1, "the slow receiver's first delivery").await;
